@@ -1,0 +1,16 @@
+/** Where the project's folders are, wherever the code runs from (src/ under tsx, dist/ when compiled). */
+import * as path from "node:path";
+
+/** The repository root: two levels above this file in both src/core and dist/core. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Default folders; every command takes an option to point elsewhere (tests always do). */
+export const DEFAULT_DATA_DIR = path.join(PROJECT_ROOT, "data");
+export const DEFAULT_MODELS_DIR = path.join(PROJECT_ROOT, "models");
+export const DEFAULT_RESULTS_DIR = path.join(PROJECT_ROOT, "results");
+
+/**
+ * The read-only MovieLens copy laid beside the repository on the project's machines (never committed). Used as a
+ * source before downloading from GroupLens.
+ */
+export const SHARED_DATA_DIR = path.resolve(PROJECT_ROOT, "..", "shared", "data");
