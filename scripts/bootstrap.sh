@@ -30,8 +30,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# npm ci when node_modules is missing or older than the lock file (npm writes node_modules/.package-lock.json).
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci when node_modules is missing or was installed from another package-lock.json (content, not mtime, is
+# compared: a fresh clone's files are all new).
+lock_sha=$(sha256sum package-lock.json | cut -d" " -f1)
+if [ ! -d node_modules ] || [ "$(cat node_modules/.abrec-lock-sha256 2>/dev/null)" != "$lock_sha" ]; then
   echo "bootstrap: installing npm dependencies (npm ci; builds better-sqlite3, ~4 min the first time)" >&2
   npm ci --no-audit --no-fund >&2
+  echo "$lock_sha" > node_modules/.abrec-lock-sha256
 fi
