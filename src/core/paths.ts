@@ -1,8 +1,16 @@
 /** Where the project's folders are, wherever the code runs from (src/ under tsx, dist/ when compiled). */
+import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** The repository root: two levels above this file in both src/core and dist/core. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+/** The repository root: the nearest folder above this file with a package.json (src/core or dist/src/core). */
+export const PROJECT_ROOT = findProjectRoot(__dirname);
+
+function findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${start}`);
+  }
+}
 
 /** Default folders; every command takes an option to point elsewhere (tests always do). */
 export const DEFAULT_DATA_DIR = path.join(PROJECT_ROOT, "data");

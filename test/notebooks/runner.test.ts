@@ -19,7 +19,7 @@ function writeNotebook(cells: string[]): string {
   return file;
 }
 
-const notebookModule = JSON.stringify(path.join(PROJECT_ROOT, "dist", "core", "notebook.js"));
+const notebookModule = JSON.stringify(path.join(PROJECT_ROOT, "dist", "src", "core", "notebook.js"));
 
 // tslab does not rewrite shorthand properties that name variables of earlier cells: write `{ answer: answer }`.
 test("a notebook runs in the project-local tslab kernel and its recorded values are read back", () => {
