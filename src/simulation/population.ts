@@ -11,6 +11,7 @@
  * (user, click), and the analysis is per visit, not per user. In both cases each arm's expected CTR is the mean of
  * its slates' expected CTRs over the population (./click-model `expectedPopulationCtr`), the ground truth.
  */
+import * as crypto from "node:crypto";
 import type { PreparedDataset } from "../data/types";
 import type { Recommender } from "../models/recommender";
 import { InputError } from "../core/errors";
@@ -114,4 +115,18 @@ export function sampleVisitors(
     pool[j] = tmp;
   }
   return { userIds: pool.slice(0, visits), sampling };
+}
+
+/**
+ * SHA-256 of the population (user ids with their sorted relevant movie ids), recorded in the journal so that a
+ * run is only resumed against the same population.
+ */
+export function populationFingerprint(population: TestPopulation): string {
+  const hash = crypto.createHash("sha256");
+  hash.update(`threshold ${population.positiveThreshold}\n`);
+  for (const userId of population.userIds)
+    hash.update(
+      `${userId}:${[...(population.relevant.get(userId) ?? [])].sort((a, b) => a - b).join(",")}\n`,
+    );
+  return hash.digest("hex");
 }
