@@ -3,9 +3,12 @@
  * makes a simulation resumable: re-running with the same settings skips the visits already in the journal (their
  * random draws are replayed, not repeated, so visit i is the same visit whether or not the run was interrupted).
  *
- * A line is appended only after the site or router acknowledged the visit's click (or the visit ended without
- * one), so a visit is in the journal at most once. A line cut short by a crash is dropped when the journal is
- * reopened.
+ * Two lines per visit: a "shown" line as soon as the slate is served (with the router's request id), and a "visit"
+ * line once the click (or its absence) has been acknowledged. A resumed run finishes a visit that was shown but not
+ * finished with the slate already served (same request id), instead of requesting a second impression, so the
+ * event store sees each visit once. The one remaining window is a crash between the router storing an impression
+ * and its response reaching the simulator: that impression has no feedback and is recognisable as such. A line cut
+ * short by a crash is dropped when the journal is reopened.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -29,6 +32,17 @@ export interface JournalHeader {
   /** SHA-256 of the population's user ids and relevant movies (see `populationFingerprint`). */
   populationFingerprint: string;
   sampling: VisitorSampling;
+}
+
+/** A slate served to a visit that has not finished yet. */
+export interface ShownRecord {
+  kind: "shown";
+  visit: number;
+  visitId: string;
+  userId: number;
+  variant: string;
+  requestId: string;
+  movieIds: number[];
 }
 
 /** One finished visit. */
@@ -73,8 +87,10 @@ const COMPARED_FIELDS = [
 export interface OpenedJournal {
   /** Finished visits read back, by visit number. */
   done: Map<number, VisitRecord>;
-  /** Appends one finished visit (synchronously, one write call per line). */
-  append(record: VisitRecord): void;
+  /** Visits shown but not finished, by visit number. */
+  shown: Map<number, ShownRecord>;
+  /** Appends one record (synchronously, one write call per line). */
+  append(record: ShownRecord | VisitRecord): void;
   close(): void;
 }
 
@@ -86,6 +102,7 @@ export interface OpenedJournal {
 export function openJournal(file: string, header: JournalHeader): OpenedJournal {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const done = new Map<number, VisitRecord>();
+  const shown = new Map<number, ShownRecord>();
   if (fs.existsSync(file)) {
     const text = fs.readFileSync(file, "utf8");
     const complete = text.endsWith("\n") ? text : text.slice(0, text.lastIndexOf("\n") + 1);
@@ -93,9 +110,9 @@ export function openJournal(file: string, header: JournalHeader): OpenedJournal 
     const lines = complete.split("\n").slice(0, -1);
     if (lines.length === 0) fs.writeFileSync(file, JSON.stringify(header) + "\n");
     lines.forEach((line, i) => {
-      let value: JournalHeader | VisitRecord;
+      let value: JournalHeader | ShownRecord | VisitRecord;
       try {
-        value = JSON.parse(line) as JournalHeader | VisitRecord;
+        value = JSON.parse(line) as JournalHeader | ShownRecord | VisitRecord;
       } catch {
         throw new InputError("expected one JSON object per line", { file, line: i + 1 });
       }
@@ -111,18 +128,28 @@ export function openJournal(file: string, header: JournalHeader): OpenedJournal 
         return;
       }
       if (
-        value.kind !== "visit" ||
+        (value.kind !== "visit" && value.kind !== "shown") ||
         !Number.isInteger(value.visit) ||
         value.visit < 0 ||
         value.visit >= header.visits
       )
-        throw new InputError(`expected a visit record with a visit number in 0..${header.visits - 1}`, {
-          file,
-          line: i + 1,
-        });
+        throw new InputError(
+          `expected a shown or visit record with a visit number in 0..${header.visits - 1}`,
+          {
+            file,
+            line: i + 1,
+          },
+        );
       if (done.has(value.visit))
-        throw new InputError(`visit ${value.visit} is recorded twice`, { file, line: i + 1 });
-      done.set(value.visit, value);
+        throw new InputError(`visit ${value.visit} is recorded after it finished`, { file, line: i + 1 });
+      if (value.kind === "visit") {
+        shown.delete(value.visit);
+        done.set(value.visit, value);
+      } else {
+        if (shown.has(value.visit))
+          throw new InputError(`visit ${value.visit} was shown twice`, { file, line: i + 1 });
+        shown.set(value.visit, value);
+      }
     });
   } else {
     fs.writeFileSync(file, JSON.stringify(header) + "\n");
@@ -130,6 +157,7 @@ export function openJournal(file: string, header: JournalHeader): OpenedJournal 
   const fd = fs.openSync(file, "a");
   return {
     done,
+    shown,
     append(record) {
       fs.writeSync(fd, JSON.stringify(record) + "\n");
     },
@@ -145,7 +173,7 @@ export function readJournal(file: string): { header: JournalHeader; visits: Visi
   const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
   const parsed = lines.map((line, i) => {
     try {
-      return JSON.parse(line) as JournalHeader | VisitRecord;
+      return JSON.parse(line) as JournalHeader | ShownRecord | VisitRecord;
     } catch {
       if (i === lines.length - 1) return undefined; // a line cut short by a crash
       throw new InputError("expected one JSON object per line", { file, line: i + 1 });

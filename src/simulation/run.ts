@@ -52,8 +52,11 @@ export interface VisitTransport {
   readonly target: string;
   /** Shows the visitor their slate (requests a prediction, or signs in and loads the home page). */
   show(visit: PlannedVisit): Promise<ShownSlate>;
-  /** Carries out the visit's outcome: click the movie at `clickedPosition`, or nothing when it is -1. */
-  finish(visit: PlannedVisit, shown: ShownSlate, clickedPosition: number): Promise<void>;
+  /**
+   * Carries out the visit's outcome: click the movie at `clickedPosition`, or nothing when it is -1. `resumed` is
+   * true when the slate was shown by an earlier, interrupted run (a browser no longer has that page open).
+   */
+  finish(visit: PlannedVisit, shown: ShownSlate, clickedPosition: number, resumed: boolean): Promise<void>;
   /** Releases what the transport holds (browser, connections). */
   close(): Promise<void>;
 }
@@ -209,10 +212,19 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const visitLoop = async () => {
       for (let item = next(); item; item = next()) {
         const { planned, uniforms } = item;
-        const shown = await transport.show(planned);
+        const earlier = journal.shown.get(planned.visit);
+        const shown: ShownSlate = earlier ?? (await transport.show(planned));
+        if (!earlier)
+          journal.append({
+            kind: "shown",
+            visit: planned.visit,
+            visitId: planned.visitId,
+            userId: planned.userId,
+            ...shown,
+          });
         const pattern = relevancePattern(population, planned.userId, shown.movieIds);
         const clickedPosition = simulateVisitWithUniforms(pattern, parameters, uniforms);
-        await transport.finish(planned, shown, clickedPosition);
+        await transport.finish(planned, shown, clickedPosition, earlier !== undefined);
         const record: VisitRecord = {
           kind: "visit",
           visit: planned.visit,
@@ -226,6 +238,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           finishedAtMs: Date.now(),
         };
         journal.append(record);
+        journal.shown.delete(planned.visit);
         journal.done.set(planned.visit, record);
         newVisits++;
         tally.add(record.variant, clickedPosition >= 0);

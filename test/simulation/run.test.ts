@@ -164,7 +164,7 @@ test("a journal is only resumed by the same run", async () => {
   );
   await assert.rejects(
     runSimulation({ population, parameters, visits: 20, seed: 1, transport, journalFile: file, quiet: true }),
-    /journal.jsonl:2: expected one JSON object per line/,
+    /journal.jsonl:3: expected one JSON object per line/,
   );
 });
 
@@ -196,4 +196,47 @@ test("a failing transport stops the run with its error and keeps the visits made
     /router down/,
   );
   assert.equal(readJournal(file).visits.length, 30);
+});
+
+test("a visit shown but not finished before a crash is finished on resume with the same impression", async () => {
+  const population = syntheticPopulation();
+  const inner = inProcessTransport({
+    variants: [{ name: "baseline", recommender: slateRecommender("baseline", population, 3) }],
+    slateLength: 10,
+    seed: 4,
+  });
+  const shows: number[] = [];
+  const finishes: { visit: number; requestId: string; resumed: boolean }[] = [];
+  let crashAt = 7;
+  const transport = {
+    ...inner,
+    show: async (visit: { visit: number; visitId: string; userId: number }) => {
+      shows.push(visit.visit);
+      return inner.show(visit);
+    },
+    finish: async (
+      visit: { visit: number },
+      shown: { requestId: string },
+      _position: number,
+      resumed: boolean,
+    ) => {
+      if (visit.visit === crashAt) throw new Error("killed between the impression and the click");
+      finishes.push({ visit: visit.visit, requestId: shown.requestId, resumed });
+    },
+  };
+  const file = path.join(tmp(), "journal.jsonl");
+  const options = { population, parameters, visits: 12, seed: 4, transport, journalFile: file, quiet: true };
+  await assert.rejects(runSimulation(options), /killed/);
+  assert.deepEqual(shows, [0, 1, 2, 3, 4, 5, 6, 7]);
+  crashAt = -1;
+  const summary = await runSimulation(options);
+  assert.equal(summary.complete, true);
+  // Visit 7 is not shown again: it is finished with the impression of the first run.
+  assert.deepEqual(shows, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  assert.deepEqual(finishes[7], { visit: 7, requestId: "s4-v7", resumed: true });
+  assert.equal(finishes.filter((f) => f.resumed).length, 1);
+  assert.deepEqual(
+    readJournal(file).visits.map((v) => v.visit),
+    Array.from({ length: 12 }, (_, i) => i),
+  );
 });
