@@ -205,7 +205,8 @@ export const DEFAULT_CALIBRATION_SETTINGS: CalibrationSettings = {
   targetCtr: 0.07,
   slateLength: 10,
   patience: 0.85,
-  noiseRatio: 0.1,
+  // With 0.05, about three quarters of the baseline's clicks on ml-latest-small are on relevant movies.
+  noiseRatio: 0.05,
   tolerance: 1e-12,
 };
 

@@ -142,7 +142,7 @@ test("calibration solves p_rel so the baseline's expected CTR is 0.07 to 1e-6", 
   close(expectedPopulationCtr(patterns, calibrated.parameters), 0.07, 1e-6);
   const { relevantClickProbability: pRel, noiseClickProbability: pNoise } = calibrated.parameters;
   assert.ok(pRel > 0 && pRel < 1);
-  close(pNoise, 0.1 * pRel);
+  close(pNoise, 0.05 * pRel); // DEFAULT_CALIBRATION_SETTINGS.noiseRatio
   assert.deepEqual(calibrated.parameters.examination, geometricExamination(10, 0.85));
   assert.equal(calibrated.populationSize, 300);
   // Another target and settings.
