@@ -1,33 +1,12 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { InputError } from "../../src/core/errors";
 import { SHARED_DATA_DIR } from "../../src/core/paths";
 import { prepareDataset } from "../../src/data/prepare";
 import { loadPreparedDataset, PREPARED_FILES } from "../../src/data/load";
-
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "abrec-prep-"));
-}
-
-/** A tiny dataset whose split is known by hand. Timestamps 1e9 + k; 10 ratings, so testFraction 0.3 -> last 3. */
-function writeTinyDataset(): string {
-  const dir = tempDir();
-  const movies = ["movieId,title,genres", "10,A (1990),Drama", "20,B (2000),Comedy|Drama", "30,C,(no genres listed)"];
-  movies.push("40,Never Rated (2010),Horror");
-  const ratings = ["userId,movieId,rating,timestamp"];
-  // user 5: only early; user 7: early and late; user 9: only late (cold). Movie 30 only late (cold).
-  const rows: [number, number, number, number][] = [
-    [5, 10, 4, 1], [5, 20, 3, 2], [7, 10, 5, 3], [7, 20, 4.5, 4], [5, 10, 2, 5],
-    [7, 10, 1, 6], [7, 20, 4, 7], [7, 30, 4, 8], [9, 30, 5, 9], [9, 10, 3.5, 10],
-  ];
-  for (const [u, m, r, t] of rows) ratings.push(`${u},${m},${r},${1_000_000_000 + t}`);
-  fs.writeFileSync(path.join(dir, "movies.csv"), movies.join("\r\n") + "\r\n");
-  fs.writeFileSync(path.join(dir, "ratings.csv"), ratings.join("\r\n") + "\r\n");
-  return dir;
-}
+import { tempDir, writeTinyDataset } from "../support/movielens";
 
 test("a hand-checked split: cutoff, dense indices, cold users and movies", async () => {
   const outDir = path.join(tempDir(), "processed", "tiny");
