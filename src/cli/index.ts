@@ -5,9 +5,10 @@
  */
 import { Command, CommanderError } from "commander";
 import { InputError } from "../core/errors";
+import * as data from "./commands/data";
 
 /** Subcommands in pipeline order. */
-const COMMANDS: { register(program: Command): void }[] = [];
+const COMMANDS: { register(program: Command): void }[] = [data];
 
 export function buildProgram(): Command {
   const program = new Command("abrec")
