@@ -5,9 +5,11 @@
  */
 import { Command, CommanderError } from "commander";
 import { InputError } from "../core/errors";
+import * as analyze from "./commands/analyze";
+import * as design from "./commands/design";
 
 /** Subcommands in pipeline order. */
-const COMMANDS: { register(program: Command): void }[] = [];
+const COMMANDS: { register(program: Command): void }[] = [design, analyze];
 
 export function buildProgram(): Command {
   const program = new Command("abrec")

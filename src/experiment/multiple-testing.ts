@@ -55,3 +55,23 @@ export function benjaminiHochbergAdjust(pValues: readonly number[]): number[] {
   }
   return adjusted;
 }
+
+export interface AdjustedPValue {
+  readonly name: string;
+  readonly pValue: number;
+  readonly holmAdjustedPValue: number;
+  readonly benjaminiHochbergAdjustedPValue: number;
+}
+
+/** Both adjustments for a named family of p-values (e.g. the secondary metrics of one experiment). */
+export function adjustPValues(family: readonly { name: string; pValue: number }[]): AdjustedPValue[] {
+  const raw = family.map((m) => m.pValue);
+  const holm = holmAdjust(raw);
+  const bh = benjaminiHochbergAdjust(raw);
+  return family.map((m, i) => ({
+    name: m.name,
+    pValue: m.pValue,
+    holmAdjustedPValue: holm[i],
+    benjaminiHochbergAdjustedPValue: bh[i],
+  }));
+}
