@@ -10,6 +10,7 @@ import * as data from "./commands/data";
 import * as design from "./commands/design";
 
 /** Subcommands in pipeline order (one per line, so parallel branches merge cleanly). */
+// prettier-ignore
 const COMMANDS: { register(program: Command): void }[] = [
   data,
   design,
