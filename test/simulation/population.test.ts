@@ -1,5 +1,10 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ensurePreparedDataset } from "../../src/data/ensure";
+import { loadPreparedDataset } from "../../src/data/load";
 import { Random } from "../../src/core/random";
 import type { InteractionColumns, PreparedDataset } from "../../src/data/types";
 import type { Recommendation, Recommender } from "../../src/models/recommender";
@@ -134,4 +139,26 @@ test("visitors with replacement are uniform over the population (chi-square, 9 d
   const expected = n / 10;
   const chi2 = [...counts.values()].reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
   assert.ok(chi2 < 27.88, `chi2 ${chi2}`);
+});
+
+test("on ml-latest-small the population is exactly the users with a test-period 4+ rating and an earlier rating", async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-data-"));
+  const { dir, rawDir } = await ensurePreparedDataset({ dataset: "ml-latest-small", dataDir, quiet: true });
+  const prepared = await loadPreparedDataset(dir);
+  const population = testPopulation(prepared);
+  // Independent count straight from ratings.csv with the manifest's cutoff.
+  const cutoff = prepared.manifest.cutoffTimestamp;
+  const before = new Set<number>();
+  const relevant = new Map<number, Set<number>>();
+  const lines = fs.readFileSync(path.join(rawDir, "ratings.csv"), "utf8").trim().split(/\r?\n/).slice(1);
+  for (const line of lines) {
+    const [userId, movieId, rating, timestamp] = line.split(",").map(Number);
+    if (timestamp < cutoff) before.add(userId);
+    else if (rating >= 4) relevant.set(userId, (relevant.get(userId) ?? new Set()).add(movieId));
+  }
+  const expected = [...relevant.keys()].filter((u) => before.has(u)).sort((a, b) => a - b);
+  assert.deepEqual(population.userIds, expected);
+  for (const userId of expected) assert.deepEqual(population.relevant.get(userId), relevant.get(userId));
+  // Far fewer users than the designed 2 x 1124 visits: visitors are drawn with replacement.
+  assert.equal(visitorSampling(2248, population.userIds.length), "with-replacement");
 });
