@@ -219,7 +219,10 @@ export class EventStore {
   static open(file: string, options: EventStoreOptions = {}): EventStore {
     if (!options.readonly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     else if (!fs.existsSync(file)) throw new InputError("event store not found", { file });
-    const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    const db = new Database(file, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
     try {
       if (!options.readonly) {
         db.pragma("journal_mode = WAL");
