@@ -118,6 +118,8 @@ export interface VariantCounts {
   users: number;
   impressions: number;
   clicks: number;
+  /** Distinct users with at least one click on this variant (the per-user conversion numerator). */
+  clickedUsers: number;
 }
 
 export interface UserCounts {
@@ -279,7 +281,8 @@ export class EventStore {
     const variants = this.db
       .prepare(
         `SELECT i.variant AS variant, COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions,
-                COALESCE(SUM(f.reward), 0) AS clicks
+                COALESCE(SUM(f.reward), 0) AS clicks,
+                COUNT(DISTINCT CASE WHEN f.reward = 1 THEN i.user_id END) AS clickedUsers
          FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
          GROUP BY i.variant ORDER BY i.variant`,
       )

@@ -45,17 +45,18 @@ test("counts per variant and per user add up impressions and first clicks", () =
     variant: "baseline",
     position: 2,
   });
+  store.recordFeedback({ requestId: "a2", reward: 1, movieId: 10 });
   store.recordFeedback({ requestId: "b1", reward: 1, movieId: 10 });
   store.recordFeedback({ requestId: "b2", reward: 0 });
   store.recordSetting("routing", "sticky");
   store.close();
   const counts = readVariantCounts(file);
   assert.deepEqual(counts.variants, [
-    { variant: "baseline", users: 1, impressions: 2, clicks: 1 },
-    { variant: "challenger", users: 2, impressions: 2, clicks: 1 },
+    { variant: "baseline", users: 1, impressions: 2, clicks: 2, clickedUsers: 1 },
+    { variant: "challenger", users: 2, impressions: 2, clicks: 1, clickedUsers: 1 },
   ]);
   assert.deepEqual(counts.users, [
-    { userId: 1, variant: "baseline", impressions: 2, clicks: 1 },
+    { userId: 1, variant: "baseline", impressions: 2, clicks: 2 },
     { userId: 2, variant: "challenger", impressions: 1, clicks: 1 },
     { userId: 3, variant: "challenger", impressions: 1, clicks: 0 },
   ]);
@@ -69,7 +70,9 @@ test("a second reward for the same request is ignored, never double counted", ()
   assert.equal(store.recordFeedback({ requestId: "r1", reward: 1, movieId: 20 }).status, "recorded");
   assert.equal(store.recordFeedback({ requestId: "r1", reward: 1, movieId: 20 }).status, "duplicate");
   assert.equal(store.recordFeedback({ requestId: "r1", reward: 0 }).status, "duplicate");
-  assert.deepEqual(store.counts().variants, [{ variant: "baseline", users: 1, impressions: 1, clicks: 1 }]);
+  assert.deepEqual(store.counts().variants, [
+    { variant: "baseline", users: 1, impressions: 1, clicks: 1, clickedUsers: 1 },
+  ]);
   assert.equal(store.tableSizes().feedback, 1);
   store.close();
 });

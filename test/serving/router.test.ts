@@ -63,7 +63,9 @@ test("a prediction returns k movies with Seldon meta (puid, routing, requestPath
     assert.equal(json.meta.tags.fallback, false);
     assert.match(json.meta.requestPath[model], new RegExp(`^abrec/${model}:test-`));
     assert.deepEqual(store.requestIds(), [{ requestId: json.meta.puid, variant: model, reward: null }]);
-    assert.deepEqual(store.counts().variants, [{ variant: model, users: 1, impressions: 1, clicks: 0 }]);
+    assert.deepEqual(store.counts().variants, [
+      { variant: model, users: 1, impressions: 1, clicks: 0, clickedUsers: 0 },
+    ]);
   });
 });
 
@@ -156,7 +158,9 @@ test("feedback is routed back by meta.routing, stored once, and duplicates are i
     const again = await postJson(`${url}/api/v1.0/feedback`, feedbackRequest(response, 1, clicked));
     assert.equal(again.status, 200);
     assert.equal(again.json.meta.tags.duplicate, true);
-    assert.deepEqual(store.counts().variants, [{ variant: model, users: 1, impressions: 1, clicks: 1 }]);
+    assert.deepEqual(store.counts().variants, [
+      { variant: model, users: 1, impressions: 1, clicks: 1, clickedUsers: 1 },
+    ]);
     const exposition = (await metrics.exposition()).body;
     const label = `model_name="${model}"`;
     assert.equal(sample(exposition, "seldon_api_model_feedback_total", label), 1);
