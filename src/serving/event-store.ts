@@ -100,6 +100,8 @@ export interface FeedbackEvent {
   reward: 0 | 1;
   /** The clicked movie; required when reward is 1. */
   movieId?: number;
+  /** The position the client says it clicked; when given it must match the movie's position in the impression. */
+  position?: number;
   receivedAtMs?: number;
 }
 
@@ -202,6 +204,11 @@ export class EventStore {
           throw new InputError(`movie ${event.movieId} was not shown in request "${event.requestId}"`, {
             field: "truth",
           });
+        if (event.position !== undefined && event.position !== item.position)
+          throw new InputError(
+            `movie ${event.movieId} was shown at position ${item.position} in request "${event.requestId}", not ${event.position}`,
+            { field: "position" },
+          );
         position = item.position;
       }
       const written = this.insertFeedback.run(

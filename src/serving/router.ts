@@ -36,7 +36,7 @@ export interface FeedbackOutcome {
 }
 
 /** The router's logic, callable in process (the site uses it) and behind Express (`createRouterApp`). */
-export class RouterService {
+export class RouterService implements RouterClient {
   private readonly route: (userId: number) => 0 | 1;
 
   constructor(private readonly options: RouterOptions) {
@@ -106,6 +106,7 @@ export class RouterService {
       requestId: input.requestId,
       reward: input.reward,
       movieId: input.movieId,
+      position: input.position,
     });
     const labels = { model_name: variant };
     if (result.status === "duplicate") {
@@ -167,4 +168,44 @@ export function createRouterApp(
     });
   app.use(apiErrorHandler);
   return app;
+}
+
+/** What the site needs from the router: recommendations and click feedback. */
+export interface RouterClient {
+  recommend(userId: number, k: number): Promise<SeldonMessage>;
+  feedback(body: unknown): Promise<FeedbackOutcome>;
+}
+
+/** The router reached over HTTP (`abrec serve --role site --router-url URL`). */
+export class RemoteRouter implements RouterClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  private async post(path: string, body: unknown): Promise<SeldonMessage> {
+    const response = await fetch(new URL(path, this.baseUrl), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const message = (await response.json()) as SeldonMessage;
+    if (response.status === 400) throw new InputError(message.status?.info ?? "rejected by the router");
+    if (!response.ok) throw new Error(`router at ${this.baseUrl} answered ${response.status}`);
+    return message;
+  }
+
+  recommend(userId: number, k: number): Promise<SeldonMessage> {
+    return this.post("/api/v1.0/predictions", predictionRequest(userId, k));
+  }
+
+  async feedback(body: unknown): Promise<FeedbackOutcome> {
+    const tags = (await this.post("/api/v1.0/feedback", body)).meta?.tags ?? {};
+    return {
+      status: tags.duplicate === true ? "duplicate" : "recorded",
+      modelName: String(tags.model_name),
+      position: typeof tags.position === "number" ? tags.position : null,
+    };
+  }
 }

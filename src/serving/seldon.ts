@@ -48,6 +48,8 @@ export interface FeedbackInput {
   reward: 0 | 1;
   /** The clicked movie (`truth.data.ndarray[0][0]`), required when reward is 1. */
   movieId: number | undefined;
+  /** The clicked position as the client saw it (`truth.data.ndarray[0][1]`, optional), checked by the store. */
+  position: number | undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -115,28 +117,44 @@ export function parseFeedbackRequest(body: unknown): FeedbackInput {
   const reward = body.reward;
   if (reward !== 0 && reward !== 1) fail("reward", `0 or 1, got ${JSON.stringify(reward)}`);
   let movieId: number | undefined;
+  let position: number | undefined;
   if (reward === 1) {
     const truth = body.truth;
     const ndarray = isObject(truth) && isObject(truth.data) ? truth.data.ndarray : undefined;
     const row = Array.isArray(ndarray) ? ndarray[0] : undefined;
     const value = Array.isArray(row) ? row[0] : undefined;
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0)
-      fail("truth.data.ndarray", "the clicked movie id as [[movieId]] when reward is 1");
+      fail(
+        "truth.data.ndarray",
+        "the clicked movie id as [[movieId]] or [[movieId, position]] when reward is 1",
+      );
     movieId = value;
+    const shown = (row as unknown[])[1];
+    if (shown !== undefined) {
+      if (typeof shown !== "number" || !Number.isInteger(shown) || shown < 0 || shown >= MAX_K)
+        fail("truth.data.ndarray[0][1]", `the clicked position, an integer in 0..${MAX_K - 1}`);
+      position = shown;
+    }
   }
-  return { requestId: puid, routedTo, reward, movieId };
+  return { requestId: puid, routedTo, reward, movieId, position };
 }
 
-/** Builds the feedback message for a click on `movieId` (reward 1) or no click (reward 0). */
+/**
+ * Builds the feedback message for a click on `movieId` (reward 1; `position` optional, checked against the
+ * impression) or no click (reward 0).
+ */
 export function feedbackRequest(
   response: SeldonMessage,
   reward: 0 | 1,
   movieId?: number,
+  position?: number,
 ): Record<string, unknown> {
+  const row = position === undefined ? [movieId] : [movieId, position];
+  const names = ["movieId", "position"].slice(0, row.length);
   return {
     response: { meta: response.meta },
     reward,
-    ...(reward === 1 ? { truth: { data: { ndarray: [[movieId]] } } } : {}),
+    ...(reward === 1 ? { truth: { data: { names, ndarray: [row] } } } : {}),
   };
 }
 

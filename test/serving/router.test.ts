@@ -188,6 +188,8 @@ test("feedback for an unknown request, the wrong child, or a movie not shown is 
         /response.meta.routing.ab-router/,
       ],
       [feedbackRequest(response, 1, 987654), /field "truth".*movie 987654 was not shown/],
+      [feedbackRequest(response, 1, response.data.ndarray[0][0], 3), /field "position".*shown at position 0/],
+      [feedbackRequest(response, 1, response.data.ndarray[0][0], -1), /field "truth.data.ndarray\[0\]\[1\]"/],
     ];
     for (const [body, message] of cases) {
       const { status, json } = await postJson(`${url}/api/v1.0/feedback`, body);
