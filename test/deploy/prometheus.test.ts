@@ -8,7 +8,7 @@ import { PROJECT_ROOT } from "../../src/core/paths";
 import { Random } from "../../src/core/random";
 import { startServing } from "../../src/serving/serve";
 import { feedbackRequest, predictionRequest } from "../../src/serving/seldon";
-import { wilsonInterval } from "../../mock-site/intervals";
+import { wilsonInterval } from "../../src/experiment/intervals";
 import { testModels } from "../support/recommenders";
 import { testCatalog } from "../support/catalog";
 import { postJson } from "../support/http";
