@@ -5,38 +5,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../../src/core/paths";
-import { ensurePreparedDataset } from "../../../src/data/ensure";
-import { loadPreparedDataset } from "../../../src/data/load";
-import { publishModel } from "../../../src/models/artifact";
-import { trainBaseline } from "../../../src/models/popularity";
 import type { SimulationRecord } from "../../../src/simulation/simulate";
+import { movieLensWorld } from "../../support/simulation";
 
 const abrec = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "abrec"), ...args], { encoding: "utf8" });
 
-/** ml-latest-small prepared in a temporary folder, with two popularity models (all-time and 30-day window). */
-async function fixture(): Promise<{ dataDir: string; modelsDir: string }> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-cli-sim-"));
-  const dataDir = path.join(root, "data");
-  const modelsDir = path.join(root, "models");
-  const { dir } = await ensurePreparedDataset({ dataset: "ml-latest-small", dataDir, quiet: true });
-  const dataset = await loadPreparedDataset(dir);
-  const record = { seed: null, trainingSeconds: 0, metrics: {} };
-  const baseline = trainBaseline(dataset, { windowDays: null });
-  await publishModel(modelsDir, baseline.parts, dataset.manifest, {
-    ...record,
-    hyperparameters: { windowDays: null },
-  });
-  const recent = trainBaseline(dataset, { windowDays: 30 });
-  await publishModel(modelsDir, { ...recent.parts, name: "challenger" }, dataset.manifest, {
-    ...record,
-    hyperparameters: { windowDays: 30 },
-  });
-  return { dataDir, modelsDir };
-}
-
 test("abrec simulate --in-process runs, records, and a second call resumes with nothing left to do", async () => {
-  const { dataDir, modelsDir } = await fixture();
+  const { dataDir, modelsDir } = await movieLensWorld();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-cli-sim-out-"));
   const args = ["simulate", "--in-process", "--visits", "400", "--seed", "3", "--data-dir", dataDir];
   const run = abrec(...args, "--models-dir", modelsDir, "--out", out, "--quiet");
