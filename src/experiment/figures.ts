@@ -104,7 +104,7 @@ export function peekingSpec(simulation: PeekingSimulation): FigureSpec {
       rejected: simulation.peekingRejectionByLook[k],
       test: "fixed-n z-test, stop at first p < alpha",
     },
-    { users, rejected: simulation.sequentialRejectionByLook[k], test: "sequential (always-valid) test" },
+    { users, rejected: simulation.sequentialRejectionByLook[k], test: "sequential (always valid)" },
   ]);
   return {
     title: `Peeking in ${simulation.settings.experiments} simulated A/A experiments`,
@@ -117,7 +117,7 @@ export function peekingSpec(simulation: PeekingSimulation): FigureSpec {
         encoding: {
           x: { field: "users", type: "quantitative", title: "users per group at the look" },
           y: { field: "rejected", type: "quantitative", title: "share falsely declared significant" },
-          color: { field: "test", type: "nominal", legend: { orient: "top-left" } },
+          color: { field: "test", type: "nominal", legend: { orient: "top-left", labelLimit: 400 } },
         },
       },
       {
