@@ -1,0 +1,114 @@
+/**
+ * `abrec data`: gets a MovieLens dataset (copy, download or generate) and preprocesses it into
+ * data/processed/<dataset>/ (see src/data/ensure.ts and src/data/prepare.ts).
+ */
+import * as path from "node:path";
+import { Command, Option } from "commander";
+import { InputError } from "../../core/errors";
+import { DEFAULT_DATA_DIR } from "../../core/paths";
+import { DEFAULT_SEED } from "../../core/random";
+import {
+  DATASET_NAMES,
+  DEFAULT_SYNTHETIC_RATINGS,
+  ensurePreparedDataset,
+  parseDatasetName,
+} from "../../data/ensure";
+import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION } from "../../data/prepare";
+import type { DatasetManifest } from "../../data/types";
+import * as fs from "node:fs";
+
+/** Parses a number option, naming the option when it is not one. */
+function numberOption(name: string, integer = false) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n)))
+      throw new InputError(`expected ${integer ? "an integer" : "a number"}, got "${value}"`, {
+        field: name,
+      });
+    return n;
+  };
+}
+
+interface DataOptions {
+  dataset: string;
+  dataDir: string;
+  ratings: number;
+  seed: number;
+  positiveThreshold: number;
+  testFraction: number;
+  threads?: number;
+  baseUrl?: string;
+  force?: boolean;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("data")
+    .description(
+      "Get a MovieLens dataset into <data-dir>/<dataset>/ (copy, download from GroupLens, or generate) and " +
+        "preprocess it into <data-dir>/processed/<dataset>/ (validated, temporal split, dense indices, manifest.json).",
+    )
+    .addOption(
+      new Option("--dataset <name>", "dataset to get and prepare")
+        .choices([...DATASET_NAMES])
+        .default("ml-latest-small"),
+    )
+    .option("--data-dir <dir>", "folder holding <dataset>/ and processed/", DEFAULT_DATA_DIR)
+    .option(
+      "--ratings <n>",
+      "synthetic only: number of ratings to generate",
+      numberOption("--ratings", true),
+      DEFAULT_SYNTHETIC_RATINGS,
+    )
+    .option(
+      "--seed <s>",
+      "seed for synthetic data (recorded in the manifest)",
+      numberOption("--seed", true),
+      DEFAULT_SEED,
+    )
+    .option(
+      "--positive-threshold <rating>",
+      "ratings >= this are positive implicit feedback",
+      numberOption("--positive-threshold"),
+      DEFAULT_POSITIVE_THRESHOLD,
+    )
+    .option(
+      "--test-fraction <f>",
+      "share of ratings (the most recent) in the test period",
+      numberOption("--test-fraction"),
+      DEFAULT_TEST_FRACTION,
+    )
+    .option("--threads <n>", "DuckDB worker threads (default: all cores)", numberOption("--threads", true))
+    .option("--base-url <url>", "where to download MovieLens zips from (default: files.grouplens.org)")
+    .option("--force", "prepare again even if the processed dataset is up to date")
+    .option("--quiet", "no progress output")
+    .action(async (options: DataOptions) => {
+      const dataset = parseDatasetName(options.dataset);
+      const result = await ensurePreparedDataset({
+        dataset,
+        dataDir: path.resolve(options.dataDir),
+        ratings: options.ratings,
+        seed: options.seed,
+        positiveThreshold: options.positiveThreshold,
+        testFraction: options.testFraction,
+        threads: options.threads,
+        baseUrl: options.baseUrl,
+        force: options.force,
+        quiet: options.quiet,
+      });
+      const manifest = JSON.parse(
+        fs.readFileSync(path.join(result.dir, "manifest.json"), "utf8"),
+      ) as DatasetManifest;
+      const c = manifest.counts;
+      process.stdout.write(
+        `${result.prepared ? "prepared" : "up to date"}: ${result.dir}\n` +
+          `read ${manifest.read.ratings} ratings, ${manifest.read.users} users, ${manifest.read.movies} movies ` +
+          `from ${result.rawDir}\n` +
+          `cutoff ${new Date(manifest.cutoffTimestamp * 1000).toISOString()}: train ${c.trainRatings} ratings ` +
+          `(${c.trainPositives} >= ${manifest.positiveThreshold}), test ${c.testRatings} (${c.testPositives})\n` +
+          `cold (first seen after the cutoff): ${c.coldUsers} users, ${c.coldMovies} movies; ` +
+          `test users with train history ${c.testUsersWithTrainHistory} of ${c.testUsers}\n`,
+      );
+    });
+}

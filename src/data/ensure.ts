@@ -1,0 +1,131 @@
+/**
+ * The one entry point other parts call to get data: `ensurePreparedDataset` makes sure the raw MovieLens files
+ * are under `<dataDir>/<dataset>/` and the processed dataset under `<dataDir>/processed/<dataset>/` is up to date,
+ * doing only what is missing, and returns the processed folder for `loadPreparedDataset`.
+ *
+ * Where raw files come from, in order: already in `<dataDir>/<dataset>/`; for ml-latest-small, a copy of
+ * `SHARED_DATA_DIR/ml-latest-small` (offline machines); otherwise the GroupLens zip (checksum-verified). The
+ * `synthetic` dataset is generated (seeded) and regenerated when its size or seed changes.
+ *
+ * @example
+ * const dir = await ensurePreparedDataset({ dataset: "ml-latest-small" });
+ * const data = await loadPreparedDataset(dir);
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { InputError } from "../core/errors";
+import { publishDirectoryAtomic, sha256File, writeJsonAtomic } from "../core/files";
+import { DEFAULT_DATA_DIR, SHARED_DATA_DIR } from "../core/paths";
+import { DEFAULT_SEED } from "../core/random";
+import { downloadMovieLens } from "./download";
+import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION, prepareDataset } from "./prepare";
+import { generateSyntheticMovieLens } from "./synthetic";
+import type { DatasetManifest, DatasetName } from "./types";
+
+export const DATASET_NAMES: readonly DatasetName[] = ["ml-latest-small", "ml-25m", "synthetic"];
+
+/** Default size of the synthetic dataset (ml-latest-small's size). */
+export const DEFAULT_SYNTHETIC_RATINGS = 100_836;
+
+/** Written beside synthetic CSVs: what generated them. */
+const SYNTHETIC_PARAMETERS = "synthetic.json";
+
+export interface EnsureOptions {
+  dataset: DatasetName;
+  /** Defaults to DEFAULT_DATA_DIR (the repository's data/). */
+  dataDir?: string;
+  /** Where a read-only ml-latest-small copy may be (default SHARED_DATA_DIR); "" disables copying. */
+  sharedDataDir?: string;
+  /** GroupLens base URL (tests use a local server). */
+  baseUrl?: string;
+  /** Synthetic only: number of ratings (default DEFAULT_SYNTHETIC_RATINGS). */
+  ratings?: number;
+  /** Seed for synthetic generation, recorded in the manifest. */
+  seed?: number;
+  positiveThreshold?: number;
+  testFraction?: number;
+  threads?: number;
+  /** Prepare again even when an up-to-date processed dataset exists. */
+  force?: boolean;
+  quiet?: boolean;
+  warn?: (message: string) => void;
+}
+
+/** Checks a dataset name given by a user. */
+export function parseDatasetName(value: string): DatasetName {
+  if (!(DATASET_NAMES as readonly string[]).includes(value))
+    throw new InputError(`expected one of ${DATASET_NAMES.join(", ")}, got "${value}"`, { field: "dataset" });
+  return value as DatasetName;
+}
+
+function hasRawFiles(dir: string): boolean {
+  return fs.existsSync(path.join(dir, "ratings.csv")) && fs.existsSync(path.join(dir, "movies.csv"));
+}
+
+/**
+ * Makes sure `<dataDir>/<dataset>/ratings.csv` and `movies.csv` exist (copy, download or generate) and returns
+ * that folder.
+ */
+export async function ensureRawDataset(options: EnsureOptions): Promise<string> {
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  const rawDir = path.join(dataDir, options.dataset);
+  if (options.dataset === "synthetic") {
+    const wanted = { ratings: options.ratings ?? DEFAULT_SYNTHETIC_RATINGS, seed: options.seed ?? DEFAULT_SEED };
+    const parametersFile = path.join(rawDir, SYNTHETIC_PARAMETERS);
+    if (hasRawFiles(rawDir) && fs.existsSync(parametersFile)) {
+      const found = JSON.parse(fs.readFileSync(parametersFile, "utf8")) as typeof wanted;
+      if (found.ratings === wanted.ratings && found.seed === wanted.seed) return rawDir;
+    }
+    await publishDirectoryAtomic(rawDir, (tmp) => {
+      const sizes = generateSyntheticMovieLens({ ...wanted, dir: tmp, quiet: options.quiet });
+      writeJsonAtomic(path.join(tmp, SYNTHETIC_PARAMETERS), { ...wanted, ...sizes });
+    });
+    return rawDir;
+  }
+  if (hasRawFiles(rawDir)) return rawDir;
+  const shared = path.join(options.sharedDataDir ?? SHARED_DATA_DIR, options.dataset);
+  if (options.dataset === "ml-latest-small" && options.sharedDataDir !== "" && hasRawFiles(shared)) {
+    await publishDirectoryAtomic(rawDir, (tmp) => {
+      for (const name of fs.readdirSync(shared)) fs.copyFileSync(path.join(shared, name), path.join(tmp, name));
+    });
+    return rawDir;
+  }
+  await downloadMovieLens({ name: options.dataset, targetDir: rawDir, baseUrl: options.baseUrl, quiet: options.quiet });
+  return rawDir;
+}
+
+/** True when `outDir` holds a dataset prepared from these exact inputs with these settings. */
+async function isUpToDate(outDir: string, rawDir: string, options: EnsureOptions): Promise<boolean> {
+  const manifestFile = path.join(outDir, "manifest.json");
+  if (!fs.existsSync(manifestFile)) return false;
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as DatasetManifest;
+  if (manifest.positiveThreshold !== (options.positiveThreshold ?? DEFAULT_POSITIVE_THRESHOLD)) return false;
+  if (manifest.testFraction !== (options.testFraction ?? DEFAULT_TEST_FRACTION)) return false;
+  for (const name of ["ratings.csv", "movies.csv"])
+    if (manifest.inputChecksums[name] !== (await sha256File(path.join(rawDir, name)))) return false;
+  return true;
+}
+
+/**
+ * Raw files ensured, then `<dataDir>/processed/<dataset>/` prepared unless it is already up to date (same input
+ * checksums, threshold and test fraction). Returns the processed folder and whether it was (re)built.
+ */
+export async function ensurePreparedDataset(
+  options: EnsureOptions,
+): Promise<{ dir: string; rawDir: string; prepared: boolean }> {
+  const rawDir = await ensureRawDataset(options);
+  const dir = path.join(options.dataDir ?? DEFAULT_DATA_DIR, "processed", options.dataset);
+  if (!options.force && (await isUpToDate(dir, rawDir, options))) return { dir, rawDir, prepared: false };
+  await prepareDataset({
+    dataset: options.dataset,
+    rawDir,
+    outDir: dir,
+    positiveThreshold: options.positiveThreshold,
+    testFraction: options.testFraction,
+    seed: options.seed,
+    threads: options.threads,
+    quiet: options.quiet,
+    warn: options.warn,
+  });
+  return { dir, rawDir, prepared: true };
+}

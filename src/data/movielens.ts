@@ -1,0 +1,211 @@
+/**
+ * Reading and validating MovieLens CSV files (ratings.csv, movies.csv) inside DuckDB, so validation stays fast at
+ * 25M rows: the file is parsed once with declared column types into a table whose `rowid` follows the file's line
+ * order; range checks are one aggregate over that table. Only when something is wrong does a slower diagnostic
+ * pass (every field read as text) find the first bad line, which the `InputError` names with what was expected.
+ *
+ * Line numbers count the header as line 1, so the first data row is line 2 (what an editor shows). They assume
+ * no quoted field spans lines, which holds for every MovieLens release.
+ */
+import * as fs from "node:fs";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { InputError } from "../core/errors";
+import { sqlString } from "./duckdb";
+
+/** The header line of ratings.csv in every MovieLens release. */
+export const RATINGS_HEADER = ["userId", "movieId", "rating", "timestamp"] as const;
+/** The header line of movies.csv in every MovieLens release. */
+export const MOVIES_HEADER = ["movieId", "title", "genres"] as const;
+
+/** Timestamps before this (1995-01-01 UTC) cannot be MovieLens ratings: a cut-off number is the likely cause. */
+export const EARLIEST_TIMESTAMP = 788_918_400;
+
+const CSV_OPTIONS = `auto_detect=false, delim=',', quote='"', escape='"'`;
+
+/**
+ * Checks what can be checked without parsing: the file exists, is not empty, starts with the expected header,
+ * has at least one data row and ends with a line break (a file cut short while copying or downloading does not).
+ */
+export function checkCsvShape(file: string, header: readonly string[]): void {
+  if (!fs.existsSync(file)) throw new InputError(`file not found (expected a MovieLens CSV)`, { file });
+  const size = fs.statSync(file).size;
+  if (size === 0) throw new InputError(`empty file, expected the header "${header.join(",")}"`, { file, line: 1 });
+  const fd = fs.openSync(file, "r");
+  try {
+    const head = Buffer.alloc(Math.min(size, 64 * 1024));
+    fs.readSync(fd, head, 0, head.length, 0);
+    const text = head.toString("utf8").replace(/^\uFEFF/, "");
+    const firstBreak = text.indexOf("\n");
+    const firstLine = (firstBreak < 0 ? text : text.slice(0, firstBreak)).replace(/\r$/, "");
+    if (firstLine !== header.join(","))
+      throw new InputError(`wrong or missing header: expected "${header.join(",")}", found "${firstLine}"`, {
+        file,
+        line: 1,
+      });
+    const last = Buffer.alloc(1);
+    fs.readSync(fd, last, 0, 1, size - 1);
+    if (firstBreak < 0 || firstBreak >= size - 2)
+      throw new InputError(`no data rows after the header`, { file, line: 2 });
+    if (last[0] !== 0x0a)
+      throw new InputError(
+        `truncated file: the last line does not end with a line break (the file was probably cut short)`,
+        { file },
+      );
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The first bad line of a CSV and what was wrong with it. */
+interface BadLine {
+  line: number;
+  field?: string;
+  problem: string;
+}
+
+/** DuckDB's own CSV error, as an InputError naming the file (and line when DuckDB gives one). */
+function duckdbCsvError(file: string, error: unknown): InputError {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = /Line: (\d+)/.exec(message);
+  const reason = message.split("\n").find((l) => /Error when|Expected|found|Could not/.test(l)) ?? message;
+  return new InputError(`cannot parse CSV: ${reason.trim()}`, {
+    file,
+    line: line ? Number(line[1]) : undefined,
+  });
+}
+
+/**
+ * Re-reads `file` with every field as text and returns the first line (in file order) for which `problemSql`
+ * (a SQL CASE over fields f1..f5 giving a message or NULL) reports a problem.
+ */
+async function firstBadLine(
+  connection: DuckDBConnection,
+  file: string,
+  problemSql: string,
+): Promise<BadLine | undefined> {
+  const columns = "{'f1':'VARCHAR','f2':'VARCHAR','f3':'VARCHAR','f4':'VARCHAR','f5':'VARCHAR'}";
+  try {
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE diagnostic AS SELECT * FROM read_csv(${sqlString(file)}, columns=${columns},
+         header=false, null_padding=true, ${CSV_OPTIONS})`,
+    );
+    const reader = await connection.runAndReadAll(
+      `SELECT (rowid + 1)::INTEGER AS line, problem FROM (SELECT rowid, ${problemSql} AS problem FROM diagnostic)
+       WHERE rowid > 0 AND problem IS NOT NULL ORDER BY rowid LIMIT 1`,
+    );
+    const rows = reader.getRowObjectsJS() as { line: number; problem: string }[];
+    if (rows.length === 0) return undefined;
+    const [field, problem] = rows[0].problem.split("\t");
+    return { line: rows[0].line, field: field || undefined, problem };
+  } catch (error) {
+    throw duckdbCsvError(file, error);
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS diagnostic`);
+  }
+}
+
+/** SQL: a problem message "field<TAB>what was expected" for a field that must be a positive integer id. */
+function idCheck(column: string, name: string): string {
+  return `WHEN TRY_CAST(${column} AS INTEGER) IS NULL OR TRY_CAST(${column} AS INTEGER) <= 0
+    THEN '${name}\texpected a positive integer ${name}, found "' || coalesce(${column}, '') || '"'`;
+}
+
+const RATINGS_PROBLEMS = `CASE
+  WHEN f4 IS NULL THEN '\texpected 4 fields (userId,movieId,rating,timestamp), found fewer: truncated line?'
+  WHEN f5 IS NOT NULL THEN '\texpected 4 fields (userId,movieId,rating,timestamp), found more'
+  ${idCheck("f1", "userId")}
+  ${idCheck("f2", "movieId")}
+  WHEN TRY_CAST(f3 AS DOUBLE) IS NULL OR TRY_CAST(f3 AS DOUBLE) NOT BETWEEN 0.5 AND 5
+       OR TRY_CAST(f3 AS DOUBLE) * 2 <> round(TRY_CAST(f3 AS DOUBLE) * 2)
+    THEN 'rating\texpected a rating from 0.5 to 5 in half steps, found "' || coalesce(f3, '') || '"'
+  WHEN TRY_CAST(f4 AS BIGINT) IS NULL OR TRY_CAST(f4 AS BIGINT) < ${EARLIEST_TIMESTAMP}
+    THEN 'timestamp\texpected Unix seconds from 1995 on, found "' || coalesce(f4, '') || '"'
+  ELSE NULL END`;
+
+const MOVIES_PROBLEMS = `CASE
+  WHEN f3 IS NULL THEN '\texpected 3 fields (movieId,title,genres), found fewer: truncated line?'
+  WHEN f4 IS NOT NULL THEN '\texpected 3 fields (movieId,title,genres; quote titles containing commas), found more'
+  ${idCheck("f1", "movieId")}
+  WHEN trim(f2) = '' THEN 'title\texpected a non-empty title'
+  ELSE NULL END`;
+
+async function throwFirstBadLine(
+  connection: DuckDBConnection,
+  file: string,
+  problemSql: string,
+  fallback: InputError,
+): Promise<never> {
+  const bad = await firstBadLine(connection, file, problemSql);
+  if (bad) throw new InputError(bad.problem, { file, line: bad.line, field: bad.field });
+  throw fallback;
+}
+
+/**
+ * Loads ratings.csv into the table `ratings(userId INTEGER, movieId INTEGER, rating FLOAT, timestamp BIGINT)`
+ * (rowid = file order) and validates every row. Returns the row count.
+ *
+ * @throws InputError naming the file, the first bad line and what was expected.
+ */
+export async function loadRatingsTable(connection: DuckDBConnection, file: string): Promise<number> {
+  checkCsvShape(file, RATINGS_HEADER);
+  try {
+    await connection.run(
+      `CREATE OR REPLACE TABLE ratings AS SELECT * FROM read_csv(${sqlString(file)},
+         columns={'userId':'INTEGER','movieId':'INTEGER','rating':'FLOAT','timestamp':'BIGINT'},
+         header=true, ${CSV_OPTIONS})`,
+    );
+  } catch (error) {
+    await throwFirstBadLine(connection, file, RATINGS_PROBLEMS, duckdbCsvError(file, error));
+  }
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE userId IS NULL OR userId <= 0 OR movieId IS NULL
+       OR movieId <= 0 OR rating IS NULL OR rating NOT BETWEEN 0.5 AND 5 OR rating * 2 <> round(rating * 2)
+       OR timestamp IS NULL OR timestamp < ${EARLIEST_TIMESTAMP})::BIGINT AS bad FROM ratings`,
+  );
+  const [n, bad] = reader.getRows()[0].map(Number);
+  if (bad > 0)
+    await throwFirstBadLine(
+      connection,
+      file,
+      RATINGS_PROBLEMS,
+      new InputError(`${bad} rows with missing or out-of-range values`, { file }),
+    );
+  if (n === 0) throw new InputError(`no data rows after the header`, { file, line: 2 });
+  return n;
+}
+
+/**
+ * Loads movies.csv into the table `movies(movieId INTEGER, title VARCHAR, genres VARCHAR, year INTEGER)`
+ * (rowid = file order; year parsed from a trailing "(1995)" in the title, NULL when absent) and validates it:
+ * ids positive integers and unique, titles present. Returns the row count.
+ */
+export async function loadMoviesTable(connection: DuckDBConnection, file: string): Promise<number> {
+  checkCsvShape(file, MOVIES_HEADER);
+  // movies.csv is small (62k rows in ml-25m): always validated through the text pass.
+  const bad = await firstBadLine(connection, file, MOVIES_PROBLEMS);
+  if (bad) throw new InputError(bad.problem, { file, line: bad.line, field: bad.field });
+  try {
+    await connection.run(
+      `CREATE OR REPLACE TABLE movies AS SELECT movieId, title, coalesce(genres, '') AS genres,
+         TRY_CAST(regexp_extract(title, '\\((\\d{4})\\)\\s*$', 1) AS INTEGER) AS year
+       FROM read_csv(${sqlString(file)}, columns={'movieId':'INTEGER','title':'VARCHAR','genres':'VARCHAR'},
+         header=true, ${CSV_OPTIONS})`,
+    );
+  } catch (error) {
+    throw duckdbCsvError(file, error);
+  }
+  const duplicate = (
+    await connection.runAndReadAll(
+      `SELECT movieId, (max(rowid) + 2)::INTEGER AS line FROM movies GROUP BY movieId HAVING count(*) > 1
+       ORDER BY line LIMIT 1`,
+    )
+  ).getRowObjectsJS() as { movieId: number; line: number }[];
+  if (duplicate.length > 0)
+    throw new InputError(`movieId ${duplicate[0].movieId} appears twice (expected unique movie ids)`, {
+      file,
+      line: duplicate[0].line,
+      field: "movieId",
+    });
+  const count = (await connection.runAndReadAll(`SELECT count(*)::INTEGER FROM movies`)).getRows()[0][0];
+  return Number(count);
+}

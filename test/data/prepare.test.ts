@@ -1,0 +1,137 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { InputError } from "../../src/core/errors";
+import { SHARED_DATA_DIR } from "../../src/core/paths";
+import { prepareDataset } from "../../src/data/prepare";
+import { loadPreparedDataset, PREPARED_FILES } from "../../src/data/load";
+import { tempDir, writeTinyDataset } from "../support/movielens";
+
+test("a hand-checked split: cutoff, dense indices, cold users and movies", async () => {
+  const outDir = path.join(tempDir(), "processed", "tiny");
+  const manifest = await prepareDataset({
+    dataset: "synthetic",
+    rawDir: writeTinyDataset(),
+    outDir,
+    testFraction: 0.3,
+    positiveThreshold: 4,
+    quiet: true,
+  });
+  assert.equal(manifest.cutoffTimestamp, 1_000_000_008);
+  assert.deepEqual(manifest.read, { ratings: 10, users: 3, movies: 4 });
+  assert.equal(manifest.counts.trainRatings, 7);
+  assert.equal(manifest.counts.testRatings, 3);
+  assert.equal(manifest.counts.trainPositives, 4); // 4, 5, 4.5, 4 before the cutoff
+  assert.equal(manifest.counts.testPositives, 2); // 4, 5 from the cutoff on
+  assert.equal(manifest.counts.coldUsers, 1); // user 9
+  assert.equal(manifest.counts.coldMovies, 1); // movie 30
+  assert.equal(manifest.counts.unratedMovies, 1); // movie 40
+  assert.equal(manifest.counts.testUsers, 2); // users 7 and 9
+  assert.equal(manifest.counts.testUsersWithTrainHistory, 1); // user 7
+  assert.deepEqual(fs.readdirSync(outDir).sort(), [...PREPARED_FILES].sort());
+
+  const data = await loadPreparedDataset(outDir);
+  assert.deepEqual([...data.userIds], [5, 7, 9]);
+  assert.deepEqual(
+    data.movies.map((m) => [m.movieIndex, m.movieId, m.year, m.genres]),
+    [
+      [0, 10, 1990, ["Drama"]],
+      [1, 20, 2000, ["Comedy", "Drama"]],
+      [2, 30, null, []],
+      [3, 40, 2010, ["Horror"]],
+    ],
+  );
+  // Test rows sorted by user then time: (7,30,4,t8), (9,30,5,t9), (9,10,3.5,t10).
+  assert.deepEqual([...data.test.userIndex], [1, 2, 2]);
+  assert.deepEqual([...data.test.movieIndex], [2, 2, 0]);
+  assert.deepEqual([...data.test.rating], [4, 5, 3.5]);
+  assert.deepEqual([...data.test.timestamp], [1_000_000_008, 1_000_000_009, 1_000_000_010]);
+  assert.deepEqual([...data.train.userIndex], [0, 0, 0, 1, 1, 1, 1]);
+  assert.ok(data.train.timestamp.every((t) => t < manifest.cutoffTimestamp));
+});
+
+test("ratings naming a movie missing from movies.csv are dropped with a warning and counted", async () => {
+  const rawDir = writeTinyDataset();
+  fs.appendFileSync(path.join(rawDir, "ratings.csv"), "5,999,4.0,1000000003\r\n5,998,4.0,1000000004\r\n");
+  const warnings: string[] = [];
+  const manifest = await prepareDataset({
+    dataset: "synthetic",
+    rawDir,
+    outDir: path.join(tempDir(), "out"),
+    quiet: true,
+    warn: (message) => warnings.push(message),
+  });
+  assert.equal(manifest.read.ratings, 12);
+  assert.equal(manifest.counts.ratingsWithUnknownMovie, 2);
+  assert.equal(manifest.counts.trainRatings + manifest.counts.testRatings, 10);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /2 ratings name a movieId missing from movies\.csv \(first: movieId 999 on line 12\)/);
+});
+
+test("bad input leaves no output folder behind and an existing one untouched", async () => {
+  const rawDir = writeTinyDataset();
+  const outDir = path.join(tempDir(), "out");
+  await prepareDataset({ dataset: "synthetic", rawDir, outDir, quiet: true });
+  const before = fs.readFileSync(path.join(outDir, "manifest.json"), "utf8");
+  fs.appendFileSync(path.join(rawDir, "ratings.csv"), "5,10,6.0,1000000003\r\n");
+  await assert.rejects(prepareDataset({ dataset: "synthetic", rawDir, outDir, quiet: true }), InputError);
+  assert.equal(fs.readFileSync(path.join(outDir, "manifest.json"), "utf8"), before);
+  assert.deepEqual(fs.readdirSync(path.dirname(outDir)), ["out"]);
+  const fresh = path.join(tempDir(), "never");
+  await assert.rejects(prepareDataset({ dataset: "synthetic", rawDir, outDir: fresh, quiet: true }), InputError);
+  assert.equal(fs.existsSync(fresh), false);
+});
+
+test("options outside their range are named", async () => {
+  const rawDir = writeTinyDataset();
+  const outDir = path.join(tempDir(), "out");
+  await assert.rejects(
+    prepareDataset({ dataset: "synthetic", rawDir, outDir, testFraction: 1.5, quiet: true }),
+    /field "testFraction": expected a fraction in \(0, 1\), got 1.5/,
+  );
+  await assert.rejects(
+    prepareDataset({ dataset: "synthetic", rawDir, outDir, positiveThreshold: 7, quiet: true }),
+    /field "positiveThreshold"/,
+  );
+});
+
+test("ml-latest-small: 100,836 ratings, 610 users, 9,742 movies read; 80/20 temporal split loads back", async () => {
+  const rawDir = path.join(SHARED_DATA_DIR, "ml-latest-small");
+  const outDir = path.join(tempDir(), "ml-latest-small");
+  const manifest = await prepareDataset({ dataset: "ml-latest-small", rawDir, outDir, quiet: true });
+  assert.deepEqual(manifest.read, { ratings: 100_836, users: 610, movies: 9_742 });
+  assert.equal(manifest.inputChecksums["ratings.csv"], "aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646");
+  assert.equal(manifest.counts.trainRatings + manifest.counts.testRatings, 100_836);
+  // quantile_disc: the test period holds the last 20% of ratings, up to ties at the cutoff second.
+  assert.ok(Math.abs(manifest.counts.testRatings - 0.2 * 100_836) < 50, `${manifest.counts.testRatings}`);
+  // 48.2% of ml-latest-small ratings are >= 4 (../shared ENVIRONMENT.md).
+  const positives = manifest.counts.trainPositives + manifest.counts.testPositives;
+  assert.ok(Math.abs(positives / 100_836 - 0.482) < 0.001, `${positives}`);
+  assert.ok((manifest.environment as { packages: Record<string, string> }).packages["@duckdb/node-api"]);
+
+  const data = await loadPreparedDataset(outDir);
+  assert.equal(data.userIds.length, 610);
+  assert.equal(data.movies.length, 9_742);
+  assert.equal(data.train.length, manifest.counts.trainRatings);
+  assert.equal(data.test.length, manifest.counts.testRatings);
+  assert.equal(data.movies[0].title, "Toy Story (1995)");
+  assert.ok(data.train.timestamp.every((t) => t < manifest.cutoffTimestamp));
+  assert.ok(data.test.timestamp.every((t) => t >= manifest.cutoffTimestamp));
+  assert.ok(data.train.userIndex.every((u) => u >= 0 && u < 610));
+  assert.ok(data.test.movieIndex.every((m) => m >= 0 && m < 9_742));
+  // The mean rating of ml-latest-small is 3.50 (sum over both periods); a check that ratings survived the trip.
+  let sum = 0;
+  for (const r of data.train.rating) sum += r;
+  for (const r of data.test.rating) sum += r;
+  assert.ok(Math.abs(sum / 100_836 - 3.5016) < 0.0005, `${sum / 100_836}`);
+});
+
+test("loading a folder with a missing file names it", async () => {
+  const dir = tempDir();
+  await assert.rejects(loadPreparedDataset(dir), (error: Error) => {
+    assert.ok(error instanceof InputError);
+    assert.match(error.message, /manifest\.json: missing; expected a dataset prepared by `abrec data`/);
+    return true;
+  });
+});
