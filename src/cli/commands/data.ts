@@ -4,7 +4,6 @@
  */
 import * as path from "node:path";
 import { Command, Option } from "commander";
-import { InputError } from "../../core/errors";
 import { DEFAULT_DATA_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
 import {
@@ -16,18 +15,7 @@ import {
 import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION } from "../../data/prepare";
 import type { DatasetManifest } from "../../data/types";
 import * as fs from "node:fs";
-
-/** Parses a number option, naming the option when it is not one. */
-function numberOption(name: string, integer = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n)))
-      throw new InputError(`expected ${integer ? "an integer" : "a number"}, got "${value}"`, {
-        field: name,
-      });
-    return n;
-  };
-}
+import { numberOption } from "../number-option";
 
 interface DataOptions {
   dataset: string;
