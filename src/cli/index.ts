@@ -5,10 +5,17 @@
  */
 import { Command, CommanderError } from "commander";
 import { InputError } from "../core/errors";
+import * as analyze from "./commands/analyze";
 import * as data from "./commands/data";
+import * as design from "./commands/design";
 
-/** Subcommands in pipeline order. */
-const COMMANDS: { register(program: Command): void }[] = [data];
+/** Subcommands in pipeline order (one per line, so parallel branches merge cleanly). */
+// prettier-ignore
+const COMMANDS: { register(program: Command): void }[] = [
+  data,
+  design,
+  analyze,
+];
 
 export function buildProgram(): Command {
   const program = new Command("abrec")

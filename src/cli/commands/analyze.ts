@@ -1,0 +1,140 @@
+/**
+ * `abrec analyze`: the full analysis of the experiment's clicks (src/experiment/analysis.ts `analyzeCounts`) from
+ * "CLICKS/USERS" counts per arm, as readable tables or `--json`.
+ */
+import { Command } from "commander";
+import { analyzeCounts, type ExperimentAnalysis } from "../../experiment/analysis";
+import type { Interval } from "../../experiment/intervals";
+import { parseProportionSummary } from "../../experiment/summary";
+import { numberOption } from "../number-option";
+import { formatTable } from "../table";
+
+interface AnalyzeOptions {
+  control: string;
+  treatment: string;
+  oneSided?: boolean;
+  alpha: number;
+  ratio: number;
+  tuning: number;
+  json?: boolean;
+}
+
+const pct = (x: number, digits = 2) =>
+  Number.isFinite(x) ? `${(100 * x).toFixed(digits)}%` : x > 0 ? "+inf" : "-inf";
+const interval = (i: Interval, digits = 2) => `[${pct(i.lower, digits)}, ${pct(i.upper, digits)}]`;
+const p = (x: number) => (x >= 0.01 ? x.toFixed(4) : x >= 1e-5 ? x.toPrecision(3) : x.toExponential(2));
+const points = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)} pts`;
+const pointsInterval = (i: Interval) =>
+  `[${Number.isFinite(i.lower) ? points(i.lower) : "-inf"}, ${Number.isFinite(i.upper) ? points(i.upper) : "+inf"}]`;
+
+/** The readable report of an analysis. */
+export function formatAnalysis(a: ExperimentAnalysis): string {
+  const level = `${Math.round(100 * a.settings.confidenceLevel)}%`;
+  const sided = a.settings.alternative;
+  const b = a.bayesian;
+  const s = a.sequential;
+  const srm = a.sampleRatioMismatch;
+  const armRow = (name: string, arm: ExperimentAnalysis["control"]) => [
+    name,
+    String(arm.users),
+    String(arm.clicks),
+    pct(arm.rate),
+    interval(arm.interval),
+  ];
+  return [
+    formatTable(
+      ["arm", "users", "clicks", "CTR", `${level} Wilson interval (${sided})`],
+      [armRow("control", a.control), armRow("treatment", a.treatment)],
+    ),
+    "",
+    formatTable(
+      ["effect", "estimate", `${level} interval (${sided})`, "method"],
+      [
+        [
+          "difference",
+          points(a.difference.estimate),
+          pointsInterval(a.difference.interval),
+          "Newcombe hybrid score",
+        ],
+        [
+          "relative lift",
+          pct(a.relativeLift.estimate, 1),
+          interval(a.relativeLift.interval, 1),
+          "delta method",
+        ],
+      ],
+    ),
+    "",
+    formatTable(
+      ["test", "statistic", "p-value"],
+      [
+        [`pooled z-test (${sided})`, `z = ${a.zTest.z.toFixed(4)}`, p(a.zTest.pValue)],
+        ["chi-square (2x2)", `X2 = ${a.chiSquare.statistic.toFixed(4)}`, p(a.chiSquare.pValue)],
+        ["chi-square, Yates", `X2 = ${a.chiSquareYates.statistic.toFixed(4)}`, p(a.chiSquareYates.pValue)],
+        [
+          `Fisher exact (${sided})`,
+          `odds ratio ${a.fisherExact.sampleOddsRatio.toFixed(3)}`,
+          p(a.fisherExact.pValue),
+        ],
+        [
+          `sequential, always valid (two-sided, N* ${s.tuningParameter})`,
+          `CI ${pointsInterval(s.interval)}`,
+          p(s.pValue),
+        ],
+      ],
+    ),
+    "",
+    `Bayesian (Beta(${b.prior.alpha}, ${b.prior.beta}) prior): P(treatment better) = ` +
+      `${b.probabilityTreatmentBetter.toFixed(4)}; expected loss choosing treatment ` +
+      `${pct(b.expectedLossChoosingTreatment, 4)}, control ${pct(b.expectedLossChoosingControl, 4)}; ` +
+      `${Math.round(100 * b.credibleLevel)}% credible interval of the lift ${interval(b.relativeLiftCredibleInterval, 1)}`,
+    `Sample ratio: ${srm.observedUsers.join(" vs ")} users, expected ` +
+      `${srm.expectedUsers.map((e) => e.toFixed(0)).join(" vs ")}, p = ${p(srm.pValue)}: ` +
+      (srm.mismatch ? `MISMATCH (p < ${srm.threshold}), do not trust these results` : "no mismatch"),
+    "",
+    a.conclusion,
+    "",
+  ].join("\n");
+}
+
+export function register(program: Command): void {
+  program
+    .command("analyze")
+    .description(
+      "Analyse the A/B test's clicks: rates and intervals, z / chi-square / Fisher tests, Bayesian, sequential, SRM.",
+    )
+    .requiredOption("--control <clicks/users>", 'control clicks and users, e.g. "79/1124"')
+    .requiredOption("--treatment <clicks/users>", 'treatment clicks and users, e.g. "124/1124"')
+    .option("--one-sided", "one-sided tests and intervals (treatment better) instead of two-sided")
+    .option("--alpha <alpha>", "significance level, 0..1", numberOption("--alpha"), 0.05)
+    .option(
+      "--ratio <r>",
+      "planned treatment users per control user (for the SRM check)",
+      numberOption("--ratio"),
+      1,
+    )
+    .option(
+      "--tuning <n>",
+      "sequential tuning parameter N*: total users at which the always-valid interval is tightest",
+      numberOption("--tuning"),
+      5000,
+    )
+    .option("--json", "print every figure as JSON instead of tables")
+    .action((options: AnalyzeOptions) => {
+      const analysis = analyzeCounts(
+        {
+          control: parseProportionSummary(options.control, "--control"),
+          treatment: parseProportionSummary(options.treatment, "--treatment"),
+        },
+        {
+          alpha: options.alpha,
+          alternative: options.oneSided ? "greater" : "two-sided",
+          allocationRatio: options.ratio,
+          sequentialTuningParameter: options.tuning,
+        },
+      );
+      process.stdout.write(
+        options.json ? JSON.stringify(analysis, null, 2) + "\n" : formatAnalysis(analysis),
+      );
+    });
+}

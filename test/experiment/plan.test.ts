@@ -1,0 +1,30 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { planExperiment } from "../../src/experiment/plan";
+
+test("the default business-case plan: 1124 per group (Fleiss CC), all three methods, duration from traffic", () => {
+  // Issue 4's reference sizes: 1124 (Fleiss CC), 1074 (pooled), 1063 (Cohen's h).
+  const plan = planExperiment(
+    { baselineRate: 0.07, minimumDetectableEffect: 0.04, alpha: 0.05, power: 0.9 },
+    { dailyUsers: 300 },
+  );
+  assert.deepEqual(
+    plan.sampleSizes.map((s) => [s.method, s.controlUsers]),
+    [
+      ["fleiss-cc", 1124],
+      ["pooled", 1074],
+      ["cohen-h", 1063],
+    ],
+  );
+  assert.equal(plan.chosen.totalUsers, 2248);
+  for (const s of plan.sampleSizes) assert.ok(s.power >= 0.9 && s.power < 0.91, `${s.method} ${s.power}`);
+  // ceil(2248 / 300) = 8 days.
+  assert.deepEqual(plan.duration, { days: 8, usersPerDay: 300 });
+  assert.ok(plan.minimumDetectableEffectAtChosenSize.absoluteEffect <= 0.04);
+  assert.equal(planExperiment({ baselineRate: 0.07, minimumDetectableEffect: 0.04 }).duration, null);
+  assert.equal(
+    planExperiment({ baselineRate: 0.07, minimumDetectableEffect: 0.04 }, { method: "pooled" }).chosen
+      .controlUsers,
+    1074,
+  );
+});
