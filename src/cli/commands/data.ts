@@ -2,6 +2,7 @@
  * `abrec data`: gets a MovieLens dataset (copy, download or generate) and preprocesses it into
  * data/processed/<dataset>/ (see src/data/ensure.ts and src/data/prepare.ts).
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, Option } from "commander";
 import { DEFAULT_DATA_DIR } from "../../core/paths";
@@ -14,7 +15,6 @@ import {
 } from "../../data/ensure";
 import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION } from "../../data/prepare";
 import type { DatasetManifest } from "../../data/types";
-import * as fs from "node:fs";
 import { numberOption } from "../number-option";
 
 interface DataOptions {
