@@ -1,0 +1,155 @@
+/**
+ * Puts the serving tier together in one HTTP server, for one role or all of them:
+ *
+ * - `all` (default): both models in process, the router's Seldon endpoints, the mock site, `/metrics`, and each
+ *   model's own Seldon API under `/models/<name>/` — everything on one port.
+ * - `model`: one model server (Seldon model API and `/metrics`).
+ * - `router`: the router over two model servers reached by HTTP, with the event store.
+ * - `site`: the mock site over a router reached by HTTP; `/experiment` reads the event store file read-only.
+ *
+ * `abrec serve` parses options and calls `startServing`; tests and the benchmark call it directly.
+ */
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import type { Movie } from "../data/types";
+import type { Recommender } from "../models/recommender";
+import { createSiteApp } from "../../mock-site/app";
+import { EventStore, readVariantCounts } from "./event-store";
+import { ServingMetrics } from "./metrics";
+import { type ModelClient, ModelService, RemoteModel, createModelServerApp } from "./model-server";
+import { RemoteRouter, RouterService, createRouterApp } from "./router";
+import type { RoutingSettings } from "./routing";
+import { InputError } from "../core/errors";
+
+export type ServeRole = "all" | "router" | "model" | "site";
+
+export interface ServeOptions {
+  role: ServeRole;
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1; "0.0.0.0" in a container. */
+  host?: string;
+  /** Event store file (roles all, router, site). */
+  eventsPath?: string;
+  /** Child 0 (A) and child 1 (B) in process (role all), or the one model served (role model: one entry). */
+  recommenders?: readonly Recommender[];
+  /** Model server base URLs, child 0 then child 1, with their names (role router). */
+  modelUrls?: readonly { name: string; url: string }[];
+  /** Router base URL (role site). */
+  routerUrl?: string;
+  /** Catalog for the site's cards (roles all, site). */
+  movies?: readonly Movie[];
+  routing?: RoutingSettings;
+  cookieSecret?: string;
+  /** "power-loss" makes every commit fsync (see event-store.ts). */
+  durability?: "process-crash" | "power-loss";
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** The event store this process writes (roles all and router). */
+  store?: EventStore;
+  metrics: ServingMetrics;
+  close(): Promise<void>;
+}
+
+function required<T>(value: T | undefined, what: string, role: ServeRole): T {
+  if (value === undefined) throw new InputError(`role "${role}" needs ${what}`, { field: "role" });
+  return value;
+}
+
+function metricsRoute(metrics: ServingMetrics): express.RequestHandler {
+  return async (_req, res) => {
+    const { contentType, body } = await metrics.exposition();
+    res.type(contentType).send(body);
+  };
+}
+
+/** Starts the server for `options.role`; resolves once it listens. */
+export async function startServing(options: ServeOptions): Promise<RunningServer> {
+  const metrics = new ServingMetrics();
+  const app = express();
+  app.disable("x-powered-by");
+  let store: EventStore | undefined;
+  const routing = options.routing ?? { mode: "sticky", ratioA: 0.5, seed: 20261128 };
+
+  if (options.role === "model") {
+    const recommenders = required(options.recommenders, "one model", options.role);
+    if (recommenders.length !== 1)
+      throw new InputError("role model serves exactly one model", { field: "model" });
+    app.use(createModelServerApp(new ModelService(recommenders[0], metrics), metrics));
+  } else if (options.role === "all" || options.role === "router") {
+    store = EventStore.open(required(options.eventsPath, "an event store path", options.role), {
+      durability: options.durability,
+    });
+    let models: [ModelClient, ModelClient];
+    if (options.role === "all") {
+      const recommenders = required(options.recommenders, "two models", options.role);
+      if (recommenders.length !== 2) throw new InputError("role all needs two models", { field: "models" });
+      const services = recommenders.map((recommender) => new ModelService(recommender, metrics));
+      for (const service of services)
+        app.use(`/models/${service.name}`, createModelServerApp(service, metrics, { exposeMetrics: false }));
+      models = [services[0], services[1]];
+    } else {
+      const urls = required(options.modelUrls, "two model server URLs", options.role);
+      if (urls.length !== 2)
+        throw new InputError("role router needs two model server URLs", { field: "model-urls" });
+      models = [new RemoteModel(urls[0].name, urls[0].url), new RemoteModel(urls[1].name, urls[1].url)];
+    }
+    const router = new RouterService({ models, store, routing, metrics });
+    if (options.role === "all") {
+      const openStore = store;
+      app.use(
+        createSiteApp({
+          router,
+          movies: required(options.movies, "the movie catalog", options.role),
+          counts: () => openStore.counts(),
+          cookieSecret: options.cookieSecret,
+        }),
+      );
+    }
+    app.use(createRouterApp(router, metrics, { exposeMetrics: false }));
+    app.get("/metrics", metricsRoute(metrics));
+  } else {
+    const eventsPath = required(options.eventsPath, "the event store path (read-only)", options.role);
+    app.use(
+      createSiteApp({
+        router: new RemoteRouter(required(options.routerUrl, "the router URL", options.role)),
+        movies: required(options.movies, "the movie catalog", options.role),
+        counts: () => readVariantCounts(eventsPath),
+        cookieSecret: options.cookieSecret,
+      }),
+    );
+    app.get("/metrics", metricsRoute(metrics));
+  }
+
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
+    });
+  } catch (error) {
+    store?.close();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    store,
+    metrics,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          store?.close();
+          resolve();
+        });
+      }),
+  };
+}
