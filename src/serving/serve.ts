@@ -5,7 +5,7 @@
  *   model's own Seldon API under `/models/<name>/` — everything on one port.
  * - `model`: one model server (Seldon model API and `/metrics`).
  * - `router`: the router over two model servers reached by HTTP, with the event store.
- * - `site`: the mock site over a router reached by HTTP; `/experiment` reads the event store file read-only.
+ * - `site`: the mock site over a router reached by HTTP (its `/experiment` page asks the router for the counts).
  *
  * `abrec serve` parses options and calls `startServing`; tests and the benchmark call it directly.
  */
@@ -15,7 +15,7 @@ import express from "express";
 import type { Movie } from "../data/types";
 import type { Recommender } from "../models/recommender";
 import { createSiteApp } from "../../mock-site/app";
-import { EventStore, readVariantCounts } from "./event-store";
+import { EventStore } from "./event-store";
 import { ServingMetrics } from "./metrics";
 import { type ModelClient, ModelService, RemoteModel, createModelServerApp } from "./model-server";
 import { RemoteRouter, RouterService, createRouterApp } from "./router";
@@ -30,7 +30,7 @@ export interface ServeOptions {
   port: number;
   /** Default 127.0.0.1; "0.0.0.0" in a container. */
   host?: string;
-  /** Event store file (roles all, router, site). */
+  /** Event store file (roles all and router). */
   eventsPath?: string;
   /** Child 0 (A) and child 1 (B) in process (role all), or the one model served (role model: one entry). */
   recommenders?: readonly Recommender[];
@@ -100,12 +100,10 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     }
     const router = new RouterService({ models, store, routing, metrics });
     if (options.role === "all") {
-      const openStore = store;
       app.use(
         createSiteApp({
           router,
           movies: required(options.movies, "the movie catalog", options.role),
-          counts: () => openStore.counts(),
           cookieSecret: options.cookieSecret,
         }),
       );
@@ -113,12 +111,10 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     app.use(createRouterApp(router, metrics, { exposeMetrics: false }));
     app.get("/metrics", metricsRoute(metrics));
   } else {
-    const eventsPath = required(options.eventsPath, "the event store path (read-only)", options.role);
     app.use(
       createSiteApp({
         router: new RemoteRouter(required(options.routerUrl, "the router URL", options.role)),
         movies: required(options.movies, "the movie catalog", options.role),
-        counts: () => readVariantCounts(eventsPath),
         cookieSecret: options.cookieSecret,
       }),
     );
