@@ -9,7 +9,9 @@
  *
  * `abrec serve` parses options and calls `startServing`; tests and the benchmark call it directly.
  */
+import * as fs from "node:fs";
 import * as http from "node:http";
+import * as path from "node:path";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import type { Movie } from "../data/types";
@@ -21,6 +23,31 @@ import { type ModelClient, ModelService, RemoteModel, createModelServerApp } fro
 import { RemoteRouter, RouterService, createRouterApp } from "./router";
 import type { RoutingSettings } from "./routing";
 import { InputError } from "../core/errors";
+import { loadPreparedDataset } from "../data/load";
+import { loadRecommender } from "../models/artifact";
+
+/** The served models, child 0 (A) first. */
+export const MODEL_NAMES = ["baseline", "challenger"] as const;
+
+/** Loads the named models from `<modelsDir>/<name>/` (what `abrec train` writes). */
+export async function loadModels(modelsDir: string, names: readonly string[]): Promise<Recommender[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const dir = path.join(modelsDir, name);
+      if (!fs.existsSync(dir))
+        throw new InputError(`no model folder; run \`abrec train\` first`, { file: dir });
+      const model = await loadRecommender(dir);
+      if (model.name !== name)
+        throw new InputError(`holds the model "${model.name}", expected "${name}"`, { file: dir });
+      return model;
+    }),
+  );
+}
+
+/** The movie catalog of the prepared dataset `<dataDir>/processed/<dataset>/` (what `abrec data` writes). */
+export async function loadCatalog(dataDir: string, dataset: string): Promise<Movie[]> {
+  return (await loadPreparedDataset(path.join(dataDir, "processed", dataset))).movies;
+}
 
 export type ServeRole = "all" | "router" | "model" | "site";
 
