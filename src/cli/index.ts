@@ -9,6 +9,7 @@ import * as analyze from "./commands/analyze";
 import * as data from "./commands/data";
 import * as design from "./commands/design";
 import * as evaluate from "./commands/evaluate";
+import * as serve from "./commands/serve";
 import * as train from "./commands/train";
 
 /** Subcommands in pipeline order (one per line, so parallel branches merge cleanly). */
@@ -19,6 +20,7 @@ const COMMANDS: { register(program: Command): void }[] = [
   evaluate,
   design,
   analyze,
+  serve,
 ];
 
 export function buildProgram(): Command {
