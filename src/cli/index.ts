@@ -10,6 +10,7 @@ import * as data from "./commands/data";
 import * as design from "./commands/design";
 import * as evaluate from "./commands/evaluate";
 import * as serve from "./commands/serve";
+import * as simulate from "./commands/simulate";
 import * as train from "./commands/train";
 
 /** Subcommands in pipeline order (one per line, so parallel branches merge cleanly). */
@@ -21,6 +22,7 @@ const COMMANDS: { register(program: Command): void }[] = [
   design,
   analyze,
   serve,
+  simulate,
 ];
 
 export function buildProgram(): Command {
