@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { ensurePreparedDataset } from "../data/ensure";
 import { loadPreparedDataset } from "../data/load";
 import type { DatasetName } from "../data/types";
-import { loadRecommender } from "../models/artifact";
+import { InputError } from "../core/errors";
+import { datasetChecksum, loadRecommender, readModelMetadata } from "../models/artifact";
 import type { Recommender } from "../models/recommender";
 import type { CalibrationSettings } from "./click-model";
 import { groundTruth, type GroundTruth } from "./ground-truth";
@@ -28,7 +29,10 @@ export interface SimulationInputs {
   truth: GroundTruth;
 }
 
-/** Loads (preparing when needed) the dataset and both models, and calibrates the click model on the baseline. */
+/**
+ * Loads (preparing when needed) the dataset and both models, checks the models were trained on this dataset and
+ * split (an InputError naming the model's metadata.json otherwise), and calibrates the click model on the baseline.
+ */
 export async function loadSimulationInputs(options: SimulationInputsOptions): Promise<SimulationInputs> {
   const { dir } = await ensurePreparedDataset({
     dataset: options.dataset,
@@ -37,8 +41,24 @@ export async function loadSimulationInputs(options: SimulationInputsOptions): Pr
   });
   const dataset = await loadPreparedDataset(dir);
   const population = testPopulation(dataset);
-  const baseline = await loadRecommender(path.join(options.modelsDir, "baseline"));
-  const challenger = await loadRecommender(path.join(options.modelsDir, "challenger"));
+  const expected = datasetChecksum(dataset.manifest.inputChecksums);
+  const load = async (name: string) => {
+    const dir = path.join(options.modelsDir, name);
+    const metadata = readModelMetadata(dir);
+    if (
+      metadata.dataset.checksum !== expected ||
+      metadata.dataset.cutoffTimestamp !== dataset.manifest.cutoffTimestamp
+    )
+      throw new InputError(
+        `the ${name} model was trained on other data (${metadata.dataset.name}, cutoff ` +
+          `${metadata.dataset.cutoffTimestamp}) than ${options.dataset} (cutoff ${dataset.manifest.cutoffTimestamp}): ` +
+          `retrain it with abrec train --dataset ${options.dataset}`,
+        { file: path.join(dir, "metadata.json") },
+      );
+    return loadRecommender(dir);
+  };
+  const baseline = await load("baseline");
+  const challenger = await load("challenger");
   const truth = groundTruth(population, baseline, [challenger], options.calibration);
   return { population, baseline, challenger, truth };
 }

@@ -42,6 +42,27 @@ test("abrec simulate --in-process runs, records, and a second call resumes with 
   );
   assert.equal(other.status, 2, other.stderr);
   assert.match(other.stderr, /journal\.jsonl:1, field "seed"/);
+  // Models trained on other data are refused, naming the model's metadata.json.
+  const otherModels = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-cli-sim-models-"));
+  fs.cpSync(modelsDir, otherModels, { recursive: true });
+  const metadataFile = path.join(otherModels, "challenger", "metadata.json");
+  const metadata = JSON.parse(fs.readFileSync(metadataFile, "utf8"));
+  fs.writeFileSync(
+    metadataFile,
+    JSON.stringify({ ...metadata, dataset: { ...metadata.dataset, checksum: "0" } }),
+  );
+  const stale = abrec(
+    "simulate",
+    "--in-process",
+    "--data-dir",
+    dataDir,
+    "--models-dir",
+    otherModels,
+    "--out",
+    out,
+  );
+  assert.equal(stale.status, 2, stale.stderr);
+  assert.match(stale.stderr, /challenger[/\\]metadata\.json: the challenger model was trained on other data/);
 });
 
 test("abrec simulate refuses missing or bad options with exit 2", () => {
