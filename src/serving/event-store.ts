@@ -1,0 +1,361 @@
+/**
+ * The experiment's event store: every assignment, impression and click, durably, in one SQLite file
+ * (better-sqlite3, WAL). It is the source of truth for the analysis (`readVariantCounts`); Prometheus only
+ * mirrors it for monitoring.
+ *
+ * Durability: each event is written in its own transaction before the HTTP response that acknowledges it is
+ * sent. In WAL mode with `synchronous=NORMAL` (the default here) a committed transaction survives the process
+ * being killed (SIGKILL): the WAL frames are in the OS page cache. It may not survive a power cut; choose
+ * `durability: "power-loss"` (`synchronous=FULL`, one fsync per commit) for that.
+ *
+ * Duplicates are impossible by construction: one impression per request id, one position and one movie per
+ * slot of an impression, and at most one feedback (reward) per request id (PRIMARY KEY), which must name a movie
+ * shown in that impression (composite FOREIGN KEY).
+ *
+ * @example
+ * const store = EventStore.open("results/events.sqlite");
+ * store.recordImpression({ requestId: "r1", userId: 7, variant: "baseline", modelVersion: "v1",
+ *   fallback: false, movieIds: [318, 296], routingMode: "sticky" });
+ * store.recordFeedback({ requestId: "r1", reward: 1, movieId: 296 }); // => { status: "recorded", position: 1, ... }
+ * readVariantCounts("results/events.sqlite").variants; // => [{ variant: "baseline", users: 1, impressions: 1, clicks: 1 }]
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Database from "better-sqlite3";
+import { InputError } from "../core/errors";
+
+/** Bumped whenever the tables change; stored in `PRAGMA user_version`. */
+export const EVENT_STORE_SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- A user exposed to a variant. Sticky routing gives one row per user; random routing may give two.
+CREATE TABLE IF NOT EXISTS assignments (
+  user_id INTEGER NOT NULL CHECK (user_id > 0),
+  variant TEXT NOT NULL CHECK (length(variant) > 0),
+  routing_mode TEXT NOT NULL CHECK (routing_mode IN ('sticky', 'random')),
+  assigned_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (user_id, variant)
+) WITHOUT ROWID;
+
+-- One served prediction (a list of movies shown to a user).
+CREATE TABLE IF NOT EXISTS impressions (
+  request_id TEXT PRIMARY KEY CHECK (length(request_id) > 0),
+  user_id INTEGER NOT NULL,
+  variant TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  fallback INTEGER NOT NULL CHECK (fallback IN (0, 1)),
+  shown_at_ms INTEGER NOT NULL,
+  FOREIGN KEY (user_id, variant) REFERENCES assignments (user_id, variant)
+);
+CREATE INDEX IF NOT EXISTS impressions_by_variant_user ON impressions (variant, user_id);
+
+-- The movies of an impression, by 0-based position.
+CREATE TABLE IF NOT EXISTS impression_items (
+  request_id TEXT NOT NULL REFERENCES impressions (request_id),
+  position INTEGER NOT NULL CHECK (position >= 0),
+  movie_id INTEGER NOT NULL CHECK (movie_id > 0),
+  PRIMARY KEY (request_id, position),
+  UNIQUE (request_id, movie_id),
+  UNIQUE (request_id, position, movie_id)
+) WITHOUT ROWID;
+
+-- At most one reward per impression: 1 = a click on movie_id at position, 0 = shown and not clicked.
+CREATE TABLE IF NOT EXISTS feedback (
+  request_id TEXT PRIMARY KEY REFERENCES impressions (request_id),
+  reward INTEGER NOT NULL CHECK (reward IN (0, 1)),
+  movie_id INTEGER,
+  position INTEGER,
+  received_at_ms INTEGER NOT NULL,
+  CHECK ((reward = 1) = (movie_id IS NOT NULL AND position IS NOT NULL)),
+  FOREIGN KEY (request_id, position, movie_id) REFERENCES impression_items (request_id, position, movie_id)
+);
+
+CREATE VIEW IF NOT EXISTS clicks AS
+  SELECT request_id, movie_id, position, received_at_ms AS clicked_at_ms FROM feedback WHERE reward = 1;
+`;
+
+export type RoutingMode = "sticky" | "random";
+
+export interface ImpressionEvent {
+  requestId: string;
+  userId: number;
+  variant: string;
+  modelVersion: string;
+  fallback: boolean;
+  /** Shown movies, position 0 first. */
+  movieIds: readonly number[];
+  routingMode: RoutingMode;
+  /** Unix milliseconds; defaults to now. */
+  shownAtMs?: number;
+}
+
+export interface FeedbackEvent {
+  requestId: string;
+  /** 1 = clicked `movieId`, 0 = not clicked. */
+  reward: 0 | 1;
+  /** The clicked movie; required when reward is 1. */
+  movieId?: number;
+  /** The position the client says it clicked; when given it must match the movie's position in the impression. */
+  position?: number;
+  receivedAtMs?: number;
+}
+
+export interface FeedbackResult {
+  /** "duplicate": this request was already rewarded; nothing was written (idempotent). */
+  status: "recorded" | "duplicate";
+  /** The variant that served the impression. */
+  variant: string;
+  /** Position of the clicked movie (null for reward 0 or a duplicate). */
+  position: number | null;
+}
+
+export interface VariantCounts {
+  variant: string;
+  /** Distinct users with at least one impression from this variant. */
+  users: number;
+  impressions: number;
+  clicks: number;
+  /** Distinct users with at least one click on this variant (the per-user conversion numerator). */
+  clickedUsers: number;
+}
+
+export interface UserCounts {
+  userId: number;
+  variant: string;
+  impressions: number;
+  clicks: number;
+}
+
+export interface EventCounts {
+  /** One row per variant, sorted by name. */
+  variants: VariantCounts[];
+  /** One row per (user, variant), sorted by user then variant: the input of user-level analyses. */
+  users: UserCounts[];
+  /** Users seen by more than one variant (0 under sticky routing; under random routing use impressions as unit). */
+  usersInSeveralVariants: number;
+  /** Settings recorded by the router (routing mode, ratio, seed, ...). */
+  settings: Record<string, string>;
+}
+
+export interface EventStoreOptions {
+  /** "process-crash" (default): synchronous=NORMAL; "power-loss": synchronous=FULL. */
+  durability?: "process-crash" | "power-loss";
+  readonly?: boolean;
+}
+
+/** Writes and reads the experiment's events in one SQLite file. */
+export class EventStore {
+  private readonly insertAssignment: Database.Statement;
+  private readonly insertImpression: Database.Statement;
+  private readonly insertItem: Database.Statement;
+  private readonly selectImpression: Database.Statement;
+  private readonly selectItem: Database.Statement;
+  private readonly insertFeedback: Database.Statement;
+  private readonly impressionTransaction: (event: ImpressionEvent) => { newAssignment: boolean };
+  private readonly feedbackTransaction: (event: FeedbackEvent) => FeedbackResult;
+
+  private constructor(
+    readonly file: string,
+    private readonly db: Database.Database,
+  ) {
+    this.insertAssignment = db.prepare(
+      "INSERT OR IGNORE INTO assignments (user_id, variant, routing_mode, assigned_at_ms) VALUES (?, ?, ?, ?)",
+    );
+    this.insertImpression = db.prepare(
+      "INSERT INTO impressions (request_id, user_id, variant, model_version, fallback, shown_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.insertItem = db.prepare(
+      "INSERT INTO impression_items (request_id, position, movie_id) VALUES (?, ?, ?)",
+    );
+    this.selectImpression = db.prepare("SELECT variant FROM impressions WHERE request_id = ?");
+    this.selectItem = db.prepare(
+      "SELECT position FROM impression_items WHERE request_id = ? AND movie_id = ?",
+    );
+    this.insertFeedback = db.prepare(
+      "INSERT OR IGNORE INTO feedback (request_id, reward, movie_id, position, received_at_ms) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.impressionTransaction = db.transaction((event: ImpressionEvent) => {
+      const at = event.shownAtMs ?? Date.now();
+      const assigned = this.insertAssignment.run(event.userId, event.variant, event.routingMode, at);
+      this.insertImpression.run(
+        event.requestId,
+        event.userId,
+        event.variant,
+        event.modelVersion,
+        event.fallback ? 1 : 0,
+        at,
+      );
+      event.movieIds.forEach((movieId, position) => this.insertItem.run(event.requestId, position, movieId));
+      return { newAssignment: assigned.changes === 1 };
+    });
+    this.feedbackTransaction = db.transaction((event: FeedbackEvent): FeedbackResult => {
+      const impression = this.selectImpression.get(event.requestId) as { variant: string } | undefined;
+      if (!impression)
+        throw new InputError(`no impression with request id "${event.requestId}"`, { field: "puid" });
+      let position: number | null = null;
+      if (event.reward === 1) {
+        const item = this.selectItem.get(event.requestId, event.movieId) as { position: number } | undefined;
+        if (!item)
+          throw new InputError(`movie ${event.movieId} was not shown in request "${event.requestId}"`, {
+            field: "truth",
+          });
+        if (event.position !== undefined && event.position !== item.position)
+          throw new InputError(
+            `movie ${event.movieId} was shown at position ${item.position} in request "${event.requestId}", not ${event.position}`,
+            { field: "position" },
+          );
+        position = item.position;
+      }
+      const written = this.insertFeedback.run(
+        event.requestId,
+        event.reward,
+        event.reward === 1 ? event.movieId : null,
+        position,
+        event.receivedAtMs ?? Date.now(),
+      );
+      return written.changes === 1
+        ? { status: "recorded", variant: impression.variant, position }
+        : { status: "duplicate", variant: impression.variant, position: null };
+    });
+  }
+
+  /** Opens (creating if needed) the store at `file`, in WAL mode with foreign keys enforced. */
+  static open(file: string, options: EventStoreOptions = {}): EventStore {
+    if (!options.readonly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    else if (!fs.existsSync(file)) throw new InputError("event store not found", { file });
+    const db = new Database(file, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
+    try {
+      if (!options.readonly) {
+        db.pragma("journal_mode = WAL");
+        db.pragma(`synchronous = ${options.durability === "power-loss" ? "FULL" : "NORMAL"}`);
+      }
+      db.pragma("foreign_keys = ON");
+      db.pragma("busy_timeout = 5000");
+      const version = db.pragma("user_version", { simple: true }) as number;
+      if (version === 0 && !options.readonly) {
+        db.exec(SCHEMA);
+        db.pragma(`user_version = ${EVENT_STORE_SCHEMA_VERSION}`);
+      } else if (version !== EVENT_STORE_SCHEMA_VERSION) {
+        throw new InputError(
+          `event store schema version ${version}, expected ${EVENT_STORE_SCHEMA_VERSION} (not an abrec event store?)`,
+          { file },
+        );
+      }
+    } catch (error) {
+      db.close();
+      if (error instanceof InputError) throw error;
+      throw new InputError(`cannot open as an SQLite event store: ${(error as Error).message}`, { file });
+    }
+    return new EventStore(file, db);
+  }
+
+  /** Records a setting of the run (routing mode, ratio, seed); a later value replaces an earlier one. */
+  recordSetting(key: string, value: string): void {
+    this.db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)").run(key, value);
+  }
+
+  /**
+   * Records a served prediction and the user's assignment to its variant in one transaction.
+   * Returns whether this was the user's first impression from this variant.
+   */
+  recordImpression(event: ImpressionEvent): { newAssignment: boolean } {
+    return this.impressionTransaction(event);
+  }
+
+  /**
+   * Records the reward for an impression once. A second reward for the same request is ignored and reported as
+   * "duplicate". Throws `InputError` for an unknown request id or a clicked movie that was not shown.
+   */
+  recordFeedback(event: FeedbackEvent): FeedbackResult {
+    return this.feedbackTransaction(event);
+  }
+
+  /** The variant that served `requestId`, or undefined. */
+  variantOf(requestId: string): string | undefined {
+    return (this.selectImpression.get(requestId) as { variant: string } | undefined)?.variant;
+  }
+
+  /** Per-variant and per-user counts (see `EventCounts`). */
+  counts(): EventCounts {
+    const variants = this.db
+      .prepare(
+        `SELECT i.variant AS variant, COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions,
+                COALESCE(SUM(f.reward), 0) AS clicks,
+                COUNT(DISTINCT CASE WHEN f.reward = 1 THEN i.user_id END) AS clickedUsers
+         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+         GROUP BY i.variant ORDER BY i.variant`,
+      )
+      .all() as VariantCounts[];
+    const users = (
+      this.db
+        .prepare(
+          `SELECT i.user_id AS userId, i.variant AS variant, COUNT(*) AS impressions,
+                  COALESCE(SUM(f.reward), 0) AS clicks
+           FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+           GROUP BY i.user_id, i.variant ORDER BY i.user_id, i.variant`,
+        )
+        .all() as UserCounts[]
+    ).map((row) => ({ ...row }));
+    const several = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM (SELECT user_id FROM impressions GROUP BY user_id HAVING COUNT(DISTINCT variant) > 1)`,
+      )
+      .get() as { n: number };
+    const settings = Object.fromEntries(
+      (
+        this.db.prepare("SELECT key, value FROM settings ORDER BY key").all() as {
+          key: string;
+          value: string;
+        }[]
+      ).map((row) => [row.key, row.value]),
+    );
+    return { variants, users, usersInSeveralVariants: several.n, settings };
+  }
+
+  /** Every acknowledged request id with its reward (null when none), for audits and tests. */
+  requestIds(): { requestId: string; variant: string; reward: number | null }[] {
+    return this.db
+      .prepare(
+        `SELECT i.request_id AS requestId, i.variant AS variant, f.reward AS reward
+         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id ORDER BY i.request_id`,
+      )
+      .all() as { requestId: string; variant: string; reward: number | null }[];
+  }
+
+  /** Row counts of each table. */
+  tableSizes(): Record<"assignments" | "impressions" | "impression_items" | "feedback", number> {
+    const count = (table: string) =>
+      (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return {
+      assignments: count("assignments"),
+      impressions: count("impressions"),
+      impression_items: count("impression_items"),
+      feedback: count("feedback"),
+    };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Per-variant counts (users, impressions, clicks) and per-user rows from an event store file, opened read-only.
+ * This is what `abrec analyze --events PATH` reads.
+ */
+export function readVariantCounts(dbPath: string): EventCounts {
+  const store = EventStore.open(dbPath, { readonly: true });
+  try {
+    return store.counts();
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Puts the serving tier together in one HTTP server, for one role or all of them:
+ *
+ * - `all` (default): both models in process, the router's Seldon endpoints, the mock site, `/metrics`, and each
+ *   model's own Seldon API under `/models/<name>/` — everything on one port.
+ * - `model`: one model server (Seldon model API and `/metrics`).
+ * - `router`: the router over two model servers reached by HTTP, with the event store.
+ * - `site`: the mock site over a router reached by HTTP (its `/experiment` page asks the router for the counts).
+ *
+ * `abrec serve` parses options and calls `startServing`; tests and the benchmark call it directly.
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import type { Movie } from "../data/types";
+import type { Recommender } from "../models/recommender";
+import { createSiteApp } from "../../mock-site/app";
+import { EventStore } from "./event-store";
+import { ServingMetrics } from "./metrics";
+import { type ModelClient, ModelService, RemoteModel, createModelServerApp } from "./model-server";
+import { RemoteRouter, RouterService, createRouterApp } from "./router";
+import type { RoutingSettings } from "./routing";
+import { InputError } from "../core/errors";
+import { loadPreparedDataset } from "../data/load";
+import { loadRecommender } from "../models/artifact";
+
+/** The served models, child 0 (A) first. */
+export const MODEL_NAMES = ["baseline", "challenger"] as const;
+
+/** Loads the named models from `<modelsDir>/<name>/` (what `abrec train` writes). */
+export async function loadModels(modelsDir: string, names: readonly string[]): Promise<Recommender[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const dir = path.join(modelsDir, name);
+      if (!fs.existsSync(dir))
+        throw new InputError(`no model folder; run \`abrec train\` first`, { file: dir });
+      const model = await loadRecommender(dir);
+      if (model.name !== name)
+        throw new InputError(`holds the model "${model.name}", expected "${name}"`, { file: dir });
+      return model;
+    }),
+  );
+}
+
+/** The movie catalog of the prepared dataset `<dataDir>/processed/<dataset>/` (what `abrec data` writes). */
+export async function loadCatalog(dataDir: string, dataset: string): Promise<Movie[]> {
+  return (await loadPreparedDataset(path.join(dataDir, "processed", dataset))).movies;
+}
+
+export type ServeRole = "all" | "router" | "model" | "site";
+
+export interface ServeOptions {
+  role: ServeRole;
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1; "0.0.0.0" in a container. */
+  host?: string;
+  /** Event store file (roles all and router). */
+  eventsPath?: string;
+  /** Child 0 (A) and child 1 (B) in process (role all), or the one model served (role model: one entry). */
+  recommenders?: readonly Recommender[];
+  /** Model server base URLs, child 0 then child 1, with their names (role router). */
+  modelUrls?: readonly { name: string; url: string }[];
+  /** Router base URL (role site). */
+  routerUrl?: string;
+  /** Catalog for the site's cards (roles all, site). */
+  movies?: readonly Movie[];
+  routing?: RoutingSettings;
+  cookieSecret?: string;
+  /** "power-loss" makes every commit fsync (see event-store.ts). */
+  durability?: "process-crash" | "power-loss";
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** The event store this process writes (roles all and router). */
+  store?: EventStore;
+  metrics: ServingMetrics;
+  close(): Promise<void>;
+}
+
+function required<T>(value: T | undefined, what: string, role: ServeRole): T {
+  if (value === undefined) throw new InputError(`role "${role}" needs ${what}`, { field: "role" });
+  return value;
+}
+
+function metricsRoute(metrics: ServingMetrics): express.RequestHandler {
+  return async (_req, res) => {
+    const { contentType, body } = await metrics.exposition();
+    res.type(contentType).send(body);
+  };
+}
+
+/** Starts the server for `options.role`; resolves once it listens. */
+export async function startServing(options: ServeOptions): Promise<RunningServer> {
+  const metrics = new ServingMetrics();
+  const app = express();
+  app.disable("x-powered-by");
+  let store: EventStore | undefined;
+  const routing = options.routing ?? { mode: "sticky", ratioA: 0.5, seed: 20261128 };
+
+  if (options.role === "model") {
+    const recommenders = required(options.recommenders, "one model", options.role);
+    if (recommenders.length !== 1)
+      throw new InputError("role model serves exactly one model", { field: "model" });
+    app.use(createModelServerApp(new ModelService(recommenders[0], metrics), metrics));
+  } else if (options.role === "all" || options.role === "router") {
+    store = EventStore.open(required(options.eventsPath, "an event store path", options.role), {
+      durability: options.durability,
+    });
+    let models: [ModelClient, ModelClient];
+    if (options.role === "all") {
+      const recommenders = required(options.recommenders, "two models", options.role);
+      if (recommenders.length !== 2) throw new InputError("role all needs two models", { field: "models" });
+      const services = recommenders.map((recommender) => new ModelService(recommender, metrics));
+      for (const service of services)
+        app.use(`/models/${service.name}`, createModelServerApp(service, metrics, { exposeMetrics: false }));
+      models = [services[0], services[1]];
+    } else {
+      const urls = required(options.modelUrls, "two model server URLs", options.role);
+      if (urls.length !== 2)
+        throw new InputError("role router needs two model server URLs", { field: "model-urls" });
+      models = [new RemoteModel(urls[0].name, urls[0].url), new RemoteModel(urls[1].name, urls[1].url)];
+    }
+    const router = new RouterService({ models, store, routing, metrics });
+    if (options.role === "all") {
+      app.use(
+        createSiteApp({
+          router,
+          movies: required(options.movies, "the movie catalog", options.role),
+          cookieSecret: options.cookieSecret,
+        }),
+      );
+    }
+    app.use(createRouterApp(router, metrics, { exposeMetrics: false }));
+    app.get("/metrics", metricsRoute(metrics));
+  } else {
+    app.use(
+      createSiteApp({
+        router: new RemoteRouter(required(options.routerUrl, "the router URL", options.role)),
+        movies: required(options.movies, "the movie catalog", options.role),
+        cookieSecret: options.cookieSecret,
+      }),
+    );
+    app.get("/metrics", metricsRoute(metrics));
+  }
+
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
+    });
+  } catch (error) {
+    store?.close();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    store,
+    metrics,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          store?.close();
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The click model calibrated on the baseline, and the exact expected CTR of every model under it: the ground truth
+ * that measured CTRs (simulation, experiment) are compared with. Written as `click-model.json` beside a run.
+ */
+import type { Recommender } from "../models/recommender";
+import {
+  calibrateClickModel,
+  expectedPopulationCtr,
+  type CalibratedClickModel,
+  type CalibrationSettings,
+} from "./click-model";
+import { populationFingerprint, relevancePattern, type TestPopulation } from "./population";
+
+/** One model's exact expected CTR over the test population (visitors drawn uniformly). */
+export interface ModelGroundTruth {
+  /** The recommender's name ("baseline", "challenger"). */
+  model: string;
+  version: string;
+  expectedCtr: number;
+  /** Mean number of relevant movies in the model's slates (a precision@K times K). */
+  meanRelevantPerSlate: number;
+  /** Population users the model served its unknown-user fallback (0 when the model knows them all). */
+  fallbackUsers: number;
+}
+
+export interface GroundTruth {
+  calibration: CalibratedClickModel;
+  /** Same order as the recommenders given, baseline first. */
+  models: ModelGroundTruth[];
+  populationSize: number;
+  populationFingerprint: string;
+  positiveThreshold: number;
+}
+
+/**
+ * Calibrates the click model on `baseline` (its expected CTR over the population becomes `targetCtr`) and
+ * computes every model's exact expected CTR under the calibrated model.
+ *
+ * @example
+ * const truth = groundTruth(population, baseline, [challenger]);
+ * truth.models.map((m) => m.expectedCtr) // => [0.07, 0.1x]
+ */
+export function groundTruth(
+  population: TestPopulation,
+  baseline: Recommender,
+  others: readonly Recommender[] = [],
+  settings: Partial<CalibrationSettings> = {},
+): GroundTruth {
+  const slateLength = settings.slateLength ?? 10;
+  const serve = (recommender: Recommender) => {
+    const recommendations = recommender.recommendBatch(population.userIds, slateLength);
+    return {
+      fallbackUsers: recommendations.filter((r) => r.fallback).length,
+      patterns: recommendations.map((r, i) =>
+        relevancePattern(population, population.userIds[i], r.movieIds),
+      ),
+    };
+  };
+  const base = serve(baseline);
+  const calibration = calibrateClickModel(base.patterns, settings);
+  const describe = (recommender: Recommender, served: ReturnType<typeof serve>): ModelGroundTruth => ({
+    model: recommender.name,
+    version: recommender.version,
+    expectedCtr: expectedPopulationCtr(served.patterns, calibration.parameters),
+    meanRelevantPerSlate:
+      served.patterns.reduce((sum, p) => sum + p.reduce((s, bit) => s + bit, 0), 0) / served.patterns.length,
+    fallbackUsers: served.fallbackUsers,
+  });
+  return {
+    calibration,
+    models: [describe(baseline, base), ...others.map((other) => describe(other, serve(other)))],
+    populationSize: population.userIds.length,
+    populationFingerprint: populationFingerprint(population),
+    positiveThreshold: population.positiveThreshold,
+  };
+}

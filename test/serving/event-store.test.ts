@@ -1,0 +1,125 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import Database from "better-sqlite3";
+import { EventStore, readVariantCounts } from "../../src/serving/event-store";
+import { InputError } from "../../src/core/errors";
+
+function tempDb(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-store-")), "events.sqlite");
+}
+
+function impression(requestId: string, userId: number, variant: string, movieIds = [10, 20, 30]) {
+  return {
+    requestId,
+    userId,
+    variant,
+    modelVersion: "v1",
+    fallback: false,
+    movieIds,
+    routingMode: "sticky" as const,
+  };
+}
+
+test("the store is a real SQLite file in WAL mode with foreign keys", () => {
+  const file = tempDb();
+  const store = EventStore.open(file);
+  store.recordImpression(impression("r1", 1, "baseline"));
+  store.close();
+  const db = new Database(file, { readonly: true });
+  assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+  db.close();
+});
+
+test("counts per variant and per user add up impressions and first clicks", () => {
+  const file = tempDb();
+  const store = EventStore.open(file);
+  assert.deepEqual(store.recordImpression(impression("a1", 1, "baseline")), { newAssignment: true });
+  assert.deepEqual(store.recordImpression(impression("a2", 1, "baseline")), { newAssignment: false });
+  store.recordImpression(impression("b1", 2, "challenger"));
+  store.recordImpression(impression("b2", 3, "challenger"));
+  assert.deepEqual(store.recordFeedback({ requestId: "a1", reward: 1, movieId: 30 }), {
+    status: "recorded",
+    variant: "baseline",
+    position: 2,
+  });
+  store.recordFeedback({ requestId: "a2", reward: 1, movieId: 10 });
+  store.recordFeedback({ requestId: "b1", reward: 1, movieId: 10 });
+  store.recordFeedback({ requestId: "b2", reward: 0 });
+  store.recordSetting("routing", "sticky");
+  store.close();
+  const counts = readVariantCounts(file);
+  assert.deepEqual(counts.variants, [
+    { variant: "baseline", users: 1, impressions: 2, clicks: 2, clickedUsers: 1 },
+    { variant: "challenger", users: 2, impressions: 2, clicks: 1, clickedUsers: 1 },
+  ]);
+  assert.deepEqual(counts.users, [
+    { userId: 1, variant: "baseline", impressions: 2, clicks: 2 },
+    { userId: 2, variant: "challenger", impressions: 1, clicks: 1 },
+    { userId: 3, variant: "challenger", impressions: 1, clicks: 0 },
+  ]);
+  assert.equal(counts.usersInSeveralVariants, 0);
+  assert.deepEqual(counts.settings, { routing: "sticky" });
+});
+
+test("a second reward for the same request is ignored, never double counted", () => {
+  const store = EventStore.open(tempDb());
+  store.recordImpression(impression("r1", 5, "baseline"));
+  assert.equal(store.recordFeedback({ requestId: "r1", reward: 1, movieId: 20 }).status, "recorded");
+  assert.equal(store.recordFeedback({ requestId: "r1", reward: 1, movieId: 20 }).status, "duplicate");
+  assert.equal(store.recordFeedback({ requestId: "r1", reward: 0 }).status, "duplicate");
+  assert.deepEqual(store.counts().variants, [
+    { variant: "baseline", users: 1, impressions: 1, clicks: 1, clickedUsers: 1 },
+  ]);
+  assert.equal(store.tableSizes().feedback, 1);
+  store.close();
+});
+
+test("unknown requests and movies that were not shown are rejected naming the field", () => {
+  const store = EventStore.open(tempDb());
+  store.recordImpression(impression("r1", 5, "baseline"));
+  assert.throws(
+    () => store.recordFeedback({ requestId: "nope", reward: 1, movieId: 10 }),
+    (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.match(error.message, /puid.*no impression with request id "nope"/);
+      return true;
+    },
+  );
+  assert.throws(() => store.recordFeedback({ requestId: "r1", reward: 1, movieId: 999 }), /truth.*movie 999/);
+  assert.equal(store.tableSizes().feedback, 0);
+  store.close();
+});
+
+test("constraints make duplicate impressions and slots impossible, and a failed write leaves nothing", () => {
+  const store = EventStore.open(tempDb());
+  store.recordImpression(impression("r1", 5, "baseline"));
+  assert.throws(() => store.recordImpression(impression("r1", 5, "baseline")), /UNIQUE|PRIMARY KEY/);
+  // The same movie twice in one impression violates UNIQUE (request_id, movie_id); the whole transaction rolls back.
+  assert.throws(() => store.recordImpression(impression("r2", 6, "baseline", [1, 2, 1])), /UNIQUE/);
+  assert.deepEqual(store.tableSizes(), { assignments: 1, impressions: 1, impression_items: 3, feedback: 0 });
+  store.close();
+});
+
+test("random routing exposes a user to both variants and the counts say so", () => {
+  const store = EventStore.open(tempDb());
+  store.recordImpression({ ...impression("r1", 5, "baseline"), routingMode: "random" });
+  store.recordImpression({ ...impression("r2", 5, "challenger"), routingMode: "random" });
+  assert.equal(store.counts().usersInSeveralVariants, 1);
+  store.close();
+});
+
+test("opening something that is not an event store fails with an InputError naming the file", () => {
+  const file = tempDb();
+  fs.writeFileSync(file, "not a database");
+  assert.throws(
+    () => EventStore.open(file),
+    (error: unknown) => error instanceof InputError && error.message.includes(file),
+  );
+  assert.throws(
+    () => readVariantCounts(path.join(path.dirname(file), "missing.sqlite")),
+    /event store not found/,
+  );
+});
