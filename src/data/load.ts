@@ -11,6 +11,12 @@ import { openDatabase, sqlString, streamIntoTypedArrays } from "./duckdb";
 import type { Database } from "./duckdb";
 import type { DatasetManifest, InteractionColumns, Movie, PreparedDataset } from "./types";
 
+/**
+ * The layout of a processed dataset folder. 2: train/test.parquet hold MovieLens ids in ratings.csv order (1 held
+ * dense indices sorted by user and time).
+ */
+export const PREPARED_LAYOUT_VERSION = 2;
+
 /** The files `prepareDataset` writes into a processed dataset folder. */
 export const PREPARED_FILES = [
   "manifest.json",
@@ -92,6 +98,12 @@ export async function loadPreparedDataset(dir: string): Promise<PreparedDataset>
       throw new InputError(`missing; expected a dataset prepared by \`abrec data\``, { file });
   }
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as DatasetManifest;
+  if (manifest.layoutVersion !== PREPARED_LAYOUT_VERSION)
+    throw new InputError(
+      `layout version ${manifest.layoutVersion ?? 1}, expected ${PREPARED_LAYOUT_VERSION}: prepared by an older ` +
+        `version of the project; rerun \`abrec data --force\``,
+      { file: path.join(dir, "manifest.json") },
+    );
   const db = await openDatabase();
   try {
     const users = (

@@ -29,6 +29,7 @@ import { createProgress } from "../core/progress";
 import { DEFAULT_SEED } from "../core/random";
 import { runEnvironment } from "../core/run-record";
 import { openDatabase, sqlString } from "./duckdb";
+import { PREPARED_LAYOUT_VERSION } from "./load";
 import { loadMoviesTable, loadRatingsTable } from "./movielens";
 import type { DatasetManifest, DatasetName } from "./types";
 
@@ -246,6 +247,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
       },
       seed: options.seed ?? DEFAULT_SEED,
       environment: runEnvironment(),
+      layoutVersion: PREPARED_LAYOUT_VERSION,
     };
     await publishDirectoryAtomic(options.outDir, async (tmp) => {
       const copy = (table: string, file: string) =>
