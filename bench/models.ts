@@ -10,6 +10,7 @@
  * usage: tsx bench/models.ts [--ratings N] [--skip-large] [--large-batches N] [--data-dir DIR]
  *   --large-batches N  time only the first N batches of the large epoch and extrapolate (printed as such)
  */
+import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULT_DATA_DIR } from "../src/core/paths";
 import { Random } from "../src/core/random";
@@ -63,11 +64,14 @@ async function benchmark(
     `\n## ${label}: ${data.train.length} training ratings (${positives} positives), ` +
       `${data.userIds.length} users, ${data.movies.length} movies`,
   );
+  const cpuBefore = process.cpuUsage();
   const training = await trainChallenger(
     data,
     { maxEpochs: epochs },
     { quiet: false, maxBatchesPerEpoch: maxBatches },
   );
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const batchesPerEpoch = Math.ceil(positives / DEFAULT_CHALLENGER.batchSize);
   const measured = training.history.map((r) => r.seconds);
   const scale = maxBatches !== undefined && maxBatches < batchesPerEpoch ? batchesPerEpoch / maxBatches : 1;
@@ -78,7 +82,7 @@ async function benchmark(
       (scale > 1
         ? ` (extrapolated from ${maxBatches} of ${batchesPerEpoch} batches)`
         : ` (mean of ${measured.length})`) +
-      `, whole training ${training.trainingSeconds.toFixed(1)} s`,
+      `, whole training ${training.trainingSeconds.toFixed(1)} s wall / ${cpuSeconds.toFixed(1)} s CPU`,
   );
   const referenceSeconds = referenceBprEpochSeconds(data, {
     dim: DEFAULT_CHALLENGER.dim,
@@ -92,14 +96,19 @@ async function benchmark(
   console.log(
     `top-10 over ${data.movies.length} movies: median ${latency.medianUs.toFixed(0)} us, p99 ${latency.p99Us.toFixed(0)} us`,
   );
-  console.log(`peak RSS so far: ${peakRssMiB().toFixed(0)} MiB`);
+  console.log(
+    `peak RSS so far: ${peakRssMiB().toFixed(0)} MiB; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
+  );
 }
 
 async function main(): Promise<void> {
   const dataDir = path.resolve(argument("--data-dir") ?? DEFAULT_DATA_DIR);
   const ratings = Number(argument("--ratings") ?? 25_000_000);
   const largeBatches = argument("--large-batches");
-  console.log(`# bench:models (${new Date().toISOString()}, Node ${process.version})`);
+  console.log(
+    `# bench:models (${new Date().toISOString()}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} ` +
+      `on ${os.cpus().length} cores: wall times include waiting for the CPU)`,
+  );
   await benchmark("ml-latest-small", await load("ml-latest-small", dataDir), 3);
   if (!process.argv.includes("--skip-large"))
     await benchmark(
