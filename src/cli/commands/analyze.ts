@@ -1,17 +1,25 @@
 /**
  * `abrec analyze`: the full analysis of the experiment's clicks (src/experiment/analysis.ts `analyzeCounts`) from
- * "CLICKS/USERS" counts per arm, as readable tables or `--json`.
+ * "CLICKS/USERS" counts per arm, or from an event store file (`--events PATH`, counted per visit or per user by
+ * src/results/counts.ts), as readable tables or `--json`.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { InputError } from "../../core/errors";
 import { analyzeCounts, type ExperimentAnalysis } from "../../experiment/analysis";
 import type { Interval } from "../../experiment/intervals";
-import { parseProportionSummary } from "../../experiment/summary";
+import { parseProportionSummary, type TwoArmCounts } from "../../experiment/summary";
+import { ANALYSIS_UNITS, type AnalysisUnit, twoArmCountsFromEvents } from "../../results/counts";
+import { readVariantCounts } from "../../serving/event-store";
 import { numberOption } from "../number-option";
 import { formatTable } from "../table";
 
 interface AnalyzeOptions {
-  control: string;
-  treatment: string;
+  control?: string;
+  treatment?: string;
+  events?: string;
+  unit: AnalysisUnit;
+  controlVariant?: string;
+  treatmentVariant?: string;
   oneSided?: boolean;
   alpha: number;
   ratio: number;
@@ -20,9 +28,10 @@ interface AnalyzeOptions {
 }
 
 const pct = (x: number, digits = 2) =>
-  Number.isFinite(x) ? `${(100 * x).toFixed(digits)}%` : x > 0 ? "+inf" : "-inf";
+  Number.isNaN(x) ? "n/a" : Number.isFinite(x) ? `${(100 * x).toFixed(digits)}%` : x > 0 ? "+inf" : "-inf";
 const interval = (i: Interval, digits = 2) => `[${pct(i.lower, digits)}, ${pct(i.upper, digits)}]`;
 const p = (x: number) => (x >= 0.01 ? x.toFixed(4) : x >= 1e-5 ? x.toPrecision(3) : x.toExponential(2));
+const lossPoints = (x: number) => `${(100 * x).toPrecision(2)} pts`;
 const points = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)} pts`;
 const pointsInterval = (i: Interval) =>
   `[${Number.isFinite(i.lower) ? points(i.lower) : "-inf"}, ${Number.isFinite(i.upper) ? points(i.upper) : "+inf"}]`;
@@ -85,8 +94,8 @@ export function formatAnalysis(a: ExperimentAnalysis): string {
     ),
     "",
     `Bayesian (Beta(${b.prior.alpha}, ${b.prior.beta}) prior): P(treatment better) = ` +
-      `${b.probabilityTreatmentBetter.toFixed(4)}; expected loss choosing treatment ` +
-      `${pct(b.expectedLossChoosingTreatment, 4)}, control ${pct(b.expectedLossChoosingControl, 4)}; ` +
+      `${b.probabilityTreatmentBetter.toFixed(4)}; expected CTR loss choosing treatment ` +
+      `${lossPoints(b.expectedLossChoosingTreatment)}, control ${lossPoints(b.expectedLossChoosingControl)}; ` +
       `${Math.round(100 * b.credibleLevel)}% credible interval of the lift ${interval(b.relativeLiftCredibleInterval, 1)}`,
     `Sample ratio: ${srm.observedUsers.join(" vs ")} users, expected ` +
       `${srm.expectedUsers.map((e) => e.toFixed(0)).join(" vs ")}, p = ${p(srm.pValue)}: ` +
@@ -97,14 +106,57 @@ export function formatAnalysis(a: ExperimentAnalysis): string {
   ].join("\n");
 }
 
+/** The two arms from --events or from --control/--treatment (exactly one of the two forms). */
+function countsFromOptions(options: AnalyzeOptions): TwoArmCounts {
+  if (options.events !== undefined) {
+    if (options.control !== undefined || options.treatment !== undefined)
+      throw new InputError("give either --events or --control/--treatment, not both", { field: "--events" });
+    return twoArmCountsFromEvents(
+      readVariantCounts(options.events),
+      options.unit,
+      { control: options.controlVariant, treatment: options.treatmentVariant },
+      options.events,
+    );
+  }
+  if (options.control === undefined || options.treatment === undefined)
+    throw new InputError("expected --control and --treatment (CLICKS/USERS), or --events PATH", {
+      field: options.control === undefined ? "--control" : "--treatment",
+    });
+  return {
+    control: parseProportionSummary(options.control, "--control"),
+    treatment: parseProportionSummary(options.treatment, "--treatment"),
+  };
+}
+
 export function register(program: Command): void {
   program
     .command("analyze")
     .description(
       "Analyse the A/B test's clicks: rates and intervals, z / chi-square / Fisher tests, Bayesian, sequential, SRM.",
     )
-    .requiredOption("--control <clicks/users>", 'control clicks and users, e.g. "79/1124"')
-    .requiredOption("--treatment <clicks/users>", 'treatment clicks and users, e.g. "124/1124"')
+    .option("--control <clicks/users>", 'control clicks and users, e.g. "79/1124" (or use --events)')
+    .option("--treatment <clicks/users>", 'treatment clicks and users, e.g. "124/1124" (or use --events)')
+    .option(
+      "--events <path>",
+      "read both arms from this event store (SQLite) instead of --control/--treatment",
+    )
+    .addOption(
+      new Option(
+        "--unit <unit>",
+        "with --events: visit (impressions and clicked impressions; random routing, repeat visitors) or user " +
+          "(users and users who clicked; sticky routing only)",
+      )
+        .choices([...ANALYSIS_UNITS])
+        .default("visit"),
+    )
+    .option(
+      "--control-variant <name>",
+      "with --events: the control's variant name (default: the router's child 0, else baseline)",
+    )
+    .option(
+      "--treatment-variant <name>",
+      "with --events: the treatment's variant name (default: the router's child 1, else challenger)",
+    )
     .option("--one-sided", "one-sided tests and intervals (treatment better) instead of two-sided")
     .option("--alpha <alpha>", "significance level, 0..1", numberOption("--alpha"), 0.05)
     .option(
@@ -121,20 +173,18 @@ export function register(program: Command): void {
     )
     .option("--json", "print every figure as JSON instead of tables")
     .action((options: AnalyzeOptions) => {
-      const analysis = analyzeCounts(
-        {
-          control: parseProportionSummary(options.control, "--control"),
-          treatment: parseProportionSummary(options.treatment, "--treatment"),
-        },
-        {
-          alpha: options.alpha,
-          alternative: options.oneSided ? "greater" : "two-sided",
-          allocationRatio: options.ratio,
-          sequentialTuningParameter: options.tuning,
-        },
-      );
+      const analysis = analyzeCounts(countsFromOptions(options), {
+        alpha: options.alpha,
+        alternative: options.oneSided ? "greater" : "two-sided",
+        allocationRatio: options.ratio,
+        sequentialTuningParameter: options.tuning,
+      });
+      const source =
+        options.events === undefined
+          ? ""
+          : `Counts from ${options.events}, one trial per ${options.unit} ("users" below are ${options.unit}s)\n\n`;
       process.stdout.write(
-        options.json ? JSON.stringify(analysis, null, 2) + "\n" : formatAnalysis(analysis),
+        options.json ? JSON.stringify(analysis, null, 2) + "\n" : source + formatAnalysis(analysis),
       );
     });
 }
