@@ -257,6 +257,14 @@ export class EventStore {
     return new EventStore(file, db);
   }
 
+  /** The connection's journal mode and synchronous level (1 = NORMAL, 2 = FULL), for checks and logs. */
+  journal(): { journalMode: string; synchronous: number } {
+    return {
+      journalMode: this.db.pragma("journal_mode", { simple: true }) as string,
+      synchronous: this.db.pragma("synchronous", { simple: true }) as number,
+    };
+  }
+
   /** Records a setting of the run (routing mode, ratio, seed); a later value replaces an earlier one. */
   recordSetting(key: string, value: string): void {
     this.db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)").run(key, value);
