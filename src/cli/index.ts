@@ -8,6 +8,7 @@ import { InputError } from "../core/errors";
 import * as analyze from "./commands/analyze";
 import * as data from "./commands/data";
 import * as design from "./commands/design";
+import * as experiment from "./commands/experiment";
 
 /** Subcommands in pipeline order (one per line, so parallel branches merge cleanly). */
 // prettier-ignore
@@ -15,6 +16,7 @@ const COMMANDS: { register(program: Command): void }[] = [
   data,
   design,
   analyze,
+  experiment,
 ];
 
 export function buildProgram(): Command {

@@ -25,7 +25,10 @@ export function ctrByVariantSpec(arms: readonly ArmCtr[], level = 0.95): FigureS
     .filter((a) => a.groundTruthCtr !== null)
     .map((a) => ({ variant: a.variant, truthPct: 100 * (a.groundTruthCtr as number), label: "ground truth" }));
   return {
-    title: `CTR per variant with ${Math.round(100 * level)}% Wilson intervals (tick: exact CTR under the click model)`,
+    title: {
+      text: `CTR per variant, ${Math.round(100 * level)}% Wilson intervals`,
+      subtitle: "black tick: the exact CTR under the click model",
+    },
     width: 360,
     height: HEIGHT,
     layer: [
@@ -118,7 +121,7 @@ export function cumulativeSpec(
             encoding: {
               x: visitsAxis,
               y: { field: "p", type: "quantitative", title: "p-value", scale: { type: "log" } },
-              color: { field: "test", type: "nominal", legend: { orient: "bottom", columns: 1 } },
+              color: { field: "test", type: "nominal", legend: { orient: "bottom", columns: 1, labelLimit: 0 } },
             },
           },
           {
