@@ -1,7 +1,7 @@
 /**
  * The mock movie website (Express 5), minimal but real: sign in as a MovieLens user id (a signed cookie), a home
  * page with the 10 recommendations the router serves, a click route that records the click through the router's
- * feedback endpoint and opens the movie's page, and a live `/experiment` page. Routes and DOM follow
+ * feedback endpoint and opens the movie's page, and a live `/experiment` page (counts from the router's event store). Routes and DOM follow
  * mock-site/contract.ts. Helmet's security headers, a URL length limit, validation of every parameter.
  */
 import * as crypto from "node:crypto";
@@ -9,7 +9,6 @@ import express from "express";
 import cookieParser from "cookie-parser";
 import helmet from "helmet";
 import type { Movie } from "../src/data/types";
-import type { EventCounts } from "../src/serving/event-store";
 import type { RouterClient } from "../src/serving/router";
 import { feedbackRequest, responseMovieIds } from "../src/serving/seldon";
 import { InputError } from "../src/core/errors";
@@ -27,8 +26,6 @@ export interface SiteOptions {
   router: RouterClient;
   /** The catalog for titles, years and genres (the data layer's `movies`). */
   movies: readonly Movie[];
-  /** Live counts for `/experiment` (the event store's `counts`). */
-  counts: () => EventCounts;
   /** Secret signing the user cookie; a random one per process when omitted (sign-ins then end with the process). */
   cookieSecret?: string;
 }
@@ -133,9 +130,9 @@ export function createSiteApp(options: SiteOptions): express.Router {
     res.type("html").send(moviePage(movie, signedInUser(req)));
   });
 
-  site.get(SITE_ROUTES.experiment, (_req, res) => {
+  site.get(SITE_ROUTES.experiment, async (_req, res) => {
     res.set("cache-control", "no-store");
-    res.type("html").send(experimentPage(options.counts()));
+    res.type("html").send(experimentPage(await options.router.counts()));
   });
 
   const handleErrors: express.ErrorRequestHandler = (error: Error, _req, res, next) => {

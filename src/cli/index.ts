@@ -8,14 +8,22 @@ import { InputError } from "../core/errors";
 import * as analyze from "./commands/analyze";
 import * as data from "./commands/data";
 import * as design from "./commands/design";
+import * as evaluate from "./commands/evaluate";
 import * as experiment from "./commands/experiment";
+import * as serve from "./commands/serve";
+import * as simulate from "./commands/simulate";
+import * as train from "./commands/train";
 
 /** Subcommands in pipeline order (one per line, so parallel branches merge cleanly). */
 // prettier-ignore
 const COMMANDS: { register(program: Command): void }[] = [
   data,
+  train,
+  evaluate,
   design,
   analyze,
+  serve,
+  simulate,
   experiment,
 ];
 

@@ -114,56 +114,52 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
     const ratingsRead = await loadRatingsTable(sql, ratingsFile);
     advance();
 
+    // Ratings whose movie movies.csv lacks: counted (and their first line found) in one scan.
     const unknown = (await query(
-      `SELECT count(*)::BIGINT AS n, (min(r.rowid) + 2)::BIGINT AS firstLine, min_by(r.movieId, r.rowid) AS movieId
-       FROM ratings r ANTI JOIN movies m ON r.movieId = m.movieId`,
+      `SELECT count(*)::BIGINT AS n, (min(rowid) + 2)::BIGINT AS firstLine, min_by(movieId, rowid) AS movieId
+       FROM ratings ANTI JOIN movies USING (movieId)`,
     )) as { n: bigint; firstLine: bigint | null; movieId: number | null };
     const ratingsWithUnknownMovie = Number(unknown.n);
-    if (ratingsWithUnknownMovie > 0)
+    // Only known-movie ratings count from here on; `known` is a view so the common case (none unknown) scans
+    // the table as it is.
+    if (ratingsWithUnknownMovie > 0) {
       warn(
         `${ratingsFile}: ${ratingsWithUnknownMovie} ratings name a movieId missing from movies.csv ` +
           `(first: movieId ${unknown.movieId} on line ${unknown.firstLine}); they are dropped and counted ` +
           `in manifest.json as counts.ratingsWithUnknownMovie`,
       );
-
-    // Users are indexed over all of ratings.csv, movies over all of movies.csv, both by ascending id.
-    await sql.run(
-      `CREATE TABLE user_index AS SELECT (row_number() OVER (ORDER BY userId) - 1)::INTEGER AS userIndex, userId
-       FROM (SELECT DISTINCT userId FROM ratings)`,
-    );
-    await sql.run(
-      `CREATE TABLE movie_index AS SELECT (row_number() OVER (ORDER BY movieId) - 1)::INTEGER AS movieIndex, *
-       FROM movies`,
-    );
+      await sql.run(`CREATE TEMP VIEW known AS SELECT * FROM ratings SEMI JOIN movies USING (movieId)`);
+    } else await sql.run(`CREATE TEMP VIEW known AS SELECT * FROM ratings`);
     const cutoffTimestamp = await temporalCutoff(sql, ratingsRead - ratingsWithUnknownMovie, testFraction);
-    // One pass over ratings: indices joined in (small build sides), the period decided by the cutoff.
+    const isTest = `(timestamp >= ${cutoffTimestamp})`;
+    const positive = `(rating >= ${positiveThreshold})`;
+
+    // Per-user and per-movie counts, one aggregate each; indices by ascending id over every user in ratings.csv
+    // and every movie in movies.csv.
     await sql.run(
-      `CREATE TABLE indexed AS SELECT u.userIndex, m.movieIndex, r.rating, r.timestamp::DOUBLE AS timestamp,
-         r.timestamp >= ${cutoffTimestamp} AS isTest
-       FROM ratings r JOIN user_index u ON r.userId = u.userId JOIN movie_index m ON r.movieId = m.movieId
-       ORDER BY u.userIndex, r.timestamp, m.movieIndex`,
+      `CREATE TABLE user_stats AS SELECT (row_number() OVER (ORDER BY userId) - 1)::INTEGER AS userIndex, *
+       FROM (SELECT userId,
+         count(*) FILTER (WHERE known AND NOT ${isTest})::INTEGER AS trainRatings,
+         count(*) FILTER (WHERE known AND ${isTest})::INTEGER AS testRatings,
+         count(*) FILTER (WHERE known AND NOT ${isTest} AND ${positive})::INTEGER AS trainPositives,
+         count(*) FILTER (WHERE known AND ${isTest} AND ${positive})::INTEGER AS testPositives
+       FROM (SELECT userId, rating, timestamp, ${ratingsWithUnknownMovie > 0 ? "movieId IN (SELECT movieId FROM movies)" : "true"} AS known
+             FROM ratings)
+       GROUP BY userId)`,
     );
-    await sql.run(`DROP TABLE ratings`);
     await sql.run(
-      `CREATE TABLE user_stats AS SELECT u.userIndex, u.userId,
-         count(i.userIndex) FILTER (WHERE NOT i.isTest)::INTEGER AS trainRatings,
-         count(i.userIndex) FILTER (WHERE i.isTest)::INTEGER AS testRatings
-       FROM user_index u LEFT JOIN indexed i ON u.userIndex = i.userIndex GROUP BY ALL ORDER BY u.userIndex`,
-    );
-    await sql.run(
-      `CREATE TABLE movie_stats AS SELECT m.movieIndex, m.movieId, m.title, m.year, m.genres,
-         count(i.movieIndex) FILTER (WHERE NOT i.isTest)::INTEGER AS trainRatings,
-         count(i.movieIndex) FILTER (WHERE i.isTest)::INTEGER AS testRatings
-       FROM movie_index m LEFT JOIN indexed i ON m.movieIndex = i.movieIndex GROUP BY ALL ORDER BY m.movieIndex`,
+      `CREATE TABLE movie_stats AS SELECT (row_number() OVER (ORDER BY m.movieId) - 1)::INTEGER AS movieIndex,
+         m.movieId, m.title, m.year, m.genres, coalesce(k.trainRatings, 0)::INTEGER AS trainRatings,
+         coalesce(k.testRatings, 0)::INTEGER AS testRatings
+       FROM movies m LEFT JOIN (SELECT movieId, count(*) FILTER (WHERE NOT ${isTest}) AS trainRatings,
+         count(*) FILTER (WHERE ${isTest}) AS testRatings FROM known GROUP BY movieId) k USING (movieId)`,
     );
     const counts = (await query(
       `SELECT
-         (SELECT count(*) FILTER (WHERE NOT isTest) FROM indexed)::BIGINT AS trainRatings,
-         (SELECT count(*) FILTER (WHERE isTest) FROM indexed)::BIGINT AS testRatings,
-         (SELECT count(*) FILTER (WHERE NOT isTest AND rating >= ${positiveThreshold}) FROM indexed)::BIGINT
-           AS trainPositives,
-         (SELECT count(*) FILTER (WHERE isTest AND rating >= ${positiveThreshold}) FROM indexed)::BIGINT
-           AS testPositives,
+         (SELECT sum(trainRatings) FROM user_stats)::BIGINT AS trainRatings,
+         (SELECT sum(testRatings) FROM user_stats)::BIGINT AS testRatings,
+         (SELECT sum(trainPositives) FROM user_stats)::BIGINT AS trainPositives,
+         (SELECT sum(testPositives) FROM user_stats)::BIGINT AS testPositives,
          (SELECT count(*) FROM user_stats)::BIGINT AS users,
          (SELECT count(*) FROM movie_stats)::BIGINT AS movies,
          (SELECT count(*) FILTER (WHERE trainRatings = 0) FROM user_stats)::BIGINT AS coldUsers,
@@ -195,10 +191,17 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
     await publishDirectoryAtomic(options.outDir, async (tmp) => {
       const copy = (table: string, file: string) =>
         sql.run(`COPY ${table} TO ${sqlString(path.join(tmp, file))} (FORMAT parquet)`);
-      await copy(`(SELECT userIndex, movieIndex, rating, timestamp FROM indexed WHERE NOT isTest)`, "train.parquet");
-      await copy(`(SELECT userIndex, movieIndex, rating, timestamp FROM indexed WHERE isTest)`, "test.parquet");
+      // Sorted so the order is deterministic (DuckDB's parallel joins do not keep file order) and each user's
+      // history is contiguous and chronological.
+      const interactions = (condition: string) =>
+        `(SELECT u.userIndex, m.movieIndex, k.rating, k.timestamp::DOUBLE AS timestamp FROM known k
+          JOIN user_stats u USING (userId) JOIN movie_stats m USING (movieId) WHERE ${condition}
+          ORDER BY u.userIndex, k.timestamp, m.movieIndex)`;
+      await copy(interactions(`k.timestamp < ${cutoffTimestamp}`), "train.parquet");
+      await copy(interactions(`k.timestamp >= ${cutoffTimestamp}`), "test.parquet");
       await copy(
-        `(SELECT *, trainRatings = 0 AS cold FROM user_stats ORDER BY userIndex)`,
+        `(SELECT userIndex, userId, trainRatings, testRatings, trainRatings = 0 AS cold FROM user_stats
+          ORDER BY userIndex)`,
         "users.parquet",
       );
       await copy(

@@ -46,14 +46,25 @@ export function percentileInterval(
   statistic: (indices: ArrayLike<number>) => number,
   samples: readonly Int32Array[],
   confidence: number,
+  options: { biasCorrected?: boolean } = {},
 ): Interval {
   const identity = Int32Array.from({ length: n }, (_, j) => j);
+  const estimate = statistic(identity);
   const values = Float64Array.from(samples, (sample) => statistic(sample)).sort();
+  // Bias correction (Efron & Tibshirani 1993, §10.6): shift by bias = mean(θ*) − θ̂. Needed for statistics that
+  // are biased under resampling with replacement, such as catalogue coverage (duplicated users add no new items).
+  let shift = 0;
+  if (options.biasCorrected && values.length > 0)
+    shift = meanAt(values, identityOf(values.length)) - estimate;
   return {
-    estimate: statistic(identity),
-    lower: quantileSorted(values, (1 - confidence) / 2),
-    upper: quantileSorted(values, (1 + confidence) / 2),
+    estimate,
+    lower: quantileSorted(values, (1 - confidence) / 2) - shift,
+    upper: quantileSorted(values, (1 + confidence) / 2) - shift,
   };
+}
+
+function identityOf(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, j) => j);
 }
 
 /** Mean of `values` at `indices`. */

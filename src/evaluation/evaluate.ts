@@ -120,6 +120,7 @@ export function evaluateRecommender(
       ),
     samples,
     confidence,
+    { biasCorrected: true },
   );
   return { model: recommender.name, version: recommender.version, k, nUsers: n, metrics, perUser, lists };
 }

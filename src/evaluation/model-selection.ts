@@ -22,7 +22,7 @@ import { publishModel } from "../models/artifact";
 /** The validation period's share of the training period's ratings. */
 export const DEFAULT_VALIDATION_FRACTION = 0.2;
 /** Candidate baseline windows (days before the cutoff; null = all history). */
-export const BASELINE_WINDOWS: readonly (number | null)[] = [7, 30, 90, 180, 365, null];
+export const BASELINE_WINDOWS: readonly (number | null)[] = [7, 30, 90, 180, 365, 730, null];
 
 export interface ValidationSet {
   dataset: PreparedDataset;
@@ -133,9 +133,9 @@ export async function selectChallenger(
 export const CHALLENGER_GRID: readonly Partial<ChallengerHyperparameters>[] = [
   {},
   { popularityWeight: 0 },
-  { popularityWeight: 1 },
+  { popularityWeight: 2 },
   { l2: 1e-3 },
-  { dim: 64, negatives: 8 },
+  { recencyHalfLifeDays: 730 },
 ];
 
 export type ModelChoice = "baseline" | "challenger" | "all";

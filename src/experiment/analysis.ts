@@ -130,8 +130,9 @@ export function analyzeCounts(counts: TwoArmCounts, settings: AnalysisSettings =
   const direction = zTest.difference >= 0 ? "higher" : "lower";
   const pText = `${alternative === "two-sided" ? "two-sided" : "one-sided"} p = ${zTest.pValue.toPrecision(3)}`;
   const conclusion =
-    `Treatment CTR ${percent(zTest.treatmentRate)} vs control ${percent(zTest.controlRate)} ` +
-    `(${lift.lift >= 0 ? "+" : ""}${percent(lift.lift, 1)} relative): ` +
+    `Treatment CTR ${percent(zTest.treatmentRate)} vs control ${percent(zTest.controlRate)}` +
+    (Number.isFinite(lift.lift) ? ` (${lift.lift >= 0 ? "+" : ""}${percent(lift.lift, 1)} relative)` : "") +
+    ": " +
     (significant
       ? `significantly ${direction} at alpha ${alpha} (${pText})`
       : `no significant difference at alpha ${alpha} (${pText})`) +

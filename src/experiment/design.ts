@@ -88,7 +88,7 @@ export function resolveDesign(settings: DesignSettings): ResolvedDesign {
   };
 }
 
-/** Cohen's effect size h = 2 asin(sqrt(p_t)) - 2 asin(sqrt(p_c)) (Cohen 1988, eq. 6.2.1). */
+/** Cohen's effect size h = 2 asin(sqrt(p_t)) - 2 asin(sqrt(p_c)) (Cohen 1988, Statistical Power Analysis for the Behavioral Sciences, chapter 6). */
 export function cohensH(baselineRate: number, treatmentRate: number): number {
   return 2 * Math.asin(Math.sqrt(treatmentRate)) - 2 * Math.asin(Math.sqrt(baselineRate));
 }

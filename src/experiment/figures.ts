@@ -12,6 +12,15 @@ import type { SequentialLook } from "./sequential";
 const WIDTH = 520;
 const HEIGHT = 300;
 
+/** A dashed horizontal reference line at `value` (alpha, target power), as a layer. */
+function horizontalRule(value: number) {
+  return {
+    data: { values: [{ value }] },
+    mark: { type: "rule", strokeDash: [4, 4], color: "gray" },
+    encoding: { y: { field: "value", type: "quantitative" } },
+  };
+}
+
 /** n = step, 2 step, ..., up to maxUsers. */
 function grid(maxUsers: number, points: number): number[] {
   const step = Math.max(1, Math.round(maxUsers / points));
@@ -53,11 +62,7 @@ export function powerCurveSpec(
           color: { field: "method", type: "nominal" },
         },
       },
-      {
-        data: { values: [{ power: target }] },
-        mark: { type: "rule", strokeDash: [4, 4], color: "gray" },
-        encoding: { y: { field: "power", type: "quantitative" } },
-      },
+      horizontalRule(target),
       {
         data: { values: [{ users: chosenUsers }] },
         mark: { type: "rule", strokeDash: [2, 2], color: "black" },
@@ -104,7 +109,7 @@ export function peekingSpec(simulation: PeekingSimulation): FigureSpec {
       rejected: simulation.peekingRejectionByLook[k],
       test: "fixed-n z-test, stop at first p < alpha",
     },
-    { users, rejected: simulation.sequentialRejectionByLook[k], test: "sequential (always-valid) test" },
+    { users, rejected: simulation.sequentialRejectionByLook[k], test: "sequential (always valid)" },
   ]);
   return {
     title: `Peeking in ${simulation.settings.experiments} simulated A/A experiments`,
@@ -117,14 +122,10 @@ export function peekingSpec(simulation: PeekingSimulation): FigureSpec {
         encoding: {
           x: { field: "users", type: "quantitative", title: "users per group at the look" },
           y: { field: "rejected", type: "quantitative", title: "share falsely declared significant" },
-          color: { field: "test", type: "nominal", legend: { orient: "top-left" } },
+          color: { field: "test", type: "nominal", legend: { orient: "top-left", labelLimit: 400 } },
         },
       },
-      {
-        data: { values: [{ alpha: simulation.settings.alpha }] },
-        mark: { type: "rule", strokeDash: [4, 4], color: "gray" },
-        encoding: { y: { field: "alpha", type: "quantitative" } },
-      },
+      horizontalRule(simulation.settings.alpha),
     ],
   } as FigureSpec;
 }
@@ -157,11 +158,7 @@ export function sequentialLooksSpec(looks: readonly SequentialLook[], alpha = 0.
           color: { field: "kind", type: "nominal" },
         },
       },
-      {
-        data: { values: [{ alpha }] },
-        mark: { type: "rule", strokeDash: [4, 4], color: "gray" },
-        encoding: { y: { field: "alpha", type: "quantitative" } },
-      },
+      horizontalRule(alpha),
     ],
   } as FigureSpec;
 }

@@ -62,7 +62,7 @@ function wilsonWithZ(summary: ProportionSummary, z: number): Interval {
  * Unlike the Wald interval it never leaves [0, 1] and keeps its coverage near 0 and 1 clicks.
  *
  * @example
- * wilsonInterval({ users: 263, clicks: 81 }); // => { lower: 0.2553, upper: 0.3662 } (Newcombe 1998, Table I)
+ * wilsonInterval({ users: 263, clicks: 81 }); // => { lower: 0.2553, upper: 0.3662 } (Newcombe 1998a, method 3)
  */
 export function wilsonInterval(summary: ProportionSummary, settings: IntervalSettings = {}): Interval {
   const checked = proportionSummary(summary.users, summary.clicks, "summary");

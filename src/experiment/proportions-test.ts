@@ -28,7 +28,7 @@ export function normalPValue(z: number, alternative: Alternative): number {
 /**
  * Pooled two-proportion z-test of H0: p_t = p_c.
  * z = (p_t - p_c) / sqrt(p (1 - p) (1/n_t + 1/n_c)), p = (x_t + x_c) / (n_t + n_c)
- * (Fleiss, Levin & Paik 2003, Statistical Methods for Rates and Proportions, 3rd ed., eq. 2.5 / section 2.4).
+ * (Fleiss, Levin & Paik 2003, Statistical Methods for Rates and Proportions, 3rd ed., chapter 3, "Assessing significance in a fourfold table").
  * When nobody (or everybody) clicked, the statistic is undefined and the p-value is 1.
  *
  * @example
@@ -67,7 +67,7 @@ export interface ChiSquareResult {
 /**
  * Pearson's chi-square test of independence for the 2x2 table (arm x clicked), X^2 = sum (|O - E| - c)^2 / E with
  * c = 0 (then X^2 equals the pooled z squared) or c = 1/2 (Yates' continuity correction; R's `chisq.test` default
- * caps the correction at |O - E|). Fleiss, Levin & Paik 2003, section 6.2. Always two-sided.
+ * caps the correction at |O - E|). Fleiss, Levin & Paik 2003, chapter 3. Always two-sided.
  */
 export function chiSquareTest(
   counts: TwoArmCounts,

@@ -109,16 +109,18 @@ export function sequentialAnalysis(
   const totalUsers = control.users + treatment.users;
   const s2 = variance * totalUsers;
   const difference = pt - pc;
-  const halfWidth = confidenceSequenceHalfWidth(s2, totalUsers, rho, alpha);
+  // With no variance estimate yet (every rate 0 or 1) the plug-in sequence is degenerate: report no information
+  // (the whole range and p = 1) rather than a zero-width interval.
+  const informative = s2 > 0;
+  const halfWidth = informative ? confidenceSequenceHalfWidth(s2, totalUsers, rho, alpha) : NaN;
   const nr2 = totalUsers * rho * rho;
-  let pValue: number;
-  if (s2 > 0)
-    pValue = Math.min(
-      1,
-      Math.sqrt(nr2 + 1) *
-        Math.exp(-(difference ** 2 * totalUsers * totalUsers * rho * rho) / (2 * s2 * (nr2 + 1))),
-    );
-  else pValue = difference === 0 ? 1 : 0;
+  const pValue = informative
+    ? Math.min(
+        1,
+        Math.sqrt(nr2 + 1) *
+          Math.exp(-(difference ** 2 * totalUsers * totalUsers * rho * rho) / (2 * s2 * (nr2 + 1))),
+      )
+    : 1;
   return {
     alpha,
     tuningParameter,
@@ -126,7 +128,9 @@ export function sequentialAnalysis(
     totalUsers,
     difference,
     standardError: Math.sqrt(variance),
-    interval: { lower: difference - halfWidth, upper: difference + halfWidth },
+    interval: informative
+      ? { lower: difference - halfWidth, upper: difference + halfWidth }
+      : { lower: -1, upper: 1 },
     pValue,
   };
 }

@@ -7,7 +7,7 @@
 import * as crypto from "node:crypto";
 import express from "express";
 import { InputError } from "../core/errors";
-import type { EventStore } from "./event-store";
+import type { EventCounts, EventStore } from "./event-store";
 import type { ServingMetrics } from "./metrics";
 import type { ModelClient, ModelPrediction } from "./model-server";
 import { predictionResponse } from "./model-server";
@@ -122,7 +122,15 @@ export class RouterService implements RouterClient {
     const states = await Promise.all(this.options.models.map((model) => model.ready()));
     return states.every(Boolean);
   }
+
+  /** Live counts from the event store (the site's `/experiment` page). */
+  async counts(): Promise<EventCounts> {
+    return this.options.store.counts();
+  }
 }
+
+/** The router's own (non-Seldon) endpoint with the event store's live counts, for a site running apart. */
+export const COUNTS_PATH = "/abrec/v1/counts";
 
 /** The router's Seldon endpoints (and `/metrics` unless `exposeMetrics` is false). */
 export function createRouterApp(
@@ -161,6 +169,9 @@ export function createRouterApp(
       });
     },
   );
+  app.get(COUNTS_PATH, async (_req, res) => {
+    res.set("cache-control", "no-store").json(await service.counts());
+  });
   if (options.exposeMetrics ?? true)
     app.get("/metrics", async (_req, res) => {
       const { contentType, body } = await metrics.exposition();
@@ -174,6 +185,8 @@ export function createRouterApp(
 export interface RouterClient {
   recommend(userId: number, k: number): Promise<SeldonMessage>;
   feedback(body: unknown): Promise<FeedbackOutcome>;
+  /** Live per-variant counts for the experiment page. */
+  counts(): Promise<EventCounts>;
 }
 
 /** The router reached over HTTP (`abrec serve --role site --router-url URL`). */
@@ -198,6 +211,15 @@ export class RemoteRouter implements RouterClient {
 
   recommend(userId: number, k: number): Promise<SeldonMessage> {
     return this.post("/api/v1.0/predictions", predictionRequest(userId, k));
+  }
+
+  async counts(): Promise<EventCounts> {
+    const response = await fetch(new URL(COUNTS_PATH, this.baseUrl), {
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (!response.ok)
+      throw new Error(`router at ${this.baseUrl} answered ${response.status} for ${COUNTS_PATH}`);
+    return (await response.json()) as EventCounts;
   }
 
   async feedback(body: unknown): Promise<FeedbackOutcome> {

@@ -13,6 +13,8 @@ export interface SiteVisit {
   variant: string;
   /** Title texts of the cards, in position order, as the browser renders them. */
   cardTitles: string[];
+  /** Movie ids of the cards, in position order. */
+  cardMovieIds: number[];
   clickedMovieId: number;
   clickedPosition: number;
   /** Screenshot files, by page name. */
@@ -42,6 +44,9 @@ export async function visitSite(
   const variant = (await list.getAttribute(SITE_ATTRIBUTES.variant)) ?? "";
   const cards = await driver.findElements(By.css(SITE_SELECTORS.movieCard));
   const cardTitles = await Promise.all(cards.map((card) => card.findElement(By.css(".title")).getText()));
+  const cardMovieIds = await Promise.all(
+    cards.map(async (card) => Number(await card.getAttribute(SITE_ATTRIBUTES.movieId))),
+  );
   await saveScreenshot(driver, shot("home"));
   const card = cards[position];
   const clickedMovieId = Number(await card.getAttribute(SITE_ATTRIBUTES.movieId));
@@ -56,6 +61,7 @@ export async function visitSite(
     requestId,
     variant,
     cardTitles,
+    cardMovieIds,
     clickedMovieId,
     clickedPosition,
     screenshots: {

@@ -5,22 +5,49 @@
  *   model's own Seldon API under `/models/<name>/` — everything on one port.
  * - `model`: one model server (Seldon model API and `/metrics`).
  * - `router`: the router over two model servers reached by HTTP, with the event store.
- * - `site`: the mock site over a router reached by HTTP; `/experiment` reads the event store file read-only.
+ * - `site`: the mock site over a router reached by HTTP (its `/experiment` page asks the router for the counts).
  *
  * `abrec serve` parses options and calls `startServing`; tests and the benchmark call it directly.
  */
+import * as fs from "node:fs";
 import * as http from "node:http";
+import * as path from "node:path";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import type { Movie } from "../data/types";
 import type { Recommender } from "../models/recommender";
 import { createSiteApp } from "../../mock-site/app";
-import { EventStore, readVariantCounts } from "./event-store";
+import { EventStore } from "./event-store";
 import { ServingMetrics } from "./metrics";
 import { type ModelClient, ModelService, RemoteModel, createModelServerApp } from "./model-server";
 import { RemoteRouter, RouterService, createRouterApp } from "./router";
 import type { RoutingSettings } from "./routing";
 import { InputError } from "../core/errors";
+import { loadPreparedDataset } from "../data/load";
+import { loadRecommender } from "../models/artifact";
+
+/** The served models, child 0 (A) first. */
+export const MODEL_NAMES = ["baseline", "challenger"] as const;
+
+/** Loads the named models from `<modelsDir>/<name>/` (what `abrec train` writes). */
+export async function loadModels(modelsDir: string, names: readonly string[]): Promise<Recommender[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const dir = path.join(modelsDir, name);
+      if (!fs.existsSync(dir))
+        throw new InputError(`no model folder; run \`abrec train\` first`, { file: dir });
+      const model = await loadRecommender(dir);
+      if (model.name !== name)
+        throw new InputError(`holds the model "${model.name}", expected "${name}"`, { file: dir });
+      return model;
+    }),
+  );
+}
+
+/** The movie catalog of the prepared dataset `<dataDir>/processed/<dataset>/` (what `abrec data` writes). */
+export async function loadCatalog(dataDir: string, dataset: string): Promise<Movie[]> {
+  return (await loadPreparedDataset(path.join(dataDir, "processed", dataset))).movies;
+}
 
 export type ServeRole = "all" | "router" | "model" | "site";
 
@@ -30,7 +57,7 @@ export interface ServeOptions {
   port: number;
   /** Default 127.0.0.1; "0.0.0.0" in a container. */
   host?: string;
-  /** Event store file (roles all, router, site). */
+  /** Event store file (roles all and router). */
   eventsPath?: string;
   /** Child 0 (A) and child 1 (B) in process (role all), or the one model served (role model: one entry). */
   recommenders?: readonly Recommender[];
@@ -100,12 +127,10 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     }
     const router = new RouterService({ models, store, routing, metrics });
     if (options.role === "all") {
-      const openStore = store;
       app.use(
         createSiteApp({
           router,
           movies: required(options.movies, "the movie catalog", options.role),
-          counts: () => openStore.counts(),
           cookieSecret: options.cookieSecret,
         }),
       );
@@ -113,12 +138,10 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     app.use(createRouterApp(router, metrics, { exposeMetrics: false }));
     app.get("/metrics", metricsRoute(metrics));
   } else {
-    const eventsPath = required(options.eventsPath, "the event store path (read-only)", options.role);
     app.use(
       createSiteApp({
         router: new RemoteRouter(required(options.routerUrl, "the router URL", options.role)),
         movies: required(options.movies, "the movie catalog", options.role),
-        counts: () => readVariantCounts(eventsPath),
         cookieSecret: options.cookieSecret,
       }),
     );

@@ -6,10 +6,14 @@
  *   the response's `meta.puid` is the request id, `meta.tags.model_name` the variant that served, and
  *   `data.ndarray[0]` the movie ids, best first;
  * - `POST <router>/api/v1.0/feedback` with `{"response": {"meta": {"puid": ...}}, "reward": 1, "truth": {"data":
- *   {"ndarray": [[movieId]]}}}` for a click, or reward 0 (shown, not clicked) otherwise, so every finished visit
- *   has exactly one feedback in the event store and an impression without feedback marks an interrupted visit.
+ *   {"names": ["movieId", "position"], "ndarray": [[movieId, position]]}}}` for a click, or reward 0 (shown, not
+ *   clicked) otherwise, so every finished visit has exactly one feedback in the event store and an impression
+ *   without feedback marks an interrupted visit.
+ *
+ * The messages are built with the serving layer's `predictionRequest` and `feedbackRequest` (src/serving/seldon).
  */
 import { InputError } from "../core/errors";
+import { feedbackRequest, predictionRequest, type SeldonMessage } from "../serving/seldon";
 import type { PlannedVisit, ShownSlate, VisitTransport } from "./run";
 
 export interface HttpTransportOptions {
@@ -19,12 +23,6 @@ export interface HttpTransportOptions {
   slateLength: number;
   /** Per-request timeout. */
   timeoutMs?: number;
-}
-
-/** A Seldon prediction response, as far as the simulation reads it. */
-interface PredictionResponse {
-  meta?: { puid?: unknown; tags?: { model_name?: unknown } };
-  data?: { ndarray?: unknown };
 }
 
 /** Parses the router URL; an InputError names the option when it is not an http(s) URL. */
@@ -45,10 +43,11 @@ export function parseBaseUrl(value: string, field: string): URL {
  * response body when a field is missing, so a protocol mismatch is visible at once.
  */
 export function slateFromPrediction(body: unknown): ShownSlate {
-  const response = body as PredictionResponse;
+  const response = body as SeldonMessage | undefined;
   const requestId = response?.meta?.puid;
   const variant = response?.meta?.tags?.model_name;
-  const row = Array.isArray(response?.data?.ndarray) ? (response.data.ndarray as unknown[])[0] : undefined;
+  const ndarray = response?.data?.ndarray;
+  const row = Array.isArray(ndarray) ? ndarray[0] : undefined;
   if (
     typeof requestId !== "string" ||
     typeof variant !== "string" ||
@@ -91,24 +90,17 @@ export function httpTransport(options: HttpTransportOptions): VisitTransport {
     kind: "http",
     target: base.href,
     async show(visit: PlannedVisit): Promise<ShownSlate> {
-      const body = await postJson(
-        predictions,
-        { data: { names: ["userId", "k"], ndarray: [[visit.userId, options.slateLength]] } },
-        timeoutMs,
+      return slateFromPrediction(
+        await postJson(predictions, predictionRequest(visit.userId, options.slateLength), timeoutMs),
       );
-      return slateFromPrediction(body);
     },
     async finish(_visit: PlannedVisit, shown: ShownSlate, clickedPosition: number): Promise<void> {
-      const click = clickedPosition >= 0;
-      await postJson(
-        feedback,
-        {
-          response: { meta: { puid: shown.requestId } },
-          reward: click ? 1 : 0,
-          ...(click ? { truth: { data: { ndarray: [[shown.movieIds[clickedPosition]]] } } } : {}),
-        },
-        timeoutMs,
-      );
+      const response: SeldonMessage = { meta: { puid: shown.requestId } };
+      const body =
+        clickedPosition >= 0
+          ? feedbackRequest(response, 1, shown.movieIds[clickedPosition], clickedPosition)
+          : feedbackRequest(response, 0);
+      await postJson(feedback, body, timeoutMs);
     },
     async close() {},
   };

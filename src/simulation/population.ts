@@ -13,6 +13,7 @@
  */
 import * as crypto from "node:crypto";
 import type { PreparedDataset } from "../data/types";
+import { knownUsers } from "../models/known-users";
 import type { Recommender } from "../models/recommender";
 import { InputError } from "../core/errors";
 import type { Random } from "../core/random";
@@ -32,13 +33,13 @@ export type VisitorSampling = "without-replacement" | "with-replacement";
 
 /**
  * The test population of a prepared dataset: users with >= 1 test-period rating >= `positiveThreshold` (the
- * manifest's, 4 for MovieLens) and >= 1 training rating (so the models know them and serve their own slate, not
- * the unknown-user fallback).
+ * manifest's, 4 for MovieLens) who are known to the models (`knownUsers`: >= 1 training rating), so they get the
+ * models' own slates, not the unknown-user fallback.
  */
 export function testPopulation(dataset: PreparedDataset, positiveThreshold?: number): TestPopulation {
   const threshold = positiveThreshold ?? dataset.manifest.positiveThreshold;
   const known = new Uint8Array(dataset.userIds.length);
-  for (let i = 0; i < dataset.train.length; i++) known[dataset.train.userIndex[i]] = 1;
+  for (const userIndex of knownUsers(dataset).userIndex) known[userIndex] = 1;
   const relevant = new Map<number, Set<number>>();
   const { test } = dataset;
   for (let i = 0; i < test.length; i++) {

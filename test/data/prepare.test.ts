@@ -48,6 +48,7 @@ test("a hand-checked split: cutoff, dense indices, cold users and movies", async
   assert.deepEqual([...data.test.rating], [4, 5, 3.5]);
   assert.deepEqual([...data.test.timestamp], [1_000_000_008, 1_000_000_009, 1_000_000_010]);
   assert.deepEqual([...data.train.userIndex], [0, 0, 0, 1, 1, 1, 1]);
+  assert.deepEqual([...data.train.timestamp].map((t) => t - 1e9), [1, 2, 5, 3, 4, 6, 7]);
   assert.ok(data.train.timestamp.every((t) => t < manifest.cutoffTimestamp));
 });
 

@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { bootstrapMean, quantileSorted } from "../../src/evaluation/bootstrap";
+import {
+  bootstrapMean,
+  bootstrapSamples,
+  percentileInterval,
+  quantileSorted,
+} from "../../src/evaluation/bootstrap";
 import { Random } from "../../src/core/random";
 
 test("type-7 quantiles match R's quantile() defaults", () => {
@@ -26,4 +31,15 @@ test("bootstrap interval of a mean: contains the estimate, is reproducible, and 
 test("a constant sample gives a zero-width interval", () => {
   const interval = bootstrapMean([0, 0, 0], { resamples: 100, confidence: 0.95, rng: new Random(1) });
   assert.deepEqual(interval, { estimate: 0, lower: 0, upper: 0 });
+});
+
+test("bias correction shifts the interval of a statistic that resampling biases (distinct count) back over the estimate", () => {
+  // Distinct values among n = 50 distinct items: exactly 50 on the sample, about 50 (1 − 1/e) ≈ 31.6 on a resample.
+  const n = 50;
+  const samples = bootstrapSamples(n, 500, new Random(2));
+  const distinct = (idx: ArrayLike<number>) => new Set(Array.from(idx)).size;
+  const plain = percentileInterval(n, distinct, samples, 0.95);
+  assert.ok(plain.upper < plain.estimate); // the percentile interval misses the estimate entirely
+  const corrected = percentileInterval(n, distinct, samples, 0.95, { biasCorrected: true });
+  assert.ok(corrected.lower <= 50 && 50 <= corrected.upper, JSON.stringify(corrected));
 });

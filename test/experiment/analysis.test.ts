@@ -73,3 +73,16 @@ test("impossible inputs are InputErrors", () => {
   assert.throws(() => analyzeCounts(funflix, { alpha: 1 }), InputError);
   assert.throws(() => analyzeCounts({ ...funflix, treatment: { users: 10, clicks: 11 } }), InputError);
 });
+
+test("degenerate counts stay readable: no control clicks gives no relative lift, no clicks at all no evidence", () => {
+  const noControlClicks = analyzeCounts({
+    control: { users: 100, clicks: 0 },
+    treatment: { users: 100, clicks: 5 },
+  });
+  assert.ok(Number.isNaN(noControlClicks.relativeLift.estimate));
+  assert.doesNotMatch(noControlClicks.conclusion, /NaN/);
+  const none = analyzeCounts({ control: { users: 100, clicks: 0 }, treatment: { users: 100, clicks: 0 } });
+  assert.equal(none.significant, false);
+  assert.equal(none.sequential.pValue, 1);
+  assert.deepEqual(none.sequential.interval, { lower: -1, upper: 1 });
+});

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import { assertClose as close } from "../support/approx";
 import {
   betaCdf,
   betaPdf,
@@ -8,12 +9,6 @@ import {
   normalQuantile,
   normalUpperTail,
 } from "../../src/experiment/distributions";
-
-const close = (actual: number, expected: number, tolerance: number, what: string) =>
-  assert.ok(
-    Math.abs(actual - expected) <= tolerance,
-    `${what}: ${actual} vs ${expected} (tolerance ${tolerance})`,
-  );
 
 test("normal quantiles match the standard normal table (Abramowitz & Stegun 1964, Table 26.5), to 1e-6", () => {
   close(normalQuantile(0.975), 1.959964, 1e-6, "z_0.975");

@@ -1,17 +1,12 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import { assertClose as close } from "../support/approx";
 import {
   newcombeDifferenceInterval,
   relativeLiftInterval,
   wilsonInterval,
 } from "../../src/experiment/intervals";
 import { Random } from "../../src/core/random";
-
-const close = (actual: number, expected: number, tolerance: number, what: string) =>
-  assert.ok(
-    Math.abs(actual - expected) <= tolerance,
-    `${what}: ${actual} vs ${expected} (tolerance ${tolerance})`,
-  );
 
 test("Wilson intervals match Newcombe 1998 (Stat Med 17:857-872), method 3, to the 4 published decimals", () => {
   const cases: [number, number, number, number][] = [

@@ -1,18 +1,13 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import { assertClose as close } from "../support/approx";
 import { chiSquareTest, fisherExactTest, twoProportionZTest } from "../../src/experiment/proportions-test";
 import { InputError } from "../../src/core/errors";
 import { Random } from "../../src/core/random";
 import { powerForSampleSize } from "../../src/experiment/power";
 
-const close = (actual: number, expected: number, tolerance: number, what: string) =>
-  assert.ok(
-    Math.abs(actual - expected) <= tolerance,
-    `${what}: ${actual} vs ${expected} (tolerance ${tolerance})`,
-  );
-
 // The business case's reference analysis (issue 4): 79/1124 control vs 124/1124 treatment gives z = 3.3114,
-// one-sided p = 0.000464, two-sided p = 0.000928 (pooled z-test, Fleiss, Levin & Paik 2003, section 2.4; the
+// one-sided p = 0.000464, two-sided p = 0.000928 (pooled z-test, Fleiss, Levin & Paik 2003, chapter 3; the
 // same numbers as R's prop.test(c(124, 79), c(1124, 1124), correct = FALSE)). Tolerances: half a unit in the last
 // quoted digit.
 const funflix = { control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } };
@@ -57,7 +52,7 @@ test("chi-square without correction equals z squared (same p); Yates' correction
 
 test("Yates-corrected chi-square matches a hand computation of the textbook formula", () => {
   // Table 10/20 vs 2/20: expected clicks 6 per arm, |O - E| = 4 in every cell, corrected 3.5; expected non-clicks 14.
-  // X^2 = 2 * 3.5^2 / 6 + 2 * 3.5^2 / 14 = 5.8333 (Fleiss, Levin & Paik 2003, eq. 6.3).
+  // X^2 = 2 * 3.5^2 / 6 + 2 * 3.5^2 / 14 = 5.8333 (Yates 1934; Fleiss, Levin & Paik 2003, chapter 3).
   const result = chiSquareTest(
     { control: { users: 20, clicks: 2 }, treatment: { users: 20, clicks: 10 } },
     { yatesCorrection: true },

@@ -1,7 +1,14 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { InputError } from "../../src/core/errors";
-import { parseBaseUrl, slateFromPrediction } from "../../src/simulation/http";
+import { startServing } from "../../src/serving/serve";
+import { groundTruth } from "../../src/simulation/ground-truth";
+import { httpTransport, parseBaseUrl, slateFromPrediction } from "../../src/simulation/http";
+import { runSimulation } from "../../src/simulation/run";
+import { movieLensWorld } from "../support/simulation";
 
 test("a Seldon prediction response gives the request id, the serving model and the slate", () => {
   // The response shape documented by the router (src/serving/seldon.ts, Seldon Core v1 SeldonMessage).
@@ -30,4 +37,99 @@ test("router and site URLs are checked", () => {
   assert.equal(parseBaseUrl("http://127.0.0.1:9000", "router").port, "9000");
   assert.throws(() => parseBaseUrl("127.0.0.1:9000", "router"), InputError);
   assert.throws(() => parseBaseUrl("ftp://x", "site"), /field "site"/);
+});
+
+/** The whole serving tier (both models, router, site) in this process on a free port, random routing per request. */
+async function serve(world: Awaited<ReturnType<typeof movieLensWorld>>, seed: number) {
+  const eventsPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-events-")), "events.sqlite");
+  const server = await startServing({
+    role: "all",
+    port: 0,
+    eventsPath,
+    recommenders: [world.baseline, world.challenger],
+    movies: world.dataset.movies,
+    routing: { mode: "random", ratioA: 0.5, seed },
+  });
+  return { server, eventsPath };
+}
+
+test("over HTTP against the real router, each model's measured CTR matches its exact CTR (n = 3,000; 4 SE)", async () => {
+  const world = await movieLensWorld();
+  const truth = groundTruth(world.population, world.baseline, [world.challenger]);
+  const { server } = await serve(world, 11);
+  try {
+    const summary = await runSimulation({
+      population: world.population,
+      parameters: truth.calibration.parameters,
+      visits: 3000,
+      seed: 11,
+      transport: httpTransport({ routerUrl: server.url, slateLength: 10 }),
+      journalFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-http-")), "journal.jsonl"),
+      concurrency: 4,
+      quiet: true,
+    });
+    assert.deepEqual(
+      summary.variants.map((v) => v.variant),
+      ["baseline", "challenger"],
+    );
+    for (const v of summary.variants) {
+      // Random routing per request and visitors drawn with replacement: visits are i.i.d. Bernoulli(CTR of the
+      // model over the population); |CTR_hat - CTR| < 4 sqrt(CTR (1 - CTR) / n) fails with probability ~6e-5.
+      const p = truth.models.find((m) => m.model === v.variant)!.expectedCtr;
+      const se = Math.sqrt((p * (1 - p)) / v.visits);
+      assert.ok(Math.abs(v.ctr - p) < 4 * se, `${v.variant}: measured ${v.ctr}, exact ${p}, SE ${se}`);
+    }
+    // The event store saw exactly the journalled visits: one impression and one feedback each.
+    const counts = server.store!.counts();
+    for (const v of summary.variants) {
+      const stored = counts.variants.find((c) => c.variant === v.variant)!;
+      assert.equal(stored.impressions, v.visits);
+      assert.equal(stored.clicks, v.clicks);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test("over HTTP, a run killed between an impression and its feedback resumes without a second impression", async () => {
+  const world = await movieLensWorld();
+  const truth = groundTruth(world.population, world.baseline, [world.challenger]);
+  const { server } = await serve(world, 12);
+  const journalFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-http-")), "journal.jsonl");
+  try {
+    const http = httpTransport({ routerUrl: server.url, slateLength: 10 });
+    const dying = {
+      ...http,
+      finish: async (...args: Parameters<typeof http.finish>) => {
+        if (args[0].visit === 60) throw new Error("killed after the impression of visit 60");
+        return http.finish(...args);
+      },
+    };
+    const options = {
+      population: world.population,
+      parameters: truth.calibration.parameters,
+      visits: 150,
+      seed: 12,
+      journalFile,
+      quiet: true,
+    };
+    await assert.rejects(runSimulation({ ...options, transport: dying }), /killed/);
+    assert.equal(
+      server.store!.counts().variants.reduce((s, v) => s + v.impressions, 0),
+      61,
+    );
+    const summary = await runSimulation({ ...options, transport: http });
+    assert.equal(summary.complete, true);
+    const counts = server.store!.counts();
+    assert.equal(
+      counts.variants.reduce((s, v) => s + v.impressions, 0),
+      150,
+    );
+    assert.equal(
+      counts.variants.reduce((s, v) => s + v.clicks, 0),
+      summary.variants.reduce((s, v) => s + v.clicks, 0),
+    );
+  } finally {
+    await server.close();
+  }
 });

@@ -2,9 +2,17 @@
  * A small synthetic world for the simulation tests: a test population with known relevant movies, and recommenders
  * whose slate quality is set exactly (how many relevant movies each slate holds).
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { Random } from "../../src/core/random";
+import { ensurePreparedDataset } from "../../src/data/ensure";
+import { loadPreparedDataset } from "../../src/data/load";
+import type { PreparedDataset } from "../../src/data/types";
+import { loadRecommender, publishModel } from "../../src/models/artifact";
+import { trainBaseline } from "../../src/models/popularity";
 import type { Recommendation, Recommender } from "../../src/models/recommender";
-import type { TestPopulation } from "../../src/simulation/population";
+import { testPopulation, type TestPopulation } from "../../src/simulation/population";
 
 /** 150 users (ids 1..150), each finding 12 of movies 1..200 relevant (seeded). */
 export function syntheticPopulation(): TestPopulation {
@@ -37,5 +45,41 @@ export function slateRecommender(name: string, population: TestPopulation, hits:
     version: `hits-${hits}`,
     recommend,
     recommendBatch: (userIds, k) => userIds.map((u) => recommend(u, k)),
+  };
+}
+
+/** ml-latest-small prepared in a temporary folder, with two real popularity models (all-time, and 30-day window
+ * named "challenger") published as artifacts, and the simulation's test population. */
+export async function movieLensWorld(): Promise<{
+  dataDir: string;
+  modelsDir: string;
+  dataset: PreparedDataset;
+  baseline: Recommender;
+  challenger: Recommender;
+  population: TestPopulation;
+}> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-world-"));
+  const dataDir = path.join(root, "data");
+  const modelsDir = path.join(root, "models");
+  const { dir } = await ensurePreparedDataset({ dataset: "ml-latest-small", dataDir, quiet: true });
+  const dataset = await loadPreparedDataset(dir);
+  const record = { seed: null, trainingSeconds: 0, metrics: {} };
+  const allTime = trainBaseline(dataset, { windowDays: null });
+  await publishModel(modelsDir, allTime.parts, dataset.manifest, {
+    ...record,
+    hyperparameters: { windowDays: null },
+  });
+  const recent = trainBaseline(dataset, { windowDays: 30 });
+  await publishModel(modelsDir, { ...recent.parts, name: "challenger" }, dataset.manifest, {
+    ...record,
+    hyperparameters: { windowDays: 30 },
+  });
+  return {
+    dataDir,
+    modelsDir,
+    dataset,
+    baseline: await loadRecommender(path.join(modelsDir, "baseline")),
+    challenger: await loadRecommender(path.join(modelsDir, "challenger")),
+    population: testPopulation(dataset),
   };
 }

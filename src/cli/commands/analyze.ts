@@ -28,9 +28,10 @@ interface AnalyzeOptions {
 }
 
 const pct = (x: number, digits = 2) =>
-  Number.isFinite(x) ? `${(100 * x).toFixed(digits)}%` : x > 0 ? "+inf" : "-inf";
+  Number.isNaN(x) ? "n/a" : Number.isFinite(x) ? `${(100 * x).toFixed(digits)}%` : x > 0 ? "+inf" : "-inf";
 const interval = (i: Interval, digits = 2) => `[${pct(i.lower, digits)}, ${pct(i.upper, digits)}]`;
 const p = (x: number) => (x >= 0.01 ? x.toFixed(4) : x >= 1e-5 ? x.toPrecision(3) : x.toExponential(2));
+const lossPoints = (x: number) => `${(100 * x).toPrecision(2)} pts`;
 const points = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)} pts`;
 const pointsInterval = (i: Interval) =>
   `[${Number.isFinite(i.lower) ? points(i.lower) : "-inf"}, ${Number.isFinite(i.upper) ? points(i.upper) : "+inf"}]`;
@@ -93,8 +94,8 @@ export function formatAnalysis(a: ExperimentAnalysis): string {
     ),
     "",
     `Bayesian (Beta(${b.prior.alpha}, ${b.prior.beta}) prior): P(treatment better) = ` +
-      `${b.probabilityTreatmentBetter.toFixed(4)}; expected loss choosing treatment ` +
-      `${pct(b.expectedLossChoosingTreatment, 4)}, control ${pct(b.expectedLossChoosingControl, 4)}; ` +
+      `${b.probabilityTreatmentBetter.toFixed(4)}; expected CTR loss choosing treatment ` +
+      `${lossPoints(b.expectedLossChoosingTreatment)}, control ${lossPoints(b.expectedLossChoosingControl)}; ` +
       `${Math.round(100 * b.credibleLevel)}% credible interval of the lift ${interval(b.relativeLiftCredibleInterval, 1)}`,
     `Sample ratio: ${srm.observedUsers.join(" vs ")} users, expected ` +
       `${srm.expectedUsers.map((e) => e.toFixed(0)).join(" vs ")}, p = ${p(srm.pValue)}: ` +

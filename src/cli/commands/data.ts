@@ -2,9 +2,9 @@
  * `abrec data`: gets a MovieLens dataset (copy, download or generate) and preprocesses it into
  * data/processed/<dataset>/ (see src/data/ensure.ts and src/data/prepare.ts).
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, Option } from "commander";
-import { InputError } from "../../core/errors";
 import { DEFAULT_DATA_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
 import {
@@ -15,19 +15,7 @@ import {
 } from "../../data/ensure";
 import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION } from "../../data/prepare";
 import type { DatasetManifest } from "../../data/types";
-import * as fs from "node:fs";
-
-/** Parses a number option, naming the option when it is not one. */
-function numberOption(name: string, integer = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n)))
-      throw new InputError(`expected ${integer ? "an integer" : "a number"}, got "${value}"`, {
-        field: name,
-      });
-    return n;
-  };
-}
+import { numberOption } from "../number-option";
 
 interface DataOptions {
   dataset: string;

@@ -1,0 +1,31 @@
+/**
+ * One run of the project's preprocessing for bench/data.ts, in its own process so its wall time and peak memory
+ * are measured like pandas' (by /usr/bin/time). Usage: tsx bench/prepare-duckdb.ts RAW_DIR OUT_DIR
+ * Prints one JSON line with the same counts as bench/prepare_pandas.py.
+ */
+import { prepareDataset } from "../src/data/prepare";
+
+async function main(): Promise<void> {
+  const [rawDir, outDir] = process.argv.slice(2);
+  const manifest = await prepareDataset({ dataset: "synthetic", rawDir, outDir, quiet: true });
+  const c = manifest.counts;
+  const counts = {
+    read: manifest.read.ratings,
+    users: manifest.read.users,
+    movies: manifest.read.movies,
+    cutoffTimestamp: manifest.cutoffTimestamp,
+    trainRatings: c.trainRatings,
+    testRatings: c.testRatings,
+    trainPositives: c.trainPositives,
+    testPositives: c.testPositives,
+    coldUsers: c.coldUsers,
+    coldMovies: c.coldMovies,
+    ratingsWithUnknownMovie: c.ratingsWithUnknownMovie,
+  };
+  process.stdout.write(JSON.stringify(counts) + "\n");
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

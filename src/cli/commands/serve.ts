@@ -1,0 +1,153 @@
+/**
+ * `abrec serve`: the serving tier (src/serving/serve.ts). By default everything in one process on one port: the
+ * router's Seldon endpoints, both models, the mock site and `/metrics`. `--role` runs one part alone, as the
+ * Kubernetes manifests in deploy/kubernetes do. Stops cleanly on SIGINT or SIGTERM.
+ */
+import * as path from "node:path";
+import { Command, Option } from "commander";
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
+import { DEFAULT_SEED } from "../../core/random";
+import { InputError } from "../../core/errors";
+import { MODEL_NAMES, type ServeRole, loadCatalog, loadModels, startServing } from "../../serving/serve";
+import { DEFAULT_RATIO_A } from "../../serving/routing";
+import type { RoutingMode } from "../../serving/event-store";
+import { numberOption } from "../number-option";
+
+interface ServeOptions {
+  port: number;
+  host: string;
+  role: ServeRole;
+  events: string;
+  modelsDir: string;
+  model?: string;
+  modelUrls?: string;
+  routerUrl?: string;
+  dataDir: string;
+  dataset: string;
+  routing: RoutingMode;
+  ratioA: number;
+  seed: number;
+  durability: "process-crash" | "power-loss";
+}
+
+/** Parses `baseline=http://host:9000,challenger=http://host:9001` (child 0 first). */
+export function parseModelUrls(value: string): { name: string; url: string }[] {
+  const entries = value.split(",").map((part) => {
+    const match = /^([a-z][a-z0-9-]*)=(https?:\/\/\S+)$/.exec(part.trim());
+    if (!match)
+      throw new InputError(`expected name=http://host:port, got "${part}"`, { field: "--model-urls" });
+    return { name: match[1], url: match[2] };
+  });
+  if (entries.length !== 2)
+    throw new InputError(`expected two models (child 0 first), got ${entries.length}`, {
+      field: "--model-urls",
+    });
+  return entries;
+}
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("serve both models behind the A/B router, the mock site and /metrics (Ctrl-C stops)")
+    .option("--port <n>", "TCP port to listen on (0 picks a free one)", numberOption("--port", true), 8080)
+    .option("--host <host>", "address to listen on (0.0.0.0 in a container)", "127.0.0.1")
+    .addOption(
+      new Option("--role <role>", "what to run: everything, or one part of the deployment")
+        .choices(["all", "router", "model", "site"])
+        .default("all"),
+    )
+    .option(
+      "--events <path>",
+      "SQLite event store (roles all and router)",
+      path.join(DEFAULT_RESULTS_DIR, "events.sqlite"),
+    )
+    .option(
+      "--models-dir <dir>",
+      "folder holding the model folders baseline/ and challenger/",
+      DEFAULT_MODELS_DIR,
+    )
+    .addOption(new Option("--model <name>", "role model: which model to serve").choices([...MODEL_NAMES]))
+    .option("--model-urls <list>", "role router: model servers, child 0 first: baseline=URL,challenger=URL")
+    .option("--router-url <url>", "role site: the router's base URL")
+    .option(
+      "--data-dir <dir>",
+      "data folder holding processed/<dataset>/ (the site's movie titles)",
+      DEFAULT_DATA_DIR,
+    )
+    .option("--dataset <name>", "prepared dataset whose movies the site shows", "ml-latest-small")
+    .addOption(
+      new Option(
+        "--routing <mode>",
+        "sticky: hash of the user id (unit: user); random: RANDOM_ABTEST per request (unit: impression)",
+      )
+        .choices(["sticky", "random"])
+        .default("sticky"),
+    )
+    .option(
+      "--ratio-a <r>",
+      "share of traffic for child 0 (the baseline), 0..1",
+      numberOption("--ratio-a"),
+      DEFAULT_RATIO_A,
+    )
+    .option(
+      "--seed <n>",
+      "seed of the random routing stream / salt of the sticky hash",
+      numberOption("--seed", true),
+      DEFAULT_SEED,
+    )
+    .addOption(
+      new Option(
+        "--durability <level>",
+        "process-crash: survive kill -9 (synchronous=NORMAL); power-loss: fsync every event",
+      )
+        .choices(["process-crash", "power-loss"])
+        .default("process-crash"),
+    )
+    .action(async (options: ServeOptions) => {
+      if (!(options.ratioA >= 0 && options.ratioA <= 1))
+        throw new InputError(`expected a share in [0, 1], got ${options.ratioA}`, { field: "--ratio-a" });
+      if (options.port < 0 || options.port > 65535)
+        throw new InputError(`expected a port in 0..65535, got ${options.port}`, { field: "--port" });
+      const role = options.role;
+      const needsCatalog = role === "all" || role === "site";
+      if (role === "model" && !options.model)
+        throw new InputError("role model needs --model", { field: "--model" });
+      if (role === "site" && !options.routerUrl)
+        throw new InputError("role site needs --router-url", { field: "--router-url" });
+      if (role === "router" && !options.modelUrls)
+        throw new InputError("role router needs --model-urls", { field: "--model-urls" });
+      const recommenders =
+        role === "all"
+          ? await loadModels(options.modelsDir, MODEL_NAMES)
+          : role === "model"
+            ? await loadModels(options.modelsDir, [options.model!])
+            : undefined;
+      const server = await startServing({
+        role,
+        port: options.port,
+        host: options.host,
+        eventsPath: role === "all" || role === "router" ? path.resolve(options.events) : undefined,
+        recommenders,
+        modelUrls: options.modelUrls ? parseModelUrls(options.modelUrls) : undefined,
+        routerUrl: options.routerUrl,
+        movies: needsCatalog ? await loadCatalog(options.dataDir, options.dataset) : undefined,
+        routing: { mode: options.routing, ratioA: options.ratioA, seed: options.seed },
+        cookieSecret: process.env.ABREC_COOKIE_SECRET,
+        durability: options.durability,
+      });
+      const shown = options.host === "0.0.0.0" ? server.url : `http://${options.host}:${server.port}`;
+      process.stdout.write(
+        `abrec serve: role ${role} listening on ${shown}` +
+          (server.store
+            ? ` (events ${server.store.file}, routing ${options.routing}, ratio A ${options.ratioA})`
+            : "") +
+          "\n",
+      );
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      await server.close();
+      process.stdout.write("abrec serve: stopped\n");
+    });
+}

@@ -1,0 +1,202 @@
+/**
+ * `abrec simulate`: simulated visitors, drawn from the test population, react to the slates served by the A/B
+ * router (--http) or the models in this process (--in-process)
+ * according to the calibrated cascade click model. Resumable: re-running the same command continues an
+ * interrupted run from its journal.
+ */
+import * as path from "node:path";
+import { Command, Option } from "commander";
+import { InputError } from "../../core/errors";
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
+import { DEFAULT_SEED } from "../../core/random";
+import { parseDatasetName } from "../../data/ensure";
+import { DEFAULT_CALIBRATION_SETTINGS } from "../../simulation/click-model";
+import { httpTransport } from "../../simulation/http";
+import { inProcessTransport } from "../../simulation/in-process";
+import { loadSimulationInputs } from "../../simulation/inputs";
+import { simulate, type SimulationRecord } from "../../simulation/simulate";
+import type { VisitTransport } from "../../simulation/run";
+
+/** 2 x 1124: the designed sample (baseline CTR 7%, MDE 4 points, alpha 5%, power 90%). */
+export const DEFAULT_VISITS = 2248;
+
+interface SimulateCliOptions {
+  http?: boolean;
+  inProcess?: boolean;
+  aa?: boolean;
+  router?: string;
+  visits: string;
+  seed: string;
+  dataset: string;
+  dataDir: string;
+  modelsDir: string;
+  out: string;
+  targetCtr: string;
+  patience: string;
+  noiseRatio: string;
+  slateLength: string;
+  concurrency?: string;
+  quiet?: boolean;
+}
+
+function integer(value: string, field: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new InputError(`expected an integer >= ${min}, got "${value}"`, { field });
+  return n;
+}
+
+function probability(value: string, field: string): number {
+  const p = Number(value);
+  if (!(p >= 0 && p <= 1)) throw new InputError(`expected a number in [0, 1], got "${value}"`, { field });
+  return p;
+}
+
+/** A plain-text table of measured vs exact CTR per variant. */
+export function formatSimulationRecord(record: SimulationRecord): string {
+  const { summary } = record;
+  const truth = new Map(record.groundTruth.map((m) => [m.model, m.expectedCtr]));
+  const lines = [
+    `${summary.completedVisits}/${summary.plannedVisits} visits (${summary.newVisits} in this run, ` +
+      `${summary.visitsPerSecond.toFixed(2)} visits/s), visitors ${summary.sampling}, seed ${summary.seed}`,
+    `click model: p_rel ${record.clickModel.parameters.relevantClickProbability.toFixed(5)}, p_noise ` +
+      `${record.clickModel.parameters.noiseClickProbability.toFixed(5)}, patience ${record.clickModel.settings.patience}` +
+      ` (baseline calibrated to CTR ${record.clickModel.achievedCtr.toFixed(6)} over ${record.clickModel.populationSize} users)`,
+    "variant        visits  clicks  CTR      expected CTR of slates shown  exact model CTR",
+    ...summary.variants.map(
+      (v) =>
+        `${v.variant.padEnd(14)} ${String(v.visits).padStart(6)}  ${String(v.clicks).padStart(6)}  ` +
+        `${(100 * v.ctr).toFixed(2).padStart(6)}%  ${(100 * v.expectedCtr).toFixed(2).padStart(27)}%  ` +
+        `${truth.has(v.variant) ? (100 * truth.get(v.variant)!).toFixed(2).padStart(14) + "%" : ""}`,
+    ),
+    `journal ${summary.journalFile}`,
+  ];
+  if (!summary.complete) lines.push("interrupted: run the same command again to continue where it stopped");
+  return lines.join("\n") + "\n";
+}
+
+export function register(program: Command): void {
+  program
+    .command("simulate")
+    .description(
+      "Simulated visitors (MovieLens users of the test population) click according to the calibrated cascade " +
+        "click model, over HTTP against the router, in headless Chromium on the mock site, or in process.",
+    )
+    .addOption(
+      new Option("--http", "visits over HTTP against the A/B router (needs --router)").conflicts("inProcess"),
+    )
+    .addOption(
+      new Option("--in-process", "slates straight from the models in this process, routed at random here"),
+    )
+    .option("--aa", "with --in-process: both arms serve the baseline (an A/A test)")
+    .option("--router <url>", "the router's base URL, e.g. http://127.0.0.1:9000")
+    .option(
+      "--visits <n>",
+      "planned visits in total (2 x 1124 is the designed sample)",
+      String(DEFAULT_VISITS),
+    )
+    .option(
+      "--seed <n>",
+      "seed of the visitor and click draws (and of in-process routing)",
+      String(DEFAULT_SEED),
+    )
+    .option("--dataset <name>", "ml-latest-small, ml-25m or synthetic", "ml-latest-small")
+    .option("--data-dir <dir>", "data folder (raw and processed datasets)", DEFAULT_DATA_DIR)
+    .option("--models-dir <dir>", "folder with the baseline/ and challenger/ artifacts", DEFAULT_MODELS_DIR)
+    .option(
+      "--out <dir>",
+      "output folder (journal, visits.csv, summary.json)",
+      path.join(DEFAULT_RESULTS_DIR, "simulation"),
+    )
+    .option(
+      "--target-ctr <p>",
+      "the baseline's calibrated expected CTR",
+      String(DEFAULT_CALIBRATION_SETTINGS.targetCtr),
+    )
+    .option(
+      "--patience <p>",
+      "probability of examining the next position after no click",
+      String(DEFAULT_CALIBRATION_SETTINGS.patience),
+    )
+    .option(
+      "--noise-ratio <r>",
+      "p_noise / p_rel: clicks on irrelevant movies",
+      String(DEFAULT_CALIBRATION_SETTINGS.noiseRatio),
+    )
+    .option("--slate-length <k>", "movies per slate", String(DEFAULT_CALIBRATION_SETTINGS.slateLength))
+    .option("--concurrency <n>", "visits in flight at once (default 4 over HTTP, 1 otherwise)")
+    .option("--quiet", "no progress output")
+    .action(async (options: SimulateCliOptions) => {
+      const mode = options.inProcess ? "in-process" : "http";
+      if (mode === "http" && !options.router)
+        throw new InputError("expected --router <url> for an HTTP simulation (or --in-process)", {
+          field: "router",
+        });
+      if (options.aa && mode !== "in-process")
+        throw new InputError(
+          "--aa needs --in-process (an A/A test over HTTP needs a router serving one model twice)",
+          {
+            field: "aa",
+          },
+        );
+      const visits = integer(options.visits, "visits", 1);
+      const seed = integer(options.seed, "seed", 0);
+      const slateLength = integer(options.slateLength, "slate-length", 1);
+      const concurrency = integer(options.concurrency ?? (mode === "http" ? "4" : "1"), "concurrency", 1);
+      const inputs = await loadSimulationInputs({
+        dataset: parseDatasetName(options.dataset),
+        dataDir: options.dataDir,
+        modelsDir: options.modelsDir,
+        quiet: options.quiet,
+        calibration: {
+          targetCtr: probability(options.targetCtr, "target-ctr"),
+          patience: probability(options.patience, "patience"),
+          noiseRatio: probability(options.noiseRatio, "noise-ratio"),
+          slateLength,
+        },
+      });
+      let transport: VisitTransport;
+      if (mode === "http") transport = httpTransport({ routerUrl: options.router!, slateLength });
+      else
+        transport = inProcessTransport({
+          variants: options.aa
+            ? [
+                { name: "baseline-a", recommender: inputs.baseline },
+                { name: "baseline-b", recommender: inputs.baseline },
+              ]
+            : [
+                { name: inputs.baseline.name, recommender: inputs.baseline },
+                { name: inputs.challenger.name, recommender: inputs.challenger },
+              ],
+          slateLength,
+          seed,
+        });
+      const controller = new AbortController();
+      const onSignal = () => {
+        process.stderr.write(
+          "\nabrec simulate: stopping after the visits in flight (Ctrl-C again to kill)\n",
+        );
+        controller.abort();
+        process.off("SIGINT", onSignal);
+      };
+      process.on("SIGINT", onSignal);
+      try {
+        const record = await simulate({
+          population: inputs.population,
+          truth: inputs.truth,
+          transport,
+          visits,
+          seed,
+          outDir: options.out,
+          concurrency,
+          signal: controller.signal,
+          quiet: options.quiet,
+        });
+        process.stdout.write(formatSimulationRecord(record));
+        if (!record.summary.complete) process.exitCode = 130;
+      } finally {
+        process.off("SIGINT", onSignal);
+        await transport.close();
+      }
+    });
+}

@@ -1,0 +1,57 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PROJECT_ROOT } from "../../../src/core/paths";
+import type { SimulationRecord } from "../../../src/simulation/simulate";
+import { movieLensWorld } from "../../support/simulation";
+
+const abrec = (...args: string[]) =>
+  spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "abrec"), ...args], { encoding: "utf8" });
+
+test("abrec simulate --in-process runs, records, and a second call resumes with nothing left to do", async () => {
+  const { dataDir, modelsDir } = await movieLensWorld();
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-cli-sim-out-"));
+  const args = ["simulate", "--in-process", "--visits", "400", "--seed", "3", "--data-dir", dataDir];
+  const run = abrec(...args, "--models-dir", modelsDir, "--out", out, "--quiet");
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /400\/400 visits \(400 in this run/);
+  assert.match(run.stdout, /baseline calibrated to CTR 0\.070000/);
+  assert.match(run.stdout, /^baseline +\d+ +\d+ /m);
+  assert.match(run.stdout, /^challenger +\d+ +\d+ /m);
+  const record = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")) as SimulationRecord;
+  assert.equal(record.summary.completedVisits, 400);
+  assert.equal(record.summary.sampling, "with-replacement");
+  assert.ok(Math.abs(record.groundTruth[0].expectedCtr - 0.07) < 1e-6);
+  const again = abrec(...args, "--models-dir", modelsDir, "--out", out, "--quiet");
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /400\/400 visits \(0 in this run/);
+  // Other settings against the same journal are refused, naming the journal and the field.
+  const other = abrec(
+    ...args.slice(0, -4),
+    "--seed",
+    "4",
+    "--data-dir",
+    dataDir,
+    "--models-dir",
+    modelsDir,
+    "--out",
+    out,
+  );
+  assert.equal(other.status, 2, other.stderr);
+  assert.match(other.stderr, /journal\.jsonl:1, field "seed"/);
+});
+
+test("abrec simulate refuses missing or bad options with exit 2", () => {
+  const noRouter = abrec("simulate", "--visits", "10");
+  assert.equal(noRouter.status, 2);
+  assert.match(noRouter.stderr, /--router/);
+  const badVisits = abrec("simulate", "--in-process", "--visits", "ten");
+  assert.equal(badVisits.status, 2);
+  assert.match(badVisits.stderr, /field "visits"/);
+  const aaOverHttp = abrec("simulate", "--router", "http://127.0.0.1:1", "--aa");
+  assert.equal(aaOverHttp.status, 2);
+  assert.match(aaOverHttp.stderr, /--aa needs --in-process/);
+});

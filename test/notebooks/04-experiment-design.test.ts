@@ -1,0 +1,32 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { PROJECT_ROOT } from "../../src/core/paths";
+import { runNotebook } from "../support/notebooks";
+
+test("notebook 04 runs and records the business case's design and the peeking simulation", () => {
+  // Small settings: 400 simulated experiments (SE of a rate near 0.05: sqrt(0.05 * 0.95 / 400) = 0.011).
+  const run = runNotebook(path.join(PROJECT_ROOT, "notebooks", "04-experiment-design.ipynb"), {
+    SIMULATIONS: "400",
+    SEED: "7",
+    DAILY_USERS: "300",
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const v = run.values as Record<string, number>;
+  // Issue 4's reference sizes: Fleiss CC 1124 (925 one-sided), pooled 1074, Cohen's h 1063.
+  assert.equal(v.sampleSizeFleissCc, 1124);
+  assert.equal(v.sampleSizePooled, 1074);
+  assert.equal(v.sampleSizeCohenH, 1063);
+  assert.equal(v.sampleSizeFleissCcOneSided, 925);
+  // Issue 4: power near 0.91 at 1124 per group.
+  assert.ok(Math.abs(v.zTestPowerAtDesign - 0.91) < 0.005);
+  // ceil(2248 / 300) = 8 days.
+  assert.equal(v.durationDays, 8);
+  assert.equal(v.simulations, 400);
+  // Peeking inflates type-I error well above 0.05; the sequential test stays at or below 0.05 + 3 SE (0.033).
+  assert.ok(v.aaPeekingRejectionRate > 0.1, `peeking ${v.aaPeekingRejectionRate}`);
+  assert.ok(v.aaSequentialRejectionRate <= 0.083, `sequential ${v.aaSequentialRejectionRate}`);
+  // Real effect: the sequential test pays for its guarantee with power, the fixed-n test keeps ~0.91 (+- 4 SE 0.057).
+  assert.ok(Math.abs(v.abFixedPower - 0.91) < 0.057, `fixed power ${v.abFixedPower}`);
+  assert.ok(v.abSequentialPower < v.abFixedPower);
+});
