@@ -31,13 +31,13 @@ import type { DatasetName, PreparedDataset } from "../data/types";
 import { offlineComparison, writeOfflineReport } from "../evaluation/offline-report";
 import type { DesignSettings } from "../experiment/design";
 import { planExperiment } from "../experiment/plan";
-import { datasetChecksum, loadRecommender } from "../models/artifact";
+import { datasetChecksum } from "../models/artifact";
 import type { ChallengerHyperparameters } from "../models/challenger/train";
 import type { Recommender } from "../models/recommender";
 import { FUNFLIX_DESIGN } from "../results/analyze-results";
 import { type RunRecord, writeResults } from "../results/write";
 import type { ResultsAnalysis } from "../results/analyze-results";
-import { startServing, type RunningServer } from "../serving/serve";
+import { loadModels, MODEL_NAMES, startServing, type RunningServer } from "../serving/serve";
 import type { RoutingSettings } from "../serving/routing";
 import { browserTransport } from "../simulation/browser";
 import { DEFAULT_CALIBRATION_SETTINGS, type CalibrationSettings } from "../simulation/click-model";
@@ -174,8 +174,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   const training: TrainingStageResult = await stage("training", () =>
     ensureTrainedModels(data, { modelsDir, seed, overrides, quiet: options.quiet, log }),
   );
-  const baseline: Recommender = await loadRecommender(path.join(modelsDir, "baseline"));
-  const challenger: Recommender = await loadRecommender(path.join(modelsDir, "challenger"));
+  const [baseline, challenger]: Recommender[] = await loadModels(modelsDir, MODEL_NAMES);
 
   const offline = await stage("evaluation", async () => {
     const { report } = offlineComparison(data, [baseline, challenger], { seed });

@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeJsonAtomic } from "../core/files";
+import { MODEL_NAMES } from "../serving/serve";
 import type { PreparedDataset } from "../data/types";
 import { datasetChecksum, readModelMetadata } from "../models/artifact";
 import { DEFAULT_CHALLENGER, type ChallengerHyperparameters } from "../models/challenger/train";
@@ -20,7 +21,6 @@ import {
 } from "../evaluation/model-selection";
 
 export const TRAINING_RECORD_FILE = "experiment-training.json";
-export const MODEL_NAMES = ["baseline", "challenger"] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** What a model was trained from: compared field by field to decide reuse. */
