@@ -130,9 +130,9 @@ export function createSiteApp(options: SiteOptions): express.Router {
     res.type("html").send(moviePage(movie, signedInUser(req)));
   });
 
-  site.get(SITE_ROUTES.experiment, async (_req, res) => {
+  site.get(SITE_ROUTES.experiment, async (req, res) => {
     res.set("cache-control", "no-store");
-    res.type("html").send(experimentPage(await options.router.counts()));
+    res.type("html").send(experimentPage(await options.router.counts(), signedInUser(req)));
   });
 
   const handleErrors: express.ErrorRequestHandler = (error: Error, _req, res, next) => {

@@ -138,7 +138,7 @@ function percent(x: number): string {
 }
 
 /** Live counts and CTR per variant with 95% Wilson intervals, refreshed every 5 seconds. */
-export function experimentPage(counts: EventCounts): string {
+export function experimentPage(counts: EventCounts, userId?: number): string {
   const rows = counts.variants
     .map((row) => {
       const ctr =
@@ -167,7 +167,7 @@ export function experimentPage(counts: EventCounts): string {
 ${rows || `<tr><td colspan="7">no impressions yet</td></tr>`}
 </tbody>
 </table>`,
-    { refreshSeconds: 5 },
+    { refreshSeconds: 5, userId },
   );
 }
 

@@ -9,6 +9,7 @@ import * as analyze from "./commands/analyze";
 import * as data from "./commands/data";
 import * as design from "./commands/design";
 import * as evaluate from "./commands/evaluate";
+import * as experiment from "./commands/experiment";
 import * as serve from "./commands/serve";
 import * as simulate from "./commands/simulate";
 import * as train from "./commands/train";
@@ -23,6 +24,7 @@ const COMMANDS: { register(program: Command): void }[] = [
   analyze,
   serve,
   simulate,
+  experiment,
 ];
 
 export function buildProgram(): Command {

@@ -18,6 +18,7 @@ import { publishDirectoryAtomic, sha256File, writeJsonAtomic } from "../core/fil
 import { DEFAULT_DATA_DIR, SHARED_DATA_DIR } from "../core/paths";
 import { DEFAULT_SEED } from "../core/random";
 import { downloadMovieLens } from "./download";
+import { PREPARED_LAYOUT_VERSION } from "./load";
 import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION, prepareDataset } from "./prepare";
 import { generateSyntheticMovieLens } from "./synthetic";
 import type { DatasetManifest, DatasetName } from "./types";
@@ -94,11 +95,12 @@ export async function ensureRawDataset(options: EnsureOptions): Promise<string> 
   return rawDir;
 }
 
-/** True when `outDir` holds a dataset prepared from these exact inputs with these settings. */
+/** True when `outDir` holds a dataset in the current layout, prepared from these exact inputs with these settings. */
 async function isUpToDate(outDir: string, rawDir: string, options: EnsureOptions): Promise<boolean> {
   const manifestFile = path.join(outDir, "manifest.json");
   if (!fs.existsSync(manifestFile)) return false;
   const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as DatasetManifest;
+  if (manifest.layoutVersion !== PREPARED_LAYOUT_VERSION) return false;
   if (manifest.positiveThreshold !== (options.positiveThreshold ?? DEFAULT_POSITIVE_THRESHOLD)) return false;
   if (manifest.testFraction !== (options.testFraction ?? DEFAULT_TEST_FRACTION)) return false;
   for (const name of ["ratings.csv", "movies.csv"])

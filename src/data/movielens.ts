@@ -118,8 +118,8 @@ const RATINGS_PROBLEMS = `CASE
   WHEN TRY_CAST(f3 AS DOUBLE) IS NULL OR TRY_CAST(f3 AS DOUBLE) NOT BETWEEN 0.5 AND 5
        OR TRY_CAST(f3 AS DOUBLE) * 2 <> round(TRY_CAST(f3 AS DOUBLE) * 2)
     THEN 'rating\texpected a rating from 0.5 to 5 in half steps, found "' || coalesce(f3, '') || '"'
-  WHEN TRY_CAST(f4 AS BIGINT) IS NULL OR TRY_CAST(f4 AS BIGINT) < ${EARLIEST_TIMESTAMP}
-    THEN 'timestamp\texpected Unix seconds from 1995 on, found "' || coalesce(f4, '') || '"'
+  WHEN TRY_CAST(f4 AS INTEGER) IS NULL OR TRY_CAST(f4 AS INTEGER) < ${EARLIEST_TIMESTAMP}
+    THEN 'timestamp\texpected Unix seconds from 1995 to 2038, found "' || coalesce(f4, '') || '"'
   ELSE NULL END`;
 
 const MOVIES_PROBLEMS = `CASE
@@ -140,9 +140,15 @@ async function throwFirstBadLine(
   throw fallback;
 }
 
+/** SQL: true for a parsed ratings row whose values are missing or out of range. */
+const RATINGS_ROW_INVALID = `userId IS NULL OR userId <= 0 OR movieId IS NULL OR movieId <= 0 OR rating IS NULL
+  OR rating NOT BETWEEN 0.5 AND 5 OR rating * 2 <> round(rating * 2) OR timestamp IS NULL
+  OR timestamp < ${EARLIEST_TIMESTAMP}`;
+
 /**
- * Loads ratings.csv into the table `ratings(userId INTEGER, movieId INTEGER, rating FLOAT, timestamp BIGINT)`
- * (rowid = file order) and validates every row. Returns the row count.
+ * Loads ratings.csv into the table `ratings(userId INTEGER, movieId INTEGER, rating FLOAT, timestamp INTEGER)`
+ * (rowid = file order; timestamps fit 32 bits until 2038) and validates every row while parsing it: the range
+ * checks run inside the same query, which stops at the first invalid row. Returns the row count.
  *
  * @throws InputError naming the file, the first bad line and what was expected.
  */
@@ -151,25 +157,14 @@ export async function loadRatingsTable(connection: DuckDBConnection, file: strin
   try {
     await connection.run(
       `CREATE OR REPLACE TABLE ratings AS SELECT * FROM read_csv(${sqlString(file)},
-         columns={'userId':'INTEGER','movieId':'INTEGER','rating':'FLOAT','timestamp':'BIGINT'},
-         header=true, ${CSV_OPTIONS})`,
+         columns={'userId':'INTEGER','movieId':'INTEGER','rating':'FLOAT','timestamp':'INTEGER'},
+         header=true, ${CSV_OPTIONS})
+       WHERE CASE WHEN ${RATINGS_ROW_INVALID} THEN error('invalid ratings row') ELSE true END`,
     );
   } catch (error) {
     await throwFirstBadLine(connection, file, RATINGS_PROBLEMS, duckdbCsvError(file, error));
   }
-  const reader = await connection.runAndReadAll(
-    `SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE userId IS NULL OR userId <= 0 OR movieId IS NULL
-       OR movieId <= 0 OR rating IS NULL OR rating NOT BETWEEN 0.5 AND 5 OR rating * 2 <> round(rating * 2)
-       OR timestamp IS NULL OR timestamp < ${EARLIEST_TIMESTAMP})::BIGINT AS bad FROM ratings`,
-  );
-  const [n, bad] = reader.getRows()[0].map(Number);
-  if (bad > 0)
-    await throwFirstBadLine(
-      connection,
-      file,
-      RATINGS_PROBLEMS,
-      new InputError(`${bad} rows with missing or out-of-range values`, { file }),
-    );
+  const n = Number((await connection.runAndReadAll(`SELECT count(*)::BIGINT FROM ratings`)).getRows()[0][0]);
   if (n === 0) throw new InputError(`no data rows after the header`, { file, line: 2 });
   return n;
 }

@@ -1,28 +1,35 @@
 /**
- * Preprocessing of a MovieLens dataset with DuckDB, in one read of ratings.csv:
+ * Preprocessing of a MovieLens dataset with DuckDB, parsing ratings.csv once and never sorting it:
  *
- * 1. ratings.csv and movies.csv are parsed and validated (./movielens).
+ * 1. ratings.csv and movies.csv are parsed and validated (./movielens) into in-memory tables.
  * 2. Ratings whose movie is missing from movies.csv are dropped with a warning and counted in the manifest
  *    (`ratingsWithUnknownMovie`); none exist in the GroupLens releases.
  * 3. A global temporal cutoff: `cutoffTimestamp` is the timestamp that leaves the last `testFraction` of ratings
- *    (in time) in the test period: every rating at or after it is a test rating. One cutoff for everyone mimics deployment: a model trained on
- *    the past is judged on what happened next, with no future leaking into training.
+ *    (in time) in the test period: every rating at or after it is a test rating. One cutoff for everyone mimics
+ *    deployment: a model trained on the past is judged on what happened next, with no future leaking into training.
  * 4. Dense indices over the whole dataset: users by ascending userId (every user in ratings.csv), movies by
  *    ascending movieId (every movie in movies.csv), so an index means the same in train and test. Users or movies
  *    first seen after the cutoff keep their index and are marked `cold` in users/movies.parquet.
- * 5. Outputs, published atomically under `<outDir>`: train.parquet and test.parquet (userIndex, movieIndex,
- *    rating, timestamp; all ratings, consumers apply `positiveThreshold`; sorted by user, then time, then movie,
- *    so the order is deterministic and each user's history is contiguous and chronological), users.parquet,
- *    movies.parquet and manifest.json (`DatasetManifest`).
+ * 5. Outputs, published atomically under `<outDir>`: train.parquet and test.parquet (userId, movieId, rating,
+ *    timestamp of every rating in the period, in ratings.csv order: consumers apply `positiveThreshold`),
+ *    users.parquet and movies.parquet (the index: position -> id, with counts and the cold flag) and manifest.json
+ *    (`DatasetManifest`). `loadPreparedDataset` maps ids to indices while loading.
+ *
+ * Speed and memory (bench/data.ts): joining indices into 25M rows and sorting them (for a deterministic order after
+ * a parallel join) doubled the time and memory of the whole run; filters and projections keep file order in DuckDB,
+ * so the interactions are written straight from the parsed table and the id -> index lookup is an O(n) typed-array
+ * pass at load time. Per-user and per-movie counts come from one GROUPING SETS aggregate, the cutoff from a per-day
+ * histogram (no 25M-value quantile buffer), and the input checksums are computed while DuckDB works.
  */
 import * as path from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { publishDirectoryAtomic, sha256File, writeJsonAtomic } from "../core/files";
 import { InputError } from "../core/errors";
 import { createProgress } from "../core/progress";
 import { DEFAULT_SEED } from "../core/random";
 import { runEnvironment } from "../core/run-record";
-import type { DuckDBConnection } from "@duckdb/node-api";
 import { openDatabase, sqlString } from "./duckdb";
+import { PREPARED_LAYOUT_VERSION } from "./load";
 import { loadMoviesTable, loadRatingsTable } from "./movielens";
 import type { DatasetManifest, DatasetName } from "./types";
 
@@ -48,22 +55,70 @@ export interface PrepareOptions {
   warn?: (message: string) => void;
 }
 
+const DAY_SECONDS = 86_400;
+
 /**
- * The global cutoff: the k-th smallest rating timestamp (0-based) with k = n - round(n * testFraction), so that
- * the test period (timestamp >= cutoff) holds the last round(n * testFraction) ratings, plus any ratings that
- * share the cutoff second. DuckDB's quantile_disc(x, q) returns the element at 0-based index ceil(n * q) - 1;
- * q = (k + 0.5) / n selects index k without floating-point edge cases.
+ * The global cutoff over the ratings in `source`: the k-th smallest timestamp (0-based) with
+ * k = n - round(n * testFraction), so the test period (timestamp >= cutoff) holds the last round(n * testFraction)
+ * ratings plus any that share the cutoff second. Found in two cheap scans: a per-day histogram locates the day of
+ * the k-th rating, then quantile_disc over that day alone picks it (DuckDB's quantile_disc(x, q) is the element at
+ * 0-based index ceil(m * q) - 1, so q = (j + 0.5) / m selects index j without floating-point edge cases).
  */
-async function temporalCutoff(sql: DuckDBConnection, n: number, testFraction: number): Promise<number> {
+async function temporalCutoff(
+  sql: DuckDBConnection,
+  source: string,
+  n: number,
+  testFraction: number,
+): Promise<number> {
   const k = n - Math.round(n * testFraction);
   if (k <= 0 || k >= n)
     throw new InputError(`${n} ratings are too few to keep ${testFraction} of them for the test period`, {
       field: "testFraction",
     });
-  const reader = await sql.runAndReadAll(
-    `SELECT quantile_disc(timestamp, ${(k + 0.5) / n})::BIGINT FROM ratings SEMI JOIN movies USING (movieId)`,
+  const days = (
+    await sql.runAndReadAll(
+      `SELECT (timestamp // ${DAY_SECONDS})::INTEGER AS day, count(*)::INTEGER AS n FROM ${source}
+       GROUP BY day ORDER BY day`,
+    )
+  ).getRows() as [number, number][];
+  let before = 0;
+  for (const [day, count] of days) {
+    if (before + count > k) {
+      const q = (k - before + 0.5) / count;
+      const reader = await sql.runAndReadAll(
+        `SELECT quantile_disc(timestamp, ${q})::INTEGER FROM ${source}
+         WHERE timestamp >= ${day * DAY_SECONDS} AND timestamp < ${(day + 1) * DAY_SECONDS}`,
+      );
+      return Number(reader.getRows()[0][0]);
+    }
+    before += count;
+  }
+  throw new Error(`cutoff not found: ${n} ratings expected, ${before} counted`);
+}
+
+/**
+ * Per-user and per-movie train/test counts (and positives) of `source` in one GROUPING SETS aggregate, as the
+ * tables user_counts(userId, ...) and movie_counts(movieId, ...).
+ */
+async function countByUserAndMovie(
+  sql: DuckDBConnection,
+  source: string,
+  cutoff: number,
+  threshold: number,
+): Promise<void> {
+  await sql.run(
+    `CREATE OR REPLACE TEMP TABLE counts AS SELECT userId, movieId,
+       count(*) FILTER (WHERE timestamp < ${cutoff})::INTEGER AS trainRatings,
+       count(*) FILTER (WHERE timestamp >= ${cutoff})::INTEGER AS testRatings,
+       count(*) FILTER (WHERE timestamp < ${cutoff} AND rating >= ${threshold})::INTEGER AS trainPositives,
+       count(*) FILTER (WHERE timestamp >= ${cutoff} AND rating >= ${threshold})::INTEGER AS testPositives,
+       min(rowid) AS firstRow
+     FROM ${source} GROUP BY GROUPING SETS ((userId), (movieId))`,
   );
-  return Number(reader.getRows()[0][0]);
+  await sql.run(`CREATE OR REPLACE TEMP TABLE user_counts AS SELECT * EXCLUDE (movieId) FROM counts
+                 WHERE movieId IS NULL`);
+  await sql.run(`CREATE OR REPLACE TEMP TABLE movie_counts AS SELECT * EXCLUDE (userId) FROM counts
+                 WHERE userId IS NULL`);
 }
 
 /** Checks an option value, naming the option in the error. */
@@ -72,7 +127,7 @@ function checkOption(field: string, value: number, ok: boolean, expected: string
 }
 
 /**
- * Reads, validates, splits and re-indexes `<rawDir>/ratings.csv` and `movies.csv`; writes `<outDir>` atomically.
+ * Reads, validates, splits and indexes `<rawDir>/ratings.csv` and `movies.csv`; writes `<outDir>` atomically.
  * Returns the manifest written.
  *
  * @example
@@ -94,7 +149,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
   const ratingsFile = path.join(options.rawDir, "ratings.csv");
   const moviesFile = path.join(options.rawDir, "movies.csv");
 
-  const steps = ["validate movies", "validate ratings", "split and index", "write outputs", "checksums"];
+  const steps = ["validate movies", "validate ratings", "split and index", "write outputs"];
   const progress = createProgress({
     label: `prepare ${options.dataset}`,
     total: steps.length,
@@ -105,6 +160,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
   const advance = () => progress.update(++step, { next: steps[step] ?? "done" });
 
   const db = await openDatabase({ threads: options.threads });
+  let checksums: Promise<Record<string, string>> | undefined;
   try {
     const sql = db.connection;
     const query = async (text: string) => (await sql.runAndReadAll(text)).getRowObjectsJS()[0];
@@ -112,47 +168,51 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
     const moviesRead = await loadMoviesTable(sql, moviesFile);
     advance();
     const ratingsRead = await loadRatingsTable(sql, ratingsFile);
+    // Both files exist and parsed: hash them on the main thread while DuckDB's threads do the rest.
+    checksums = Promise.all([sha256File(ratingsFile), sha256File(moviesFile)]).then(([ratings, movies]) => ({
+      "ratings.csv": ratings,
+      "movies.csv": movies,
+    }));
+    checksums.catch(() => undefined);
     advance();
 
-    // Ratings whose movie movies.csv lacks: counted (and their first line found) in one scan.
+    // First assume every movieId is in movies.csv (true of the GroupLens releases); the per-movie counts show it.
+    let cutoffTimestamp = await temporalCutoff(sql, "ratings", ratingsRead, testFraction);
+    await countByUserAndMovie(sql, "ratings", cutoffTimestamp, positiveThreshold);
     const unknown = (await query(
-      `SELECT count(*)::BIGINT AS n, (min(rowid) + 2)::BIGINT AS firstLine, min_by(movieId, rowid) AS movieId
-       FROM ratings ANTI JOIN movies USING (movieId)`,
+      `SELECT coalesce(sum(trainRatings + testRatings), 0)::BIGINT AS n, (min(firstRow) + 2)::BIGINT AS firstLine,
+         min_by(movieId, firstRow) AS movieId
+       FROM movie_counts ANTI JOIN movies USING (movieId)`,
     )) as { n: bigint; firstLine: bigint | null; movieId: number | null };
     const ratingsWithUnknownMovie = Number(unknown.n);
-    // Only known-movie ratings count from here on; `known` is a view so the common case (none unknown) scans
-    // the table as it is.
+    // Users keep their index even if all their ratings are dropped: the index covers all of ratings.csv.
+    await sql.run(`CREATE TEMP TABLE all_users AS SELECT userId FROM user_counts`);
+    let interactions = "ratings";
     if (ratingsWithUnknownMovie > 0) {
       warn(
         `${ratingsFile}: ${ratingsWithUnknownMovie} ratings name a movieId missing from movies.csv ` +
           `(first: movieId ${unknown.movieId} on line ${unknown.firstLine}); they are dropped and counted ` +
           `in manifest.json as counts.ratingsWithUnknownMovie`,
       );
-      await sql.run(`CREATE TEMP VIEW known AS SELECT * FROM ratings SEMI JOIN movies USING (movieId)`);
-    } else await sql.run(`CREATE TEMP VIEW known AS SELECT * FROM ratings`);
-    const cutoffTimestamp = await temporalCutoff(sql, ratingsRead - ratingsWithUnknownMovie, testFraction);
-    const isTest = `(timestamp >= ${cutoffTimestamp})`;
-    const positive = `(rating >= ${positiveThreshold})`;
-
-    // Per-user and per-movie counts, one aggregate each; indices by ascending id over every user in ratings.csv
-    // and every movie in movies.csv.
+      // The kept ratings, still in file order (the ORDER BY makes the join's output order deterministic).
+      await sql.run(`CREATE TABLE known AS SELECT r.* FROM ratings r WHERE r.movieId IN (SELECT movieId FROM movies)
+                     ORDER BY r.rowid`);
+      await sql.run(`DROP TABLE ratings`);
+      interactions = "known";
+      cutoffTimestamp = await temporalCutoff(sql, interactions, ratingsRead - ratingsWithUnknownMovie, testFraction);
+      await countByUserAndMovie(sql, interactions, cutoffTimestamp, positiveThreshold);
+    }
     await sql.run(
-      `CREATE TABLE user_stats AS SELECT (row_number() OVER (ORDER BY userId) - 1)::INTEGER AS userIndex, *
-       FROM (SELECT userId,
-         count(*) FILTER (WHERE known AND NOT ${isTest})::INTEGER AS trainRatings,
-         count(*) FILTER (WHERE known AND ${isTest})::INTEGER AS testRatings,
-         count(*) FILTER (WHERE known AND NOT ${isTest} AND ${positive})::INTEGER AS trainPositives,
-         count(*) FILTER (WHERE known AND ${isTest} AND ${positive})::INTEGER AS testPositives
-       FROM (SELECT userId, rating, timestamp, ${ratingsWithUnknownMovie > 0 ? "movieId IN (SELECT movieId FROM movies)" : "true"} AS known
-             FROM ratings)
-       GROUP BY userId)`,
+      `CREATE TABLE user_stats AS SELECT (row_number() OVER (ORDER BY userId) - 1)::INTEGER AS userIndex, userId,
+         coalesce(trainRatings, 0) AS trainRatings, coalesce(testRatings, 0) AS testRatings,
+         coalesce(trainPositives, 0) AS trainPositives, coalesce(testPositives, 0) AS testPositives
+       FROM all_users LEFT JOIN user_counts USING (userId)`,
     );
     await sql.run(
       `CREATE TABLE movie_stats AS SELECT (row_number() OVER (ORDER BY m.movieId) - 1)::INTEGER AS movieIndex,
-         m.movieId, m.title, m.year, m.genres, coalesce(k.trainRatings, 0)::INTEGER AS trainRatings,
-         coalesce(k.testRatings, 0)::INTEGER AS testRatings
-       FROM movies m LEFT JOIN (SELECT movieId, count(*) FILTER (WHERE NOT ${isTest}) AS trainRatings,
-         count(*) FILTER (WHERE ${isTest}) AS testRatings FROM known GROUP BY movieId) k USING (movieId)`,
+         m.movieId, m.title, m.year, m.genres, coalesce(c.trainRatings, 0)::INTEGER AS trainRatings,
+         coalesce(c.testRatings, 0)::INTEGER AS testRatings
+       FROM movies m LEFT JOIN movie_counts c USING (movieId)`,
     );
     const counts = (await query(
       `SELECT
@@ -187,18 +247,16 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
       },
       seed: options.seed ?? DEFAULT_SEED,
       environment: runEnvironment(),
+      layoutVersion: PREPARED_LAYOUT_VERSION,
     };
     await publishDirectoryAtomic(options.outDir, async (tmp) => {
       const copy = (table: string, file: string) =>
         sql.run(`COPY ${table} TO ${sqlString(path.join(tmp, file))} (FORMAT parquet)`);
-      // Sorted so the order is deterministic (DuckDB's parallel joins do not keep file order) and each user's
-      // history is contiguous and chronological.
-      const interactions = (condition: string) =>
-        `(SELECT u.userIndex, m.movieIndex, k.rating, k.timestamp::DOUBLE AS timestamp FROM known k
-          JOIN user_stats u USING (userId) JOIN movie_stats m USING (movieId) WHERE ${condition}
-          ORDER BY u.userIndex, k.timestamp, m.movieIndex)`;
-      await copy(interactions(`k.timestamp < ${cutoffTimestamp}`), "train.parquet");
-      await copy(interactions(`k.timestamp >= ${cutoffTimestamp}`), "test.parquet");
+      // A filter and a projection of the parsed table: DuckDB keeps insertion order, so rows are in file order.
+      const period = (condition: string) =>
+        `(SELECT userId, movieId, rating, timestamp FROM ${interactions} WHERE ${condition})`;
+      await copy(period(`timestamp < ${cutoffTimestamp}`), "train.parquet");
+      await copy(period(`timestamp >= ${cutoffTimestamp}`), "test.parquet");
       await copy(
         `(SELECT userIndex, userId, trainRatings, testRatings, trainRatings = 0 AS cold FROM user_stats
           ORDER BY userIndex)`,
@@ -208,11 +266,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
         `(SELECT *, trainRatings = 0 AND testRatings > 0 AS cold FROM movie_stats ORDER BY movieIndex)`,
         "movies.parquet",
       );
-      advance();
-      manifest.inputChecksums = {
-        "ratings.csv": await sha256File(ratingsFile),
-        "movies.csv": await sha256File(moviesFile),
-      };
+      manifest.inputChecksums = await checksums!;
       writeJsonAtomic(path.join(tmp, "manifest.json"), manifest);
       advance();
     });

@@ -57,6 +57,11 @@ export interface DatasetManifest {
   counts: Record<string, number>;
   seed: number;
   environment: unknown;
+  /**
+   * Version of the files' layout under data/processed/<dataset>/ (`PREPARED_LAYOUT_VERSION` in src/data/load.ts);
+   * a folder from another version is prepared again. Absent in folders written before it existed.
+   */
+  layoutVersion?: number;
 }
 
 /**

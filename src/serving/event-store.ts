@@ -152,7 +152,7 @@ export interface EventStoreOptions {
 export class EventStore {
   private readonly insertAssignment: Database.Statement;
   private readonly insertImpression: Database.Statement;
-  private readonly insertItem: Database.Statement;
+  private readonly insertItemsByCount = new Map<number, Database.Statement>();
   private readonly selectImpression: Database.Statement;
   private readonly selectItem: Database.Statement;
   private readonly insertFeedback: Database.Statement;
@@ -168,9 +168,6 @@ export class EventStore {
     );
     this.insertImpression = db.prepare(
       "INSERT INTO impressions (request_id, user_id, variant, model_version, fallback, shown_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
-    );
-    this.insertItem = db.prepare(
-      "INSERT INTO impression_items (request_id, position, movie_id) VALUES (?, ?, ?)",
     );
     this.selectImpression = db.prepare("SELECT variant FROM impressions WHERE request_id = ?");
     this.selectItem = db.prepare(
@@ -190,7 +187,11 @@ export class EventStore {
         event.fallback ? 1 : 0,
         at,
       );
-      event.movieIds.forEach((movieId, position) => this.insertItem.run(event.requestId, position, movieId));
+      if (event.movieIds.length > 0) {
+        const values: (string | number)[] = [];
+        event.movieIds.forEach((movieId, position) => values.push(event.requestId, position, movieId));
+        this.insertItems(event.movieIds.length).run(values);
+      }
       return { newAssignment: assigned.changes === 1 };
     });
     this.feedbackTransaction = db.transaction((event: FeedbackEvent): FeedbackResult => {
@@ -224,6 +225,18 @@ export class EventStore {
     });
   }
 
+  /** One multi-row INSERT per list length (one native call per impression instead of one per movie). */
+  private insertItems(count: number): Database.Statement {
+    let statement = this.insertItemsByCount.get(count);
+    if (!statement) {
+      statement = this.db.prepare(
+        `INSERT INTO impression_items (request_id, position, movie_id) VALUES ${Array(count).fill("(?, ?, ?)").join(", ")}`,
+      );
+      this.insertItemsByCount.set(count, statement);
+    }
+    return statement;
+  }
+
   /** Opens (creating if needed) the store at `file`, in WAL mode with foreign keys enforced. */
   static open(file: string, options: EventStoreOptions = {}): EventStore {
     if (!options.readonly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -255,6 +268,14 @@ export class EventStore {
       throw new InputError(`cannot open as an SQLite event store: ${(error as Error).message}`, { file });
     }
     return new EventStore(file, db);
+  }
+
+  /** The connection's journal mode and synchronous level (1 = NORMAL, 2 = FULL), for checks and logs. */
+  journal(): { journalMode: string; synchronous: number } {
+    return {
+      journalMode: this.db.pragma("journal_mode", { simple: true }) as string,
+      synchronous: this.db.pragma("synchronous", { simple: true }) as number,
+    };
   }
 
   /** Records a setting of the run (routing mode, ratio, seed); a later value replaces an earlier one. */

@@ -10,8 +10,8 @@
  * 3. applies the click model (in ./run) and, for a click, clicks the card element with a real WebDriver click and
  *    waits for the movie page, which appears once the site has recorded the click.
  *
- * A visit shown by an interrupted run is finished by opening the card's click URL directly (the page it was on is
- * gone).
+ * A visit shown by an interrupted run is shown again (the browser that had its page is gone); the earlier
+ * impression stays in the event store without a click, at most one per interruption with one browser.
  */
 import { By, until, type WebDriver } from "selenium-webdriver";
 import { SITE_ATTRIBUTES, SITE_ROUTES, SITE_SELECTORS } from "../../mock-site/contract";
@@ -83,6 +83,7 @@ export function browserTransport(options: BrowserTransportOptions): VisitTranspo
   return {
     kind: "browser",
     target: base.href,
+    reusesShownSlates: false,
     async show(visit: PlannedVisit): Promise<ShownSlate> {
       const page = url(SITE_ROUTES.signIn, { user: visit.userId });
       await driver.get(page);
@@ -100,27 +101,12 @@ export function browserTransport(options: BrowserTransportOptions): VisitTranspo
       }
       return slateFromPage(rendered, `${await driver.getCurrentUrl()} (user ${visit.userId})`);
     },
-    async finish(
-      _visit: PlannedVisit,
-      shown: ShownSlate,
-      clickedPosition: number,
-      resumed: boolean,
-    ): Promise<void> {
+    async finish(_visit: PlannedVisit, shown: ShownSlate, clickedPosition: number): Promise<void> {
       if (clickedPosition < 0) return;
-      if (resumed) {
-        await driver.get(
-          url(SITE_ROUTES.click, {
-            rid: shown.requestId,
-            movie: shown.movieIds[clickedPosition],
-            pos: clickedPosition,
-          }),
-        );
-      } else {
-        const card = await driver.findElement(
-          By.css(`${SITE_SELECTORS.movieCard}[${SITE_ATTRIBUTES.position}="${clickedPosition}"]`),
-        );
-        await card.click();
-      }
+      const card = await driver.findElement(
+        By.css(`${SITE_SELECTORS.movieCard}[${SITE_ATTRIBUTES.position}="${clickedPosition}"]`),
+      );
+      await card.click();
       await driver.wait(until.elementLocated(By.css(SITE_SELECTORS.moviePage)), timeoutMs);
     },
     async close() {

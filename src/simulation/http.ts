@@ -89,6 +89,7 @@ export function httpTransport(options: HttpTransportOptions): VisitTransport {
   return {
     kind: "http",
     target: base.href,
+    reusesShownSlates: true,
     async show(visit: PlannedVisit): Promise<ShownSlate> {
       return slateFromPrediction(
         await postJson(predictions, predictionRequest(visit.userId, options.slateLength), timeoutMs),

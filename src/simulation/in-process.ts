@@ -36,6 +36,7 @@ export function inProcessTransport(options: InProcessOptions): VisitTransport {
   };
   return {
     kind: "in-process",
+    reusesShownSlates: true,
     target: variants.map((v) => `${v.name}=${v.recommender.name}@${v.recommender.version}`).join(","),
     async show(visit: PlannedVisit): Promise<ShownSlate> {
       const u = drawFor(visit.visit);

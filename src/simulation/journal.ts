@@ -4,11 +4,12 @@
  * random draws are replayed, not repeated, so visit i is the same visit whether or not the run was interrupted).
  *
  * Two lines per visit: a "shown" line as soon as the slate is served (with the router's request id), and a "visit"
- * line once the click (or its absence) has been acknowledged. A resumed run finishes a visit that was shown but not
- * finished with the slate already served (same request id), instead of requesting a second impression, so the
- * event store sees each visit once. The one remaining window is a crash between the router storing an impression
- * and its response reaching the simulator: that impression has no feedback and is recognisable as such. A line cut
- * short by a crash is dropped when the journal is reopened.
+ * line once the click (or its absence) has been acknowledged. Over HTTP a resumed run finishes a visit that was
+ * shown but not finished with the slate already served (same request id), instead of requesting a second
+ * impression, so the event store sees each visit once; the one remaining window is a crash between the router
+ * storing an impression and its response reaching the simulator (that impression has no feedback). A browser
+ * cannot return to a page of a closed browser, so it shows such a visit again (a later "shown" line supersedes the
+ * earlier one, whose impression stays without a click). A line cut short by a crash is dropped on reopening.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -87,8 +88,10 @@ const COMPARED_FIELDS = [
 export interface OpenedJournal {
   /** Finished visits read back, by visit number. */
   done: Map<number, VisitRecord>;
-  /** Visits shown but not finished, by visit number. */
+  /** Visits shown but not finished, by visit number (the latest showing). */
   shown: Map<number, ShownRecord>;
+  /** "shown" lines superseded by a later showing of the same visit (abandoned impressions). */
+  supersededShown: number;
   /** Appends one record (synchronously, one write call per line). */
   append(record: ShownRecord | VisitRecord): void;
   close(): void;
@@ -103,6 +106,7 @@ export function openJournal(file: string, header: JournalHeader): OpenedJournal 
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const done = new Map<number, VisitRecord>();
   const shown = new Map<number, ShownRecord>();
+  let supersededShown = 0;
   if (fs.existsSync(file)) {
     const text = fs.readFileSync(file, "utf8");
     const complete = text.endsWith("\n") ? text : text.slice(0, text.lastIndexOf("\n") + 1);
@@ -146,8 +150,7 @@ export function openJournal(file: string, header: JournalHeader): OpenedJournal 
         shown.delete(value.visit);
         done.set(value.visit, value);
       } else {
-        if (shown.has(value.visit))
-          throw new InputError(`visit ${value.visit} was shown twice`, { file, line: i + 1 });
+        if (shown.has(value.visit)) supersededShown++;
         shown.set(value.visit, value);
       }
     });
@@ -155,16 +158,19 @@ export function openJournal(file: string, header: JournalHeader): OpenedJournal 
     fs.writeFileSync(file, JSON.stringify(header) + "\n");
   }
   const fd = fs.openSync(file, "a");
-  return {
+  const journal: OpenedJournal = {
     done,
     shown,
+    supersededShown,
     append(record) {
+      if (record.kind === "shown" && shown.has(record.visit)) journal.supersededShown++;
       fs.writeSync(fd, JSON.stringify(record) + "\n");
     },
     close() {
       fs.closeSync(fd);
     },
   };
+  return journal;
 }
 
 /** Reads a journal's header and visits (for analysis and tests). */

@@ -52,11 +52,14 @@ export interface VisitTransport {
   readonly target: string;
   /** Shows the visitor their slate (requests a prediction, or signs in and loads the home page). */
   show(visit: PlannedVisit): Promise<ShownSlate>;
+  /** Carries out the visit's outcome: click the movie at `clickedPosition`, or nothing when it is -1. */
+  finish(visit: PlannedVisit, shown: ShownSlate, clickedPosition: number): Promise<void>;
   /**
-   * Carries out the visit's outcome: click the movie at `clickedPosition`, or nothing when it is -1. `resumed` is
-   * true when the slate was shown by an earlier, interrupted run (a browser no longer has that page open).
+   * True when a slate shown by an interrupted run can still be acted on (HTTP: the feedback names its request id),
+   * so a resumed run finishes that visit on it. False for a browser, whose page is gone: the visit is shown again
+   * and the earlier impression stays without a click (counted in `abandonedImpressions`).
    */
-  finish(visit: PlannedVisit, shown: ShownSlate, clickedPosition: number, resumed: boolean): Promise<void>;
+  readonly reusesShownSlates: boolean;
   /** Releases what the transport holds (browser, connections). */
   close(): Promise<void>;
 }
@@ -99,6 +102,11 @@ export interface SimulationSummary {
   newVisits: number;
   /** True when every planned visit is in the journal. */
   complete: boolean;
+  /**
+   * Impressions the simulation caused but never finished: shown by an interrupted run and then shown again
+   * (browser) or still unfinished. Each is an impression without a click in the event store.
+   */
+  abandonedImpressions: number;
   sampling: VisitorSampling;
   transport: string;
   target: string;
@@ -212,7 +220,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const visitLoop = async () => {
       for (let item = next(); item; item = next()) {
         const { planned, uniforms } = item;
-        const earlier = journal.shown.get(planned.visit);
+        const earlier = transport.reusesShownSlates ? journal.shown.get(planned.visit) : undefined;
         const shown: ShownSlate = earlier ?? (await transport.show(planned));
         if (!earlier)
           journal.append({
@@ -224,7 +232,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           });
         const pattern = relevancePattern(population, planned.userId, shown.movieIds);
         const clickedPosition = simulateVisitWithUniforms(pattern, parameters, uniforms);
-        await transport.finish(planned, shown, clickedPosition, earlier !== undefined);
+        await transport.finish(planned, shown, clickedPosition);
         const record: VisitRecord = {
           kind: "visit",
           visit: planned.visit,
@@ -263,6 +271,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     completedVisits: journal.done.size,
     newVisits,
     complete: journal.done.size === visits,
+    abandonedImpressions: journal.supersededShown + journal.shown.size,
     sampling,
     transport: transport.kind,
     target: transport.target,

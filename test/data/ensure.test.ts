@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { InputError } from "../../src/core/errors";
 import { SHARED_DATA_DIR } from "../../src/core/paths";
 import { ensurePreparedDataset, ensureRawDataset, parseDatasetName } from "../../src/data/ensure";
+import { loadPreparedDataset } from "../../src/data/load";
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "abrec-ensure-"));
@@ -46,4 +47,19 @@ test("synthetic data is generated once per (ratings, seed) and regenerated when 
 
 test("an unknown dataset name is rejected naming the field", () => {
   assert.throws(() => parseDatasetName("ml-1m"), /field "dataset": expected one of ml-latest-small, ml-25m, synthetic/);
+});
+
+test("a processed folder from an older layout is prepared again, and loading it directly says why it fails", async () => {
+  const dataDir = tempDir();
+  const options = { dataset: "ml-latest-small" as const, dataDir, quiet: true };
+  const { dir } = await ensurePreparedDataset(options);
+  const manifestFile = path.join(dir, "manifest.json");
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
+  delete manifest.layoutVersion; // as written before layouts were versioned
+  fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+  await assert.rejects(loadPreparedDataset(dir), /layout version 1, expected 2: .* rerun `abrec data --force`/);
+  const again = await ensurePreparedDataset(options);
+  assert.equal(again.prepared, true);
+  const data = await loadPreparedDataset(dir);
+  assert.equal(data.train.length + data.test.length, 100_836);
 });

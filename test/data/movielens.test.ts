@@ -55,7 +55,7 @@ test("valid ratings load with CRLF line ends and every row counted", async () =>
   try {
     assert.equal(await loadRatingsTable(db.connection, writeCsv(goodRatings)), 4);
     const rows = (await db.connection.runAndReadAll("SELECT * FROM ratings ORDER BY rowid")).getRowsJS();
-    assert.deepEqual(rows[2], [2, 2, 5, 1445714835n]);
+    assert.deepEqual(rows[2], [2, 2, 5, 1445714835]);
   } finally {
     db.close();
   }
@@ -133,7 +133,7 @@ test("a truncated file (last line cut short) is rejected", async () => {
   assert.match(cutFields.message, /expected 4 fields .* found fewer/);
   const cutTimestamp = await ratingsError([...goodRatings, "4,7,4.0,96498"]);
   assert.equal(cutTimestamp.where.field, "timestamp");
-  assert.match(cutTimestamp.message, /Unix seconds from 1995 on, found "96498"/);
+  assert.match(cutTimestamp.message, /Unix seconds from 1995 to 2038, found "96498"/);
 });
 
 test("an extra field is rejected", async () => {

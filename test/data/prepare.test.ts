@@ -42,32 +42,72 @@ test("a hand-checked split: cutoff, dense indices, cold users and movies", async
       [3, 40, 2010, ["Horror"]],
     ],
   );
-  // Test rows sorted by user then time: (7,30,4,t8), (9,30,5,t9), (9,10,3.5,t10).
+  // Rows in ratings.csv order. Test: (7,30,4,t8), (9,30,5,t9), (9,10,3.5,t10).
   assert.deepEqual([...data.test.userIndex], [1, 2, 2]);
   assert.deepEqual([...data.test.movieIndex], [2, 2, 0]);
   assert.deepEqual([...data.test.rating], [4, 5, 3.5]);
   assert.deepEqual([...data.test.timestamp], [1_000_000_008, 1_000_000_009, 1_000_000_010]);
-  assert.deepEqual([...data.train.userIndex], [0, 0, 0, 1, 1, 1, 1]);
-  assert.deepEqual([...data.train.timestamp].map((t) => t - 1e9), [1, 2, 5, 3, 4, 6, 7]);
+  assert.deepEqual([...data.train.userIndex], [0, 0, 1, 1, 0, 1, 1]); // users 5, 5, 7, 7, 5, 7, 7
+  assert.deepEqual([...data.train.movieIndex], [0, 1, 0, 1, 0, 0, 1]);
+  assert.deepEqual([...data.train.timestamp].map((t) => t - 1e9), [1, 2, 3, 4, 5, 6, 7]);
   assert.ok(data.train.timestamp.every((t) => t < manifest.cutoffTimestamp));
 });
 
 test("ratings naming a movie missing from movies.csv are dropped with a warning and counted", async () => {
   const rawDir = writeTinyDataset();
-  fs.appendFileSync(path.join(rawDir, "ratings.csv"), "5,999,4.0,1000000003\r\n5,998,4.0,1000000004\r\n");
+  // Appended after the tiny dataset's 10 ratings (lines 2-11); user 11 rates only an unknown movie.
+  fs.appendFileSync(
+    path.join(rawDir, "ratings.csv"),
+    "5,999,4.0,1000000003\r\n11,998,4.0,1000000004\r\n7,20,2.0,1000000002\r\n",
+  );
   const warnings: string[] = [];
+  const outDir = path.join(tempDir(), "out");
   const manifest = await prepareDataset({
     dataset: "synthetic",
     rawDir,
-    outDir: path.join(tempDir(), "out"),
+    outDir,
     quiet: true,
     warn: (message) => warnings.push(message),
   });
-  assert.equal(manifest.read.ratings, 12);
+  assert.equal(manifest.read.ratings, 13);
+  assert.equal(manifest.read.users, 4);
   assert.equal(manifest.counts.ratingsWithUnknownMovie, 2);
-  assert.equal(manifest.counts.trainRatings + manifest.counts.testRatings, 10);
+  assert.equal(manifest.counts.trainRatings + manifest.counts.testRatings, 11);
+  // 11 kept ratings: round(0.2 * 11) = 2 in the test period, t9 and t10.
+  assert.equal(manifest.cutoffTimestamp, 1_000_000_009);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /2 ratings name a movieId missing from movies\.csv \(first: movieId 999 on line 12\)/);
+  const data = await loadPreparedDataset(outDir);
+  assert.deepEqual([...data.userIds], [5, 7, 9, 11], "user 11 keeps an index");
+  // The kept training ratings, in file order: t1..t8 then the appended (7, 20, t2).
+  assert.deepEqual([...data.train.timestamp].map((t) => t - 1e9), [1, 2, 3, 4, 5, 6, 7, 8, 2]);
+  assert.deepEqual([...data.train.userIndex], [0, 0, 1, 1, 0, 1, 1, 1, 1]);
+});
+
+test("interactions keep ratings.csv order when DuckDB reads and writes in parallel", async () => {
+  const rawDir = tempDir();
+  const n = 400_000; // ~10 MB: several CSV buffers and Parquet row groups, two threads
+  const lines = ["userId,movieId,rating,timestamp"];
+  const timestamps: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = 1_000_000_000 + ((i * 7919) % n); // a permutation: file order is not time order
+    timestamps.push(t);
+    lines.push(`${1 + (i % 1000)},${1 + (i % 50)},${1 + (i % 9) / 2},${t}`);
+  }
+  const movies = ["movieId,title,genres"];
+  for (let m = 1; m <= 50; m++) movies.push(`${m},Movie ${m} (2000),Drama`);
+  fs.writeFileSync(path.join(rawDir, "ratings.csv"), lines.join("\r\n") + "\r\n");
+  fs.writeFileSync(path.join(rawDir, "movies.csv"), movies.join("\r\n") + "\r\n");
+  const outDir = path.join(tempDir(), "out");
+  const manifest = await prepareDataset({ dataset: "synthetic", rawDir, outDir, threads: 2, quiet: true });
+  const data = await loadPreparedDataset(outDir);
+  // Expected: the file's rows before the cutoff, in file order; user ids 1..1000 all occur, so index = id - 1.
+  const rows = timestamps.map((t, i) => ({ t, user: i % 1000 })).filter((row) => row.t < manifest.cutoffTimestamp);
+  assert.equal(data.train.length, rows.length);
+  assert.ok(
+    rows.every((row, i) => data.train.timestamp[i] === row.t && data.train.userIndex[i] === row.user),
+    "train rows in file order with their users",
+  );
 });
 
 test("bad input leaves no output folder behind and an existing one untouched", async () => {

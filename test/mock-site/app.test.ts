@@ -149,5 +149,17 @@ test("the experiment page shows impressions, clicks and CTR per variant with Wil
       assert.match(match[1], /^\d+\.\d\d% \[\d+\.\d\d%, \d+\.\d\d%\]$/);
     }
     assert.match(html, /routing_mode=sticky/);
+    // Each model's own Seldon API is mounted under /models/<name>/ in the all-in-one server.
+    const direct = await fetch(`${url}/models/challenger/api/v1.0/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ data: { ndarray: [[3, 4]] } }),
+    });
+    const body = (await direct.json()) as {
+      meta: { tags: { model_name: string } };
+      data: { ndarray: number[][] };
+    };
+    assert.equal(body.meta.tags.model_name, "challenger");
+    assert.equal(body.data.ndarray[0].length, 4);
   });
 });

@@ -33,6 +33,15 @@ test("the store is a real SQLite file in WAL mode with foreign keys", () => {
   db.close();
 });
 
+test("durability levels: process-crash is WAL + synchronous NORMAL, power-loss is WAL + FULL", () => {
+  const normal = EventStore.open(tempDb());
+  assert.deepEqual(normal.journal(), { journalMode: "wal", synchronous: 1 });
+  normal.close();
+  const full = EventStore.open(tempDb(), { durability: "power-loss" });
+  assert.deepEqual(full.journal(), { journalMode: "wal", synchronous: 2 });
+  full.close();
+});
+
 test("counts per variant and per user add up impressions and first clicks", () => {
   const file = tempDb();
   const store = EventStore.open(file);

@@ -171,7 +171,7 @@ test("a visit shown but not finished before a crash is finished on resume with t
     seed: 4,
   });
   const shows: number[] = [];
-  const finishes: { visit: number; requestId: string; resumed: boolean }[] = [];
+  const finishes: { visit: number; requestId: string }[] = [];
   let crashAt = 7;
   const transport = {
     ...inner,
@@ -179,14 +179,9 @@ test("a visit shown but not finished before a crash is finished on resume with t
       shows.push(visit.visit);
       return inner.show(visit);
     },
-    finish: async (
-      visit: { visit: number },
-      shown: { requestId: string },
-      _position: number,
-      resumed: boolean,
-    ) => {
+    finish: async (visit: { visit: number }, shown: { requestId: string }, _position: number) => {
       if (visit.visit === crashAt) throw new Error("killed between the impression and the click");
-      finishes.push({ visit: visit.visit, requestId: shown.requestId, resumed });
+      finishes.push({ visit: visit.visit, requestId: shown.requestId });
     },
   };
   const file = path.join(tmp(), "journal.jsonl");
@@ -198,10 +193,41 @@ test("a visit shown but not finished before a crash is finished on resume with t
   assert.equal(summary.complete, true);
   // Visit 7 is not shown again: it is finished with the impression of the first run.
   assert.deepEqual(shows, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-  assert.deepEqual(finishes[7], { visit: 7, requestId: "s4-v7", resumed: true });
-  assert.equal(finishes.filter((f) => f.resumed).length, 1);
+  assert.deepEqual(finishes[7], { visit: 7, requestId: "s4-v7" });
+  assert.equal(summary.abandonedImpressions, 0);
   assert.deepEqual(
     readJournal(file).visits.map((v) => v.visit),
     Array.from({ length: 12 }, (_, i) => i),
   );
+});
+
+test("a transport that cannot reuse a shown slate shows the visit again and counts the abandoned impression", async () => {
+  const population = syntheticPopulation();
+  const inner = inProcessTransport({
+    variants: [{ name: "baseline", recommender: slateRecommender("baseline", population, 3) }],
+    slateLength: 10,
+    seed: 6,
+  });
+  const shows: number[] = [];
+  let crashAt = 4;
+  const transport = {
+    ...inner,
+    reusesShownSlates: false,
+    show: async (visit: { visit: number; visitId: string; userId: number }) => {
+      shows.push(visit.visit);
+      return inner.show(visit);
+    },
+    finish: async (visit: { visit: number }) => {
+      if (visit.visit === crashAt) throw new Error("browser crashed on the page of visit 4");
+    },
+  };
+  const file = path.join(tmp(), "journal.jsonl");
+  const options = { population, parameters, visits: 8, seed: 6, transport, journalFile: file, quiet: true };
+  await assert.rejects(runSimulation(options), /browser crashed/);
+  crashAt = -1;
+  const summary = await runSimulation(options);
+  assert.deepEqual(shows, [0, 1, 2, 3, 4, 4, 5, 6, 7]);
+  assert.equal(summary.complete, true);
+  assert.equal(summary.abandonedImpressions, 1);
+  assert.equal(readJournal(file).visits.length, 8);
 });

@@ -1,16 +1,18 @@
 /**
  * `abrec simulate`: simulated visitors, drawn from the test population, react to the slates served by the A/B
- * router (--http) or the models in this process (--in-process)
+ * router (--http), the mock site in headless Chromium (--browser) or the models in this process (--in-process)
  * according to the calibrated cascade click model. Resumable: re-running the same command continues an
  * interrupted run from its journal.
  */
 import * as path from "node:path";
 import { Command, Option } from "commander";
+import { launchBrowser } from "../../core/browser";
 import { InputError } from "../../core/errors";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
 import { parseDatasetName } from "../../data/ensure";
 import { DEFAULT_CALIBRATION_SETTINGS } from "../../simulation/click-model";
+import { browserTransport } from "../../simulation/browser";
 import { httpTransport } from "../../simulation/http";
 import { inProcessTransport } from "../../simulation/in-process";
 import { loadSimulationInputs } from "../../simulation/inputs";
@@ -22,9 +24,11 @@ export const DEFAULT_VISITS = 2248;
 
 interface SimulateCliOptions {
   http?: boolean;
+  browser?: boolean;
   inProcess?: boolean;
   aa?: boolean;
   router?: string;
+  site?: string;
   visits: string;
   seed: string;
   dataset: string;
@@ -83,13 +87,22 @@ export function register(program: Command): void {
         "click model, over HTTP against the router, in headless Chromium on the mock site, or in process.",
     )
     .addOption(
-      new Option("--http", "visits over HTTP against the A/B router (needs --router)").conflicts("inProcess"),
+      new Option("--http", "visits over HTTP against the A/B router (needs --router)").conflicts([
+        "browser",
+        "inProcess",
+      ]),
+    )
+    .addOption(
+      new Option("--browser", "visits through the mock site in headless Chromium (needs --site)").conflicts(
+        "inProcess",
+      ),
     )
     .addOption(
       new Option("--in-process", "slates straight from the models in this process, routed at random here"),
     )
     .option("--aa", "with --in-process: both arms serve the baseline (an A/A test)")
     .option("--router <url>", "the router's base URL, e.g. http://127.0.0.1:9000")
+    .option("--site <url>", "the mock site's base URL, e.g. http://127.0.0.1:8080")
     .option(
       "--visits <n>",
       "planned visits in total (2 x 1124 is the designed sample)",
@@ -127,11 +140,13 @@ export function register(program: Command): void {
     .option("--concurrency <n>", "visits in flight at once (default 4 over HTTP, 1 otherwise)")
     .option("--quiet", "no progress output")
     .action(async (options: SimulateCliOptions) => {
-      const mode = options.inProcess ? "in-process" : "http";
+      const mode = options.browser ? "browser" : options.inProcess ? "in-process" : "http";
       if (mode === "http" && !options.router)
-        throw new InputError("expected --router <url> for an HTTP simulation (or --in-process)", {
+        throw new InputError("expected --router <url> for an HTTP simulation (or --browser/--in-process)", {
           field: "router",
         });
+      if (mode === "browser" && !options.site)
+        throw new InputError("expected --site <url> for a browser simulation", { field: "site" });
       if (options.aa && mode !== "in-process")
         throw new InputError(
           "--aa needs --in-process (an A/A test over HTTP needs a router serving one model twice)",
@@ -143,6 +158,10 @@ export function register(program: Command): void {
       const seed = integer(options.seed, "seed", 0);
       const slateLength = integer(options.slateLength, "slate-length", 1);
       const concurrency = integer(options.concurrency ?? (mode === "http" ? "4" : "1"), "concurrency", 1);
+      if (mode === "browser" && concurrency > 1)
+        throw new InputError("a browser simulation drives one browser: concurrency must be 1", {
+          field: "concurrency",
+        });
       const inputs = await loadSimulationInputs({
         dataset: parseDatasetName(options.dataset),
         dataDir: options.dataDir,
@@ -157,7 +176,14 @@ export function register(program: Command): void {
       });
       let transport: VisitTransport;
       if (mode === "http") transport = httpTransport({ routerUrl: options.router!, slateLength });
-      else
+      else if (mode === "browser") {
+        const browser = await launchBrowser({ pageLoadStrategy: "eager" });
+        transport = browserTransport({
+          driver: browser.driver,
+          siteUrl: options.site!,
+          onClose: () => browser.quit(),
+        });
+      } else
         transport = inProcessTransport({
           variants: options.aa
             ? [

@@ -1,0 +1,107 @@
+/**
+ * `abrec experiment`: the whole A/B test end to end (src/pipeline/experiment.ts): data, training (or reuse),
+ * offline evaluation, design, calibration, serving (+ Prometheus), browser or HTTP traffic, analysis, results/.
+ * Ctrl-C stops after the visit in flight; running the same command again continues the run.
+ */
+import { Command } from "commander";
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
+import { DEFAULT_SEED } from "../../core/random";
+import { parseDatasetName } from "../../data/ensure";
+import { runExperiment } from "../../pipeline/experiment";
+import { formatP } from "../../results/report";
+import { numberOption } from "../number-option";
+
+interface ExperimentCliOptions {
+  dataset: string;
+  visits?: number;
+  http?: boolean;
+  seed: number;
+  resultsDir: string;
+  dataDir: string;
+  modelsDir: string;
+  epochs?: number;
+  prometheus: boolean;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("experiment")
+    .description(
+      "Run the A/B test end to end: data, models, offline evaluation, design, serving, simulated traffic " +
+        "(headless Chromium by default), analysis; writes the results folder.",
+    )
+    .option("--dataset <name>", "ml-latest-small, ml-25m or synthetic", "ml-latest-small")
+    .option(
+      "--visits <n>",
+      "planned visits in total (default: the design's 2 x 1124)",
+      numberOption("--visits", true),
+    )
+    .option("--http", "send the traffic to the router's HTTP API instead of driving the site in Chromium")
+    .option(
+      "--seed <n>",
+      "seed of training, routing, visitors and clicks",
+      numberOption("--seed", true),
+      DEFAULT_SEED,
+    )
+    .option(
+      "--results-dir <dir>",
+      "where report.md, events.csv, figures/ and run.json go",
+      DEFAULT_RESULTS_DIR,
+    )
+    .option("--data-dir <dir>", "data folder (raw and processed datasets)", DEFAULT_DATA_DIR)
+    .option(
+      "--models-dir <dir>",
+      "model artifacts (reused when they match, else trained)",
+      DEFAULT_MODELS_DIR,
+    )
+    .option(
+      "--epochs <n>",
+      "the challenger's maximum training epochs (early stopping may stop sooner)",
+      numberOption("--epochs", true),
+    )
+    .option("--no-prometheus", "do not start Prometheus even when it is installed")
+    .option("--quiet", "no progress output")
+    .action(async (options: ExperimentCliOptions) => {
+      const controller = new AbortController();
+      const onSignal = () => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write(
+          "\nabrec experiment: stopping after the visit in flight (Ctrl-C again to kill)\n",
+        );
+        controller.abort();
+      };
+      process.on("SIGINT", onSignal);
+      try {
+        const outcome = await runExperiment({
+          dataset: parseDatasetName(options.dataset),
+          visits: options.visits,
+          transport: options.http ? "http" : "browser",
+          seed: options.seed,
+          resultsDir: options.resultsDir,
+          dataDir: options.dataDir,
+          modelsDir: options.modelsDir,
+          epochs: options.epochs,
+          prometheus: options.prometheus ? undefined : false,
+          signal: controller.signal,
+          quiet: options.quiet,
+        });
+        if (!outcome.complete || !outcome.run) {
+          process.exitCode = 130;
+          return;
+        }
+        const r = outcome.run.results;
+        const line = (arm: typeof r.control) =>
+          `${arm.variant}: ${arm.clicks}/${arm.trials} = ${(100 * arm.ctr).toFixed(2)}%`;
+        process.stdout.write(
+          `${line(r.control)}; ${line(r.treatment)} (per ${r.unit})\n` +
+            `one-sided p = ${formatP(r.pValueOneSided)} (pre-registered), two-sided p = ${formatP(r.pValueTwoSided)}: ` +
+            `${r.rejectNull ? "reject H0, the challenger's CTR is higher" : "H0 not rejected"}; ` +
+            `P(challenger better) = ${r.probabilityTreatmentBetter.toFixed(4)}\n` +
+            `results in ${outcome.resultsDir} (report.md, events.csv, figures/, run.json)\n`,
+        );
+      } finally {
+        process.off("SIGINT", onSignal);
+      }
+    });
+}

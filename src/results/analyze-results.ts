@@ -1,0 +1,144 @@
+/**
+ * Everything the results report states, computed once from the event store, the design and the ground truth:
+ * the pre-registered one-sided analysis, the two-sided reading beside it, whether each interval covers the truth,
+ * and the experiment as it unfolded. Pure apart from reading the event store; written out by ./write.
+ */
+import { analyzeCounts, type ExperimentAnalysis } from "../experiment/analysis";
+import type { DesignSettings, SampleSizeMethod } from "../experiment/design";
+import { planExperiment, type ExperimentPlan } from "../experiment/plan";
+import { powerForSampleSize } from "../experiment/power";
+import { readVariantCounts, type EventCounts } from "../serving/event-store";
+import { type AnalysisUnit, armNames, type ArmNames, twoArmCountsFromEvents } from "./counts";
+import { cumulativeLooks, type CumulativePoint } from "./cumulative";
+import { readVisitEvents, type VisitEvent } from "./events";
+
+/** The business case: baseline CTR 7%, +4 points to detect, alpha 5%, power 90% (1124 users per group). */
+export const FUNFLIX_DESIGN: DesignSettings = {
+  baselineRate: 0.07,
+  minimumDetectableEffect: 0.04,
+  alpha: 0.05,
+  power: 0.9,
+  oneSided: false,
+};
+
+/** The exact expected CTR of each model under the click model (src/simulation/ground-truth.ts), by variant. */
+export interface GroundTruthCtr {
+  variant: string;
+  ctr: number;
+}
+
+export interface ResultsAnalysisInput {
+  eventsPath: string;
+  /** Default: the router's children recorded in the store. */
+  names?: Partial<ArmNames>;
+  /** Default "visit" (see ./counts). */
+  unit?: AnalysisUnit;
+  /** Default FUNFLIX_DESIGN. */
+  design?: DesignSettings;
+  /** Default "fleiss-cc". */
+  method?: SampleSizeMethod;
+  /** Ground truth per variant; empty when unknown (a real experiment). */
+  groundTruth?: readonly GroundTruthCtr[];
+}
+
+/** Whether an interval contains a true value. */
+export interface Coverage {
+  truth: number;
+  lower: number;
+  upper: number;
+  covered: boolean;
+}
+
+export interface ResultsAnalysis {
+  unit: AnalysisUnit;
+  names: ArmNames;
+  counts: EventCounts;
+  plan: ExperimentPlan;
+  /** Power of the pre-registered one-sided test at the planned size per group. */
+  oneSidedPowerAtPlannedSize: number;
+  /**
+   * The pre-registered analysis: H0 p_t <= p_c against H1 p_t > p_c (the challenger's CTR is higher), pooled
+   * z-test, one-sided, at the design's alpha, decided once at the planned sample size.
+   */
+  preRegistered: ExperimentAnalysis;
+  /** The same data read two-sided (95% intervals, two-sided p-values), for the intervals and coverage. */
+  twoSided: ExperimentAnalysis;
+  /** H0 rejected by the pre-registered test. */
+  rejectNull: boolean;
+  /** Ground-truth CTRs and whether the two-sided Wilson intervals (and the difference and lift intervals) cover them. */
+  coverage: {
+    control: Coverage | null;
+    treatment: Coverage | null;
+    difference: Coverage | null;
+    relativeLift: Coverage | null;
+  };
+  looks: CumulativePoint[];
+  /** First look at which the always-valid p-value fell below alpha, or null. */
+  firstAlwaysValidRejectionVisit: number | null;
+  events: VisitEvent[];
+}
+
+function cover(truth: number | undefined, interval: { lower: number; upper: number }): Coverage | null {
+  if (truth === undefined) return null;
+  return { truth, ...interval, covered: interval.lower <= truth && truth <= interval.upper };
+}
+
+/**
+ * Reads the event store and computes the results (see `ResultsAnalysis`).
+ *
+ * @example
+ * const r = analyzeResults({ eventsPath: "results/runs/seed-20261128/events.sqlite", groundTruth });
+ * r.preRegistered.zTest.pValue; // the one-sided p-value the decision is taken on
+ */
+export function analyzeResults(input: ResultsAnalysisInput): ResultsAnalysis {
+  const unit = input.unit ?? "visit";
+  const design = input.design ?? FUNFLIX_DESIGN;
+  const alpha = design.alpha ?? 0.05;
+  const counts = readVariantCounts(input.eventsPath);
+  const names = armNames(counts, input.names);
+  const arms = twoArmCountsFromEvents(counts, unit, names, input.eventsPath);
+  const plan = planExperiment(design, { method: input.method ?? "fleiss-cc" });
+  const plannedTotal = plan.chosen.totalUsers;
+  const settings = {
+    alpha,
+    allocationRatio: design.allocationRatio ?? 1,
+    sequentialTuningParameter: plannedTotal,
+  };
+  const preRegistered = analyzeCounts(arms, { ...settings, alternative: "greater" });
+  const twoSided = analyzeCounts(arms, { ...settings, alternative: "two-sided" });
+  const truth = new Map((input.groundTruth ?? []).map((g) => [g.variant, g.ctr]));
+  const tc = truth.get(names.control);
+  const tt = truth.get(names.treatment);
+  const events = readVisitEvents(input.eventsPath);
+  const looks = cumulativeLooks(events, names, { alpha, tuningParameter: plannedTotal });
+  const firstRejection = looks.find((look) => look.alwaysValidPValue < alpha);
+  return {
+    unit,
+    names,
+    counts,
+    plan,
+    oneSidedPowerAtPlannedSize: powerForSampleSize(
+      { ...design, oneSided: true },
+      plan.chosen.controlUsers,
+      plan.method,
+    ),
+    preRegistered,
+    twoSided,
+    rejectNull: preRegistered.significant,
+    coverage: {
+      control: cover(tc, twoSided.control.interval),
+      treatment: cover(tt, twoSided.treatment.interval),
+      difference: cover(
+        tc !== undefined && tt !== undefined ? tt - tc : undefined,
+        twoSided.difference.interval,
+      ),
+      relativeLift: cover(
+        tc !== undefined && tt !== undefined ? tt / tc - 1 : undefined,
+        twoSided.relativeLift.interval,
+      ),
+    },
+    looks,
+    firstAlwaysValidRejectionVisit: firstRejection?.visits ?? null,
+    events,
+  };
+}
