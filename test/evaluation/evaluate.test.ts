@@ -2,24 +2,8 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { evaluateRecommender, evaluationUsers, relativeLift } from "../../src/evaluation/evaluate";
 import { trainBaseline } from "../../src/models/popularity";
-import type { Recommender, Recommendation } from "../../src/models/recommender";
-import { Random } from "../../src/core/random";
+import { randomRecommender } from "../support/random-recommender";
 import { tinyDataset } from "../support/tiny-dataset";
-
-/** Ranks movies at random (per call, from a seeded stream): the floor any model must beat. */
-function randomRecommender(movieIds: number[], seed: number): Recommender {
-  const rng = new Random(seed);
-  const recommend = (_userId: number, k: number): Recommendation => {
-    const ids = rng.shuffle([...movieIds]).slice(0, k);
-    return { movieIds: ids, scores: ids.map(() => 0), fallback: false };
-  };
-  return {
-    name: "random",
-    version: "0",
-    recommend,
-    recommendBatch: (users, k) => users.map((u) => recommend(u, k)),
-  };
-}
 
 test("evaluation users have positives in both periods; relevant movies are test positives", () => {
   const dataset = tinyDataset();

@@ -6,26 +6,11 @@ import * as path from "node:path";
 import { trainChallenger } from "../../../src/models/challenger/train";
 import { loadRecommender, publishModel } from "../../../src/models/artifact";
 import { evaluateRecommender } from "../../../src/evaluation/evaluate";
-import type { Recommender, Recommendation } from "../../../src/models/recommender";
-import { Random } from "../../../src/core/random";
+import { randomRecommender } from "../../support/random-recommender";
 import { tinyDataset } from "../../support/tiny-dataset";
 
 const dataset = tinyDataset({ nUsers: 120, nMovies: 100, ratingsPerUser: 25 });
 const small = { dim: 8, maxEpochs: 12, batchSize: 256, learningRate: 0.05, negatives: 2 };
-
-function randomRecommender(movieIds: number[], seed: number): Recommender {
-  const rng = new Random(seed);
-  const recommend = (_userId: number, k: number): Recommendation => {
-    const ids = rng.shuffle([...movieIds]).slice(0, k);
-    return { movieIds: ids, scores: ids.map(() => 0), fallback: false };
-  };
-  return {
-    name: "random",
-    version: "0",
-    recommend,
-    recommendBatch: (users, k) => users.map((u) => recommend(u, k)),
-  };
-}
 
 test("training lowers the BPR loss, beats a random ranking on held-out data, and is seeded", async () => {
   const first = await trainChallenger(dataset, small, { quiet: true, seed: 3 });
