@@ -9,7 +9,6 @@
 import * as crypto from "node:crypto";
 import express from "express";
 import type { Recommender } from "../models/recommender";
-import { InputError } from "../core/errors";
 import type { ServingMetrics } from "./metrics";
 import { apiErrorHandler, healthRoutes, jsonBody, observeLatency } from "./http";
 import {
@@ -18,6 +17,7 @@ import {
   type SeldonMessage,
   parseFeedbackRequest,
   parsePredictionRequest,
+  postSeldon,
 } from "./seldon";
 
 /** A model's answer for one request. */
@@ -153,18 +153,8 @@ export class RemoteModel implements ModelClient {
     private readonly timeoutMs = 5000,
   ) {}
 
-  private async post(path: string, body: unknown): Promise<SeldonMessage> {
-    const response = await fetch(new URL(path, this.baseUrl), {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const message = (await response.json()) as SeldonMessage;
-    if (response.status === 400) throw new InputError(message.status?.info ?? "rejected by the model server");
-    if (!response.ok)
-      throw new Error(`model server ${this.name} at ${this.baseUrl} answered ${response.status}`);
-    return message;
+  private post(path: string, body: unknown): Promise<SeldonMessage> {
+    return postSeldon(this.baseUrl, path, body, `model server ${this.name}`, this.timeoutMs);
   }
 
   async predict(input: PredictionInput, puid: string): Promise<ModelPrediction> {

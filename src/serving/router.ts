@@ -19,6 +19,7 @@ import {
   parseFeedbackRequest,
   parsePredictionRequest,
   predictionRequest,
+  postSeldon,
 } from "./seldon";
 
 export interface RouterOptions {
@@ -196,17 +197,8 @@ export class RemoteRouter implements RouterClient {
     private readonly timeoutMs = 5000,
   ) {}
 
-  private async post(path: string, body: unknown): Promise<SeldonMessage> {
-    const response = await fetch(new URL(path, this.baseUrl), {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const message = (await response.json()) as SeldonMessage;
-    if (response.status === 400) throw new InputError(message.status?.info ?? "rejected by the router");
-    if (!response.ok) throw new Error(`router at ${this.baseUrl} answered ${response.status}`);
-    return message;
+  private post(path: string, body: unknown): Promise<SeldonMessage> {
+    return postSeldon(this.baseUrl, path, body, "the router", this.timeoutMs);
   }
 
   recommend(userId: number, k: number): Promise<SeldonMessage> {

@@ -168,3 +168,26 @@ export function responseMovieIds(response: SeldonMessage): number[] {
   const row = response.data?.ndarray?.[0];
   return Array.isArray(row) ? (row as number[]) : [];
 }
+
+/**
+ * POSTs a Seldon message to `path` on a Seldon-protocol server (a model server or the router) and returns its
+ * answer. A 400 becomes an InputError carrying the server's reason; any other failure names `who` and the status.
+ */
+export async function postSeldon(
+  baseUrl: string,
+  path: string,
+  body: unknown,
+  who: string,
+  timeoutMs: number,
+): Promise<SeldonMessage> {
+  const response = await fetch(new URL(path, baseUrl), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const message = (await response.json()) as SeldonMessage;
+  if (response.status === 400) throw new InputError(message.status?.info ?? `rejected by ${who}`);
+  if (!response.ok) throw new Error(`${who} at ${baseUrl} answered ${response.status}`);
+  return message;
+}
