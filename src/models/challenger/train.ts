@@ -5,12 +5,18 @@
  *   q_i      = E[i] + F[i] · W                 (movie embedding + embedding of its genres and year bucket)
  *   b_i      = c[i] + F[i] · v                 (movie bias + bias of its features)
  *   s(u, i)  = P[u] · q_i + b_i
- *   loss     = Σ_(u,i,j) w_ui · softplus(−(s(u,i) − s(u,j))) / N  +  λ (‖P[u]‖² + ‖q_i‖² + ‖q_j‖²) / N
+ *   loss     = Σ_(u,i,j) w_ui · softplus(−(s(u,i) − s(u,j))) / (N · negatives)  +  λ (‖P[u]‖² + ‖q_i‖² + ‖q_j‖²) / N
  *
  * over positives (u, i) before the cutoff and negatives j drawn uniformly from the catalogue by a seeded Random.
  * softplus(−x) is −log σ(x) (tfjs's logSigmoid gradient fails on intermediate tensors). w_ui optionally
- * weights recent positives more: w = 2^(−age / halfLife), age measured back from the cutoff. Adam optimiser;
- * early stopping on a validation metric supplied by the caller. After training the model is exported to plain
+ * weights recent positives more: w = 2^(−age / halfLife), age measured back from the cutoff.
+ *
+ * Training: each batch gathers the rows of P, E and c it touches, TensorFlow.js computes the loss and its
+ * gradients with respect to those rows and the small dense W and v (./bpr-loss.ts), and Adam updates only the
+ * touched rows in place (sparse "lazy" Adam as in TensorFlow's LazyAdamOptimizer and PyTorch's SparseAdam,
+ * ./lazy-adam.ts; W and v get a dense Adam step). A batch therefore costs O(batch x dim), not O(table size),
+ * which is what lets an epoch at 25M ratings fit in minutes. Early stopping on a validation metric supplied by
+ * the caller. After training the model is exported to plain
  * Float32Arrays (q_i and b_i precomputed) and served by `FactorRecommender`, without TensorFlow.js.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -21,7 +27,17 @@ import { FactorRecommender, type FactorModelParts } from "../factor-recommender"
 import { catalogueMovieIds, knownUsers } from "../known-users";
 import { popularityScores, SECONDS_PER_DAY } from "../popularity";
 import { movieFeatures } from "./features";
-import { gatherRows, useBackend, type TrainingBackend } from "./tensorflow";
+import { useBackend, type TrainingBackend } from "./tensorflow";
+import { bprLossAndGradients } from "./bpr-loss";
+import {
+  adamTable,
+  denseAdamStep,
+  gatherTableRows,
+  lazyAdamStep,
+  sumDuplicateRows,
+  TFJS_ADAM_DEFAULTS,
+  type AdamSettings,
+} from "./lazy-adam";
 
 export interface ChallengerHyperparameters {
   /** Embedding width. */
@@ -133,21 +149,17 @@ export async function trainChallenger(
 
   const normal = (n: number, scale: number) =>
     Float32Array.from({ length: n }, () => initRng.normal() * scale);
-  const P = tf.variable<tf.Rank.R2>(tf.tensor2d(normal(nUsers * hp.dim, 0.01), [nUsers, hp.dim]), true, "P");
-  const E = tf.variable<tf.Rank.R2>(
-    tf.tensor2d(normal(nMovies * hp.dim, 0.01), [nMovies, hp.dim]),
-    true,
-    "E",
-  );
-  const W = tf.variable<tf.Rank.R2>(
-    tf.tensor2d(normal(nFeatures * hp.dim, 0.01), [nFeatures, hp.dim]),
-    true,
-    "W",
-  );
-  const c = tf.variable<tf.Rank.R2>(tf.zeros([nMovies, 1]), true, "c");
-  const v = tf.variable<tf.Rank.R2>(tf.zeros([nFeatures, 1]), true, "v");
-  const F = tf.tensor2d(features.matrix, [nMovies, nFeatures]);
-  const optimizer = tf.train.adam(hp.learningRate);
+  // Parameters live in Float32Arrays with their Adam moments (./lazy-adam.ts); TensorFlow.js computes each batch's
+  // loss and gradients from the rows the batch gathers (./bpr-loss.ts).
+  const P = adamTable(normal(nUsers * hp.dim, 0.01), hp.dim);
+  const E = adamTable(normal(nMovies * hp.dim, 0.01), hp.dim);
+  const W = adamTable(normal(nFeatures * hp.dim, 0.01), hp.dim);
+  const c = adamTable(new Float32Array(nMovies), 1);
+  const v = adamTable(new Float32Array(nFeatures), 1);
+  const adam: AdamSettings = { ...TFJS_ADAM_DEFAULTS, learningRate: hp.learningRate };
+  const userSlots = new Int32Array(nUsers).fill(-1);
+  const movieSlots = new Int32Array(nMovies).fill(-1);
+  let step = 0;
 
   const popularity = popularityScores(dataset.train, nMovies, {
     windowDays: hp.popularityWindowDays,
@@ -164,30 +176,40 @@ export async function trainChallenger(
 
   /** Current parameters as plain arrays (item vectors and biases with features folded in). */
   const exportModel = (): FactorModelParts => {
-    const [itemFactors, itemBias] = tf.tidy(() => [
-      Float32Array.from(E.add(tf.matMul(F, W)).dataSync()),
-      Float32Array.from(c.add(tf.matMul(F, v)).dataSync()),
-    ]);
-    {
-      for (let i = 0; i < nMovies; i++) itemBias[i] += hp.popularityWeight * popularity[i];
-      const allUsers = P.dataSync() as Float32Array;
-      const userFactors = new Float32Array(known.userIndex.length * hp.dim);
-      known.userIndex.forEach((u, r) =>
-        userFactors.set(allUsers.subarray(u * hp.dim, (u + 1) * hp.dim), r * hp.dim),
-      );
-      return {
-        name: "challenger",
-        version: "untrained",
-        dim: hp.dim,
-        userIds: known.userIds,
-        movieIds,
-        userFactors,
-        itemFactors,
-        itemBias,
-        fallbackScores,
-        seen: known.seen,
-      };
-    }
+    const [itemFactors, itemBias] = tf.tidy(() => {
+      const F = tf.tensor2d(features.matrix, [nMovies, nFeatures]);
+      return [
+        Float32Array.from(
+          tf
+            .tensor2d(E.values, [nMovies, hp.dim])
+            .add(tf.matMul(F, tf.tensor2d(W.values, [nFeatures, hp.dim])))
+            .dataSync(),
+        ),
+        Float32Array.from(
+          tf
+            .tensor2d(c.values, [nMovies, 1])
+            .add(tf.matMul(F, tf.tensor2d(v.values, [nFeatures, 1])))
+            .dataSync(),
+        ),
+      ];
+    });
+    for (let i = 0; i < nMovies; i++) itemBias[i] += hp.popularityWeight * popularity[i];
+    const userFactors = new Float32Array(known.userIndex.length * hp.dim);
+    known.userIndex.forEach((u, r) =>
+      userFactors.set(P.values.subarray(u * hp.dim, (u + 1) * hp.dim), r * hp.dim),
+    );
+    return {
+      name: "challenger",
+      version: "untrained",
+      dim: hp.dim,
+      userIds: known.userIds,
+      movieIds,
+      userFactors,
+      itemFactors,
+      itemBias,
+      fallbackScores,
+      seen: known.seen,
+    };
   };
 
   const order = Int32Array.from({ length: pairs.length }, (_, j) => j);
@@ -215,47 +237,52 @@ export async function trainChallenger(
       for (let start = 0; start < order.length && batches < maxBatches; start += hp.batchSize) {
         const size = Math.min(hp.batchSize, order.length - start);
         const users = new Int32Array(size);
-        const positives = new Int32Array(size);
+        // The batch's items: its N positives, then N x negatives negatives.
+        const items = new Int32Array(size * (1 + hp.negatives));
         const weights = new Float32Array(size);
-        const negatives = new Int32Array(size * hp.negatives);
         for (let b = 0; b < size; b++) {
           const pair = order[start + b];
           users[b] = pairs.users[pair];
-          positives[b] = pairs.items[pair];
+          items[b] = pairs.items[pair];
           weights[b] = pairs.weights[pair];
         }
-        for (let b = 0; b < negatives.length; b++) negatives[b] = sampleRng.int(nMovies);
-        const loss = tf.tidy(() => {
-          const u = tf.tensor1d(users, "int32");
-          const pos = tf.tensor1d(positives, "int32");
-          const neg = tf.tensor1d(negatives, "int32");
-          const w = tf.tensor2d(weights, [size, 1]);
-          return optimizer.minimize(() => {
-            const userVectors = gatherRows(P, u);
-            const itemVector = (index: tf.Tensor1D) =>
-              gatherRows(E, index).add(tf.matMul(tf.gather(F, index), W)) as tf.Tensor2D;
-            const itemBias = (index: tf.Tensor1D) =>
-              gatherRows(c, index).add(tf.matMul(tf.gather(F, index), v)) as tf.Tensor2D;
-            const posVectors = itemVector(pos);
-            const negVectors = itemVector(neg).reshape([size, hp.negatives, hp.dim]);
-            const posScore = userVectors.mul(posVectors).sum(1, true).add(itemBias(pos)); // [size, 1]
-            const negScore = userVectors
-              .expandDims(1)
-              .mul(negVectors)
-              .sum(2)
-              .add(itemBias(neg).reshape([size, hp.negatives])); // [size, negatives]
-            const bpr = tf
-              .softplus(tf.neg(posScore.sub(negScore)))
-              .mul(w)
-              .mean();
-            const penalty = tf
-              .addN([userVectors.square().sum(), posVectors.square().sum(), negVectors.square().sum()])
-              .mul(hp.l2 / size);
-            return bpr.add(penalty) as tf.Scalar;
-          }, true) as tf.Scalar;
+        for (let b = size; b < items.length; b++) items[b] = sampleRng.int(nMovies);
+        const gradients = bprLossAndGradients({
+          size,
+          negatives: hp.negatives,
+          dim: hp.dim,
+          nFeatures,
+          userRows: gatherTableRows(P.values, hp.dim, users),
+          itemRows: gatherTableRows(E.values, hp.dim, items),
+          itemBiasRows: gatherTableRows(c.values, 1, items),
+          featureRows: gatherTableRows(features.matrix, nFeatures, items),
+          weights,
+          featureWeights: W.values,
+          featureBias: v.values,
+          l2: hp.l2,
         });
-        lossSum += (await loss.data())[0];
-        loss.dispose();
+        step++;
+        lazyAdamStep(
+          P,
+          sumDuplicateRows({ indices: users, rows: gradients.userRows }, hp.dim, userSlots),
+          step,
+          adam,
+        );
+        lazyAdamStep(
+          E,
+          sumDuplicateRows({ indices: items, rows: gradients.itemRows }, hp.dim, movieSlots),
+          step,
+          adam,
+        );
+        lazyAdamStep(
+          c,
+          sumDuplicateRows({ indices: items, rows: gradients.itemBiasRows }, 1, movieSlots),
+          step,
+          adam,
+        );
+        denseAdamStep(W, gradients.featureWeights, step, adam);
+        denseAdamStep(v, gradients.featureBias, step, adam);
+        lossSum += gradients.loss;
         batches++;
       }
       const record: EpochRecord = {
@@ -289,7 +316,5 @@ export async function trainChallenger(
     };
   } finally {
     progress.stop();
-    tf.dispose([P, E, W, c, v, F]);
-    optimizer.dispose();
   }
 }
