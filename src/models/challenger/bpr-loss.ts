@@ -22,10 +22,11 @@ export interface BprBatch {
   nFeatures: number;
   /** P[u] of each positive: N x dim. */
   userRows: Float32Array;
-  /** E rows of the N positives, then of the N x negatives negatives (negatives of positive b at b*negatives..): */
+  /**
+   * Movie rows [E[i], c[i]] (embedding then bias) of the N positives, then of the N x negatives negatives
+   * (positive b's negatives at b*negatives..): N (1 + negatives) x (dim + 1).
+   */
   itemRows: Float32Array;
-  /** c of the same items: N (1 + negatives). */
-  itemBiasRows: Float32Array;
   /** F rows of the same items: N (1 + negatives) x nFeatures. */
   featureRows: Float32Array;
   /** Weight of each positive (recency): N. */
@@ -42,8 +43,8 @@ export interface BprBatch {
 export interface BprGradients {
   loss: number;
   userRows: Float32Array;
+  /** Same layout as the batch's itemRows: N (1 + negatives) x (dim + 1). */
   itemRows: Float32Array;
-  itemBiasRows: Float32Array;
   featureWeights: Float32Array;
   featureBias: Float32Array;
 }
@@ -59,12 +60,40 @@ function projection(x: tf.Tensor2D, xTransposed: tf.Tensor2D): (weights: tf.Tens
   })) as (weights: tf.Tensor2D) => tf.Tensor2D;
 }
 
-/** Transpose of a rows x columns row-major matrix. */
-function transpose(values: Float32Array, rows: number, columns: number): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let r = 0; r < rows; r++)
-    for (let k = 0; k < columns; k++) out[k * rows + r] = values[r * columns + k];
-  return out;
+/**
+ * Σ_k a[..., k] · b[..., k] over the last axis, `a` of shape [N, dim] against `b` [N, dim] (-> [N]) or `a`
+ * [N, 1, dim] against `b` [N, m, dim] (-> [N, m]), with the gradients d(a) = Σ_broadcast dy · b and
+ * d(b) = dy · a written out: tfjs's own gradient of `sum` fills a JavaScript array of ones of the input's shape and
+ * uploads it, and that of `mul` copies both inputs through `cast`, which together cost more than the arithmetic.
+ */
+function rowDot(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const broadcast = a.shape.length === 3 && a.shape[1] === 1 && b.shape[1] !== 1;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([x, y]);
+    return {
+      value: x.mul(y).sum(-1),
+      gradFunc: (dy: tf.Tensor, [left, right]: tf.Tensor[]) => {
+        const expanded = dy.expandDims(-1);
+        const dLeft = expanded.mul(right);
+        return [broadcast ? dLeft.sum(1, true) : dLeft, expanded.mul(left)];
+      },
+    };
+  });
+  return op(a, b);
+}
+
+/** Σ x² over all elements, with gradient 2 x · dy (avoiding tfjs's ones-filled `sum` gradient, see rowDot). */
+function sumOfSquares(x: tf.Tensor): tf.Scalar {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([input]);
+    return {
+      value: input.square().sum(),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => saved.mul(dy.mul(2)),
+    };
+  });
+  return op(x) as tf.Scalar;
 }
 
 /** Computes the batch loss and its gradients with TensorFlow.js (`tf.valueAndGrads`). */
@@ -76,65 +105,52 @@ export function bprLossAndGradients(batch: BprBatch): BprGradients {
     throw new RangeError(`${batch.featureRows.length} feature values, expected ${nItems} x ${nFeatures}`);
   if (batch.weights.length !== size)
     throw new RangeError(`${batch.weights.length} weights for ${size} positives`);
-  // Positives and negatives enter as separate tensors (slicing one tensor would add pads to the backward pass).
+  // Positives and negatives enter as separate tensors (slicing one tensor would add pads to the backward pass);
+  // a movie row is split into embedding and bias inside the graph, so its gradient comes back in the same layout.
+  const width = dim + 1;
   const shapes: [number, number][] = [
     [size, dim],
-    [size, dim],
-    [nNeg, dim],
-    [size, 1],
-    [nNeg, 1],
+    [size, width],
+    [nNeg, width],
     [nFeatures, dim],
     [nFeatures, 1],
   ];
   const sources = [
     batch.userRows,
-    batch.itemRows.subarray(0, size * dim),
-    batch.itemRows.subarray(size * dim),
-    batch.itemBiasRows.subarray(0, size),
-    batch.itemBiasRows.subarray(size),
+    batch.itemRows.subarray(0, size * width),
+    batch.itemRows.subarray(size * width),
     batch.featureWeights,
     batch.featureBias,
   ];
-  if (batch.itemRows.length !== nItems * dim || batch.itemBiasRows.length !== nItems)
-    throw new RangeError(`item rows do not match ${nItems} items of width ${dim}`);
+  if (batch.itemRows.length !== nItems * width)
+    throw new RangeError(`${batch.itemRows.length} item values, expected ${nItems} x ${width}`);
   sources.forEach((values, k) => {
     if (values.length !== shapes[k][0] * shapes[k][1])
       throw new RangeError(`batch input ${k} has ${values.length} values, expected ${shapes[k].join(" x ")}`);
   });
-  const posFeatureValues = batch.featureRows.subarray(0, size * nFeatures);
-  const negFeatureValues = batch.featureRows.subarray(size * nFeatures);
   const [value, ...grads] = tf.tidy(() => {
-    const posFeatures = tf.tensor2d(posFeatureValues, [size, nFeatures]);
-    const negFeatures = tf.tensor2d(negFeatureValues, [nNeg, nFeatures]);
-    const posProjection = projection(
-      posFeatures,
-      tf.tensor2d(transpose(posFeatureValues, size, nFeatures), [nFeatures, size]),
-    );
-    const negProjection = projection(
-      negFeatures,
-      tf.tensor2d(transpose(negFeatureValues, nNeg, nFeatures), [nFeatures, nNeg]),
-    );
+    const posFeatures = tf.tensor2d(batch.featureRows.subarray(0, size * nFeatures), [size, nFeatures]);
+    const negFeatures = tf.tensor2d(batch.featureRows.subarray(size * nFeatures), [nNeg, nFeatures]);
+    const posProjection = projection(posFeatures, posFeatures.transpose());
+    const negProjection = projection(negFeatures, negFeatures.transpose());
     const w = tf.tensor2d(batch.weights, [size, 1]);
     const lossOf = (...inputs: tf.Tensor[]): tf.Scalar => {
-      const [userVectors, posEmbeddings, negEmbeddings, posBiases, negBiases, featureWeights, featureBias] =
-        inputs as tf.Tensor2D[];
-      const posVectors = posEmbeddings.add(posProjection(featureWeights)) as tf.Tensor2D; // N x dim
-      const negVectors = negEmbeddings.add(negProjection(featureWeights)) as tf.Tensor2D; // N negatives x dim
-      const posScore = userVectors
-        .mul(posVectors)
-        .sum(1, true)
-        .add(posBiases.add(posProjection(featureBias))); // N x 1
-      const negScore = userVectors
-        .expandDims(1)
-        .mul(negVectors.reshape([size, negatives, dim]))
-        .sum(2)
-        .add(negBiases.add(negProjection(featureBias)).reshape([size, negatives])); // N x negatives
+      const [userVectors, posRows, negRows, featureWeights, featureBias] = inputs as tf.Tensor2D[];
+      const posVectors = posRows.slice([0, 0], [size, dim]).add(posProjection(featureWeights)) as tf.Tensor2D;
+      const negVectors = negRows.slice([0, 0], [nNeg, dim]).add(negProjection(featureWeights)) as tf.Tensor2D;
+      const posBias = posRows.slice([0, dim], [size, 1]).add(posProjection(featureBias)); // N x 1
+      const negBias = negRows.slice([0, dim], [nNeg, 1]).add(negProjection(featureBias)); // N negatives x 1
+      const posScore = rowDot(userVectors, posVectors).reshape([size, 1]).add(posBias); // N x 1
+      const negScore = rowDot(
+        userVectors.reshape([size, 1, dim]),
+        negVectors.reshape([size, negatives, dim]),
+      ).add(negBias.reshape([size, negatives])); // N x negatives
       const bpr = tf
         .softplus(tf.neg(posScore.sub(negScore)))
         .mul(w)
         .mean();
       const penalty = tf
-        .addN([userVectors.square().sum(), posVectors.square().sum(), negVectors.square().sum()])
+        .addN([sumOfSquares(userVectors), sumOfSquares(posVectors), sumOfSquares(negVectors)])
         .mul(l2 / size);
       return bpr.add(penalty) as tf.Scalar;
     };
@@ -144,19 +160,16 @@ export function bprLossAndGradients(batch: BprBatch): BprGradients {
   });
   try {
     const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
-    const concat = (a: Float32Array, b: Float32Array) => {
-      const out = new Float32Array(a.length + b.length);
-      out.set(a);
-      out.set(b, a.length);
-      return out;
-    };
+    const positives = read(grads[1]);
+    const itemRows = new Float32Array(nItems * width);
+    itemRows.set(positives);
+    itemRows.set(read(grads[2]), positives.length);
     return {
       loss: read(value)[0],
       userRows: read(grads[0]),
-      itemRows: concat(read(grads[1]), read(grads[2])),
-      itemBiasRows: concat(read(grads[3]), read(grads[4])),
-      featureWeights: read(grads[5]),
-      featureBias: read(grads[6]),
+      itemRows,
+      featureWeights: read(grads[3]),
+      featureBias: read(grads[4]),
     };
   } finally {
     tf.dispose([value, ...grads]);

@@ -35,21 +35,34 @@ export const TFJS_ADAM_DEFAULTS: Omit<AdamSettings, "learningRate"> = {
   epsilon: 1e-7,
 };
 
-/** A parameter table (rows x width, row-major) with its Adam moments. */
+/**
+ * A parameter table (rows x width) with its Adam moments, stored row by row as [θ (width) | m (width) | v (width)]:
+ * one row's update then reads and writes one contiguous block instead of three scattered ones (the tables are too
+ * large for the cache, so a batch's cost is mostly the rows it fetches).
+ */
 export interface AdamTable {
+  rows: number;
   width: number;
-  values: Float32Array;
-  /** First moment, same shape as values. */
-  m: Float32Array;
-  /** Second moment, same shape as values. */
-  v: Float32Array;
+  /** rows x 3 width. */
+  data: Float32Array;
 }
 
-/** Wraps `values` (taken, not copied) with zero moments. */
+/** A table holding `values` (rows x width, row-major; copied) with zero moments. */
 export function adamTable(values: Float32Array, width: number): AdamTable {
-  if (width <= 0 || values.length % width !== 0)
+  if (!(width > 0) || values.length % width !== 0)
     throw new RangeError(`table of ${values.length} values is not a whole number of rows of width ${width}`);
-  return { width, values, m: new Float32Array(values.length), v: new Float32Array(values.length) };
+  const rows = values.length / width;
+  const data = new Float32Array(rows * 3 * width);
+  for (let r = 0; r < rows; r++) data.set(values.subarray(r * width, (r + 1) * width), r * 3 * width);
+  return { rows, width, data };
+}
+
+/** The table's values, rows x width, row-major (a copy). */
+export function tableValues(table: AdamTable): Float32Array {
+  return gatherTableRows(
+    table,
+    Int32Array.from({ length: table.rows }, (_, r) => r),
+  );
 }
 
 /** Rows gathered from a table: `rows[k]` is the row of `indices[k]`. */
@@ -91,7 +104,7 @@ export function sumDuplicateRows(gradients: RowGradients, width: number, slots: 
     for (let f = 0; f < width; f++) summed[to + f] += rows[from + f];
   }
   for (let slot = 0; slot < count; slot++) slots[unique[slot]] = -1;
-  return { indices: unique.slice(0, count), rows: summed.slice(0, count * width) };
+  return { indices: unique.subarray(0, count), rows: summed.subarray(0, count * width) };
 }
 
 /**
@@ -104,29 +117,30 @@ export function lazyAdamStep(
   step: number,
   settings: AdamSettings,
 ): void {
-  const { width, values, m, v } = table;
+  const { width, data } = table;
   const { indices, rows } = gradients;
   if (rows.length !== indices.length * width)
     throw new RangeError(`${rows.length} gradient values for ${indices.length} rows of width ${width}`);
   if (!(step >= 1)) throw new RangeError(`Adam step must be >= 1, got ${step}`);
   const { learningRate, beta1, beta2, epsilon } = settings;
-  const correction1 = 1 - Math.pow(beta1, step);
-  const correction2 = 1 - Math.pow(beta2, step);
-  const nRows = values.length / width;
+  // Bias corrections as factors: θ −= (lr / (1 − β1^t)) m / (sqrt(v / (1 − β2^t)) + ε), the same expression.
+  const stepSize = learningRate / (1 - Math.pow(beta1, step));
+  const inverseCorrection2 = 1 / (1 - Math.pow(beta2, step));
   for (let k = 0; k < indices.length; k++) {
     const index = indices[k];
-    if (index < 0 || index >= nRows)
-      throw new RangeError(`row index ${index} outside a table of ${nRows} rows`);
-    const base = index * width;
+    if (index < 0 || index >= table.rows)
+      throw new RangeError(`row index ${index} outside a table of ${table.rows} rows`);
+    const value = index * 3 * width;
+    const first = value + width;
+    const second = first + width;
     const from = k * width;
     for (let f = 0; f < width; f++) {
       const g = rows[from + f];
-      const at = base + f;
-      const mt = beta1 * m[at] + (1 - beta1) * g;
-      const vt = beta2 * v[at] + (1 - beta2) * g * g;
-      m[at] = mt;
-      v[at] = vt;
-      values[at] -= (learningRate * (mt / correction1)) / (Math.sqrt(vt / correction2) + epsilon);
+      const mt = beta1 * data[first + f] + (1 - beta1) * g;
+      const vt = beta2 * data[second + f] + (1 - beta2) * g * g;
+      data[first + f] = mt;
+      data[second + f] = vt;
+      data[value + f] -= (stepSize * mt) / (Math.sqrt(vt * inverseCorrection2) + epsilon);
     }
   }
 }
@@ -138,29 +152,27 @@ export function denseAdamStep(
   step: number,
   settings: AdamSettings,
 ): void {
-  if (gradient.length !== table.values.length)
-    throw new RangeError(`dense gradient of ${gradient.length} values for a table of ${table.values.length}`);
-  const nRows = table.values.length / table.width;
-  lazyAdamStep(
-    table,
-    { indices: Int32Array.from({ length: nRows }, (_, r) => r), rows: gradient },
-    step,
-    settings,
-  );
+  if (gradient.length !== table.rows * table.width)
+    throw new RangeError(
+      `dense gradient of ${gradient.length} values for a table of ${table.rows * table.width}`,
+    );
+  const indices = Int32Array.from({ length: table.rows }, (_, r) => r);
+  lazyAdamStep(table, { indices, rows: gradient }, step, settings);
 }
 
 /**
- * Copies the rows `indices` of a table (rows x width) into a new indices.length x width array (duplicates
- * repeated): the inputs of one batch's TensorFlow.js graph.
+ * Copies the values of rows `indices` of a table into a new indices.length x width array (duplicates repeated):
+ * the inputs of one batch's TensorFlow.js graph.
  */
-export function gatherTableRows(values: Float32Array, width: number, indices: Int32Array): Float32Array {
+export function gatherTableRows(table: AdamTable, indices: Int32Array): Float32Array {
+  const { width, data } = table;
   const out = new Float32Array(indices.length * width);
-  const nRows = values.length / width;
   for (let k = 0; k < indices.length; k++) {
-    if (indices[k] < 0 || indices[k] >= nRows)
-      throw new RangeError(`row index ${indices[k]} outside a table of ${nRows} rows`);
-    const from = indices[k] * width;
-    out.set(values.subarray(from, from + width), k * width);
+    if (indices[k] < 0 || indices[k] >= table.rows)
+      throw new RangeError(`row index ${indices[k]} outside a table of ${table.rows} rows`);
+    const from = indices[k] * 3 * width;
+    const to = k * width;
+    for (let f = 0; f < width; f++) out[to + f] = data[from + f];
   }
   return out;
 }

@@ -4,7 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 import { Random } from "../../../src/core/random";
 import { useBackend } from "../../../src/models/challenger/tensorflow";
 import { bprLossAndGradients, type BprBatch } from "../../../src/models/challenger/bpr-loss";
-import { gatherTableRows, sumDuplicateRows } from "../../../src/models/challenger/lazy-adam";
+import { adamTable, gatherTableRows, sumDuplicateRows } from "../../../src/models/challenger/lazy-adam";
+import { joinColumns, splitColumns } from "../../../src/models/challenger/columns";
 
 const nUsers = 5;
 const nMovies = 7;
@@ -31,10 +32,9 @@ function rowBatch(): BprBatch {
     negatives,
     dim,
     nFeatures,
-    userRows: gatherTableRows(P, dim, users),
-    itemRows: gatherTableRows(E, dim, items),
-    itemBiasRows: gatherTableRows(c, 1, items),
-    featureRows: gatherTableRows(F, nFeatures, items),
+    userRows: gatherTableRows(adamTable(P, dim), users),
+    itemRows: gatherTableRows(adamTable(joinColumns(E, dim, c, 1), dim + 1), items),
+    featureRows: gatherTableRows(adamTable(F, nFeatures), items),
     weights,
     featureWeights: W,
     featureBias: v,
@@ -111,8 +111,9 @@ for (const backend of ["wasm", "cpu"] as const)
     const tables = tableLossAndGradients();
     assert.ok(Math.abs(rows.loss - tables.loss) < 1e-5, `loss ${rows.loss} vs ${tables.loss}`);
     assertClose(scatter(users, rows.userRows, dim, nUsers), tables.grads[0], "P");
-    assertClose(scatter(items, rows.itemRows, dim, nMovies), tables.grads[1], "E");
-    assertClose(scatter(items, rows.itemBiasRows, 1, nMovies), tables.grads[2], "c");
+    const [dE, dc] = splitColumns(scatter(items, rows.itemRows, dim + 1, nMovies), dim + 1, dim);
+    assertClose(dE, tables.grads[1], "E");
+    assertClose(dc, tables.grads[2], "c");
     assertClose(rows.featureWeights, tables.grads[3], "W");
     assertClose(rows.featureBias, tables.grads[4], "v");
     // Users 0, 2, 3 and movie 4 are in no pair: the table gradient of their rows is 0, so skipping them is exact.
