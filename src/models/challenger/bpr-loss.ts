@@ -4,7 +4,7 @@
  * cost of a batch does not grow with the catalogue or the user base (the rows are then updated by lazy Adam,
  * ./lazy-adam.ts). For user u, positive i and negatives j (rows in batch order; a row used twice appears twice):
  *
- *   q_i   = E[i] + F[i] · W           b_i = c[i] + F[i] · v           s(u, i) = P[u] · q_i + b_i
+ *   [q_i, b_i] = [E[i], c[i]] + F[i] · [W, v]           s(u, i) = P[u] · q_i + b_i
  *   loss  = Σ_(u,i,j) w_ui · softplus(−(s(u,i) − s(u,j))) / (N · negatives)  +  λ (Σ ‖P[u]‖² + Σ ‖q‖²) / N
  *
  * (the mean of softplus(−x) = −log σ(x) over the N x negatives pairs, λ summed over every gathered user and item
@@ -31,10 +31,8 @@ export interface BprBatch {
   featureRows: Float32Array;
   /** Weight of each positive (recency): N. */
   weights: Float32Array;
-  /** W: nFeatures x dim. */
+  /** Feature rows [W, v] (a feature's embedding then its bias): nFeatures x (dim + 1). */
   featureWeights: Float32Array;
-  /** v: nFeatures. */
-  featureBias: Float32Array;
   /** λ. */
   l2: number;
 }
@@ -45,8 +43,8 @@ export interface BprGradients {
   userRows: Float32Array;
   /** Same layout as the batch's itemRows: N (1 + negatives) x (dim + 1). */
   itemRows: Float32Array;
+  /** nFeatures x (dim + 1), like the batch's featureWeights. */
   featureWeights: Float32Array;
-  featureBias: Float32Array;
 }
 
 /**
@@ -112,15 +110,13 @@ export function bprLossAndGradients(batch: BprBatch): BprGradients {
     [size, dim],
     [size, width],
     [nNeg, width],
-    [nFeatures, dim],
-    [nFeatures, 1],
+    [nFeatures, width],
   ];
   const sources = [
     batch.userRows,
     batch.itemRows.subarray(0, size * width),
     batch.itemRows.subarray(size * width),
     batch.featureWeights,
-    batch.featureBias,
   ];
   if (batch.itemRows.length !== nItems * width)
     throw new RangeError(`${batch.itemRows.length} item values, expected ${nItems} x ${width}`);
@@ -135,11 +131,14 @@ export function bprLossAndGradients(batch: BprBatch): BprGradients {
     const negProjection = projection(negFeatures, negFeatures.transpose());
     const w = tf.tensor2d(batch.weights, [size, 1]);
     const lossOf = (...inputs: tf.Tensor[]): tf.Scalar => {
-      const [userVectors, posRows, negRows, featureWeights, featureBias] = inputs as tf.Tensor2D[];
-      const posVectors = posRows.slice([0, 0], [size, dim]).add(posProjection(featureWeights)) as tf.Tensor2D;
-      const negVectors = negRows.slice([0, 0], [nNeg, dim]).add(negProjection(featureWeights)) as tf.Tensor2D;
-      const posBias = posRows.slice([0, dim], [size, 1]).add(posProjection(featureBias)); // N x 1
-      const negBias = negRows.slice([0, dim], [nNeg, 1]).add(negProjection(featureBias)); // N negatives x 1
+      const [userVectors, posRows, negRows, featureWeights] = inputs as tf.Tensor2D[];
+      // [q_i, b_i] = [E[i], c[i]] + F[i] · [W, v]: one projection for embedding and bias.
+      const posFull = posRows.add(posProjection(featureWeights)) as tf.Tensor2D; // N x (dim + 1)
+      const negFull = negRows.add(negProjection(featureWeights)) as tf.Tensor2D; // N negatives x (dim + 1)
+      const posVectors = posFull.slice([0, 0], [size, dim]);
+      const negVectors = negFull.slice([0, 0], [nNeg, dim]);
+      const posBias = posFull.slice([0, dim], [size, 1]); // N x 1
+      const negBias = negFull.slice([0, dim], [nNeg, 1]); // N negatives x 1
       const posScore = rowDot(userVectors, posVectors).reshape([size, 1]).add(posBias); // N x 1
       const negScore = rowDot(
         userVectors.reshape([size, 1, dim]),
@@ -169,7 +168,6 @@ export function bprLossAndGradients(batch: BprBatch): BprGradients {
       userRows: read(grads[0]),
       itemRows,
       featureWeights: read(grads[3]),
-      featureBias: read(grads[4]),
     };
   } finally {
     tf.dispose([value, ...grads]);

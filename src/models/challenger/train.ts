@@ -169,8 +169,11 @@ export async function trainChallenger(
     joinColumns(normal(nMovies * hp.dim, 0.01), hp.dim, new Float32Array(nMovies), 1),
     hp.dim + 1,
   );
-  const W = adamTable(normal(nFeatures * hp.dim, 0.01), hp.dim);
-  const v = adamTable(new Float32Array(nFeatures), 1);
+  // A feature's row holds its embedding W[f] then its bias v[f] (small: dense Adam).
+  const featureTable = adamTable(
+    joinColumns(normal(nFeatures * hp.dim, 0.01), hp.dim, new Float32Array(nFeatures), 1),
+    hp.dim + 1,
+  );
   const active = activeFeatures(features);
   const adam: AdamSettings = { ...TFJS_ADAM_DEFAULTS, learningRate: hp.learningRate };
   const userSlots = new Int32Array(nUsers).fill(-1);
@@ -192,18 +195,20 @@ export async function trainChallenger(
 
   /** Current parameters as plain arrays (item vectors and biases with features folded in). */
   const exportModel = (): FactorModelParts => {
-    // The tidy returns tensors, read afterwards: tf.tidy walks every element of a returned typed array.
-    const [E, c] = splitColumns(tableValues(movieTable), hp.dim + 1, hp.dim);
-    const [itemTensor, biasTensor] = tf.tidy(() => {
-      const F = tf.tensor2d(features.matrix, [nMovies, nFeatures]);
-      return [
-        tf.tensor2d(E, [nMovies, hp.dim]).add(tf.matMul(F, tf.tensor2d(tableValues(W), [nFeatures, hp.dim]))),
-        tf.tensor2d(c, [nMovies, 1]).add(tf.matMul(F, tf.tensor2d(tableValues(v), [nFeatures, 1]))),
-      ];
-    });
-    const itemFactors = Float32Array.from(itemTensor.dataSync());
-    const itemBias = Float32Array.from(biasTensor.dataSync());
-    tf.dispose([itemTensor, biasTensor]);
+    // [q_i, b_i] = [E[i], c[i]] + F[i] · [W, v]. The tidy returns a tensor, read afterwards: tf.tidy walks every
+    // element of a returned typed array.
+    const full = tf.tidy(() =>
+      tf
+        .tensor2d(tableValues(movieTable), [nMovies, hp.dim + 1])
+        .add(
+          tf.matMul(
+            tf.tensor2d(features.matrix, [nMovies, nFeatures]),
+            tf.tensor2d(tableValues(featureTable), [nFeatures, hp.dim + 1]),
+          ),
+        ),
+    );
+    const [itemFactors, itemBias] = splitColumns(full.dataSync() as Float32Array, hp.dim + 1, hp.dim);
+    full.dispose();
     for (let i = 0; i < nMovies; i++) itemBias[i] += hp.popularityWeight * popularity[i];
     const userFactors = gatherTableRows(P, known.userIndex);
     return {
@@ -264,8 +269,7 @@ export async function trainChallenger(
           itemRows: gatherTableRows(movieTable, items),
           featureRows: featureRows(active, items),
           weights,
-          featureWeights: tableValues(W),
-          featureBias: tableValues(v),
+          featureWeights: tableValues(featureTable),
           l2: hp.l2,
         });
         step++;
@@ -281,8 +285,7 @@ export async function trainChallenger(
           step,
           adam,
         );
-        denseAdamStep(W, gradients.featureWeights, step, adam);
-        denseAdamStep(v, gradients.featureBias, step, adam);
+        denseAdamStep(featureTable, gradients.featureWeights, step, adam);
         lossSum += gradients.loss;
         batches++;
       }

@@ -36,8 +36,7 @@ function rowBatch(): BprBatch {
     itemRows: gatherTableRows(adamTable(joinColumns(E, dim, c, 1), dim + 1), items),
     featureRows: gatherTableRows(adamTable(F, nFeatures), items),
     weights,
-    featureWeights: W,
-    featureBias: v,
+    featureWeights: joinColumns(W, dim, v, 1),
     l2,
   };
 }
@@ -114,8 +113,9 @@ for (const backend of ["wasm", "cpu"] as const)
     const [dE, dc] = splitColumns(scatter(items, rows.itemRows, dim + 1, nMovies), dim + 1, dim);
     assertClose(dE, tables.grads[1], "E");
     assertClose(dc, tables.grads[2], "c");
-    assertClose(rows.featureWeights, tables.grads[3], "W");
-    assertClose(rows.featureBias, tables.grads[4], "v");
+    const [dW, dv] = splitColumns(rows.featureWeights, dim + 1, dim);
+    assertClose(dW, tables.grads[3], "W");
+    assertClose(dv, tables.grads[4], "v");
     // Users 0, 2, 3 and movie 4 are in no pair: the table gradient of their rows is 0, so skipping them is exact.
     for (const u of [0, 2, 3])
       assertClose(tables.grads[0].subarray(u * dim, (u + 1) * dim), [0, 0, 0], "P row");
