@@ -86,7 +86,12 @@ export const DEFAULT_CHALLENGER: ChallengerHyperparameters = {
 export interface EpochRecord {
   epoch: number;
   loss: number;
+  /** Wall time of the epoch: the shuffle of all positives, then the batches. */
   seconds: number;
+  /** Of which the shuffle (benchmarks extrapolating from part of an epoch scale only the batches). */
+  shuffleSeconds: number;
+  /** Batches trained in this epoch. */
+  batches: number;
   /** The validation metric after this epoch (when a validator was given). */
   validation?: number;
 }
@@ -246,6 +251,7 @@ export async function trainChallenger(
         order[j] = order[swap];
         order[swap] = tmp;
       }
+      const shuffleSeconds = (performance.now() - epochStart) / 1000;
       let lossSum = 0;
       let batches = 0;
       const maxBatches = options.maxBatchesPerEpoch ?? Infinity;
@@ -295,6 +301,8 @@ export async function trainChallenger(
         epoch,
         loss: lossSum / batches,
         seconds: (performance.now() - epochStart) / 1000,
+        shuffleSeconds,
+        batches,
       };
       let parts: FactorModelParts | null = null;
       if (options.validate) {
