@@ -4,12 +4,18 @@
  * cost of a batch does not grow with the catalogue or the user base (the rows are then updated by lazy Adam,
  * ./lazy-adam.ts). For user u, positive i and negatives j (rows in batch order; a row used twice appears twice):
  *
- *   [q_i, b_i] = [E[i], c[i]] + F[i] · [W, v]           s(u, i) = P[u] · q_i + b_i
+ *   [q_i, b_i] = [E[i], c[i]] + F[i] · [W, v]           s(u, i) = [P[u], 1] · [q_i, b_i] = P[u] · q_i + b_i
  *   loss  = Σ_(u,i,j) w_ui · softplus(−(s(u,i) − s(u,j))) / (N · negatives)  +  λ (Σ ‖P[u]‖² + Σ ‖q‖²) / N
  *
  * (the mean of softplus(−x) = −log σ(x) over the N x negatives pairs, λ summed over every gathered user and item
  * vector, divided by the batch size N). The gradient with respect to a gathered row is that occurrence's share of
  * the table gradient; summing the shares of duplicate indices gives the table gradient's row exactly.
+ *
+ * Speed on the wasm backend shaped the graph: the few-hot side features enter with a pre-transposed copy for the
+ * matMul gradient, row dot products and sums of squares have their gradients written out (tfjs's `sum` gradient
+ * uploads a JavaScript array of ones), and the constant 1 in the user rows avoids slicing movie rows into embedding
+ * and bias (tfjs-wasm slices 2-D tensors in JavaScript). The tests check every gradient against the same loss
+ * written plainly on whole tables.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -20,7 +26,11 @@ export interface BprBatch {
   negatives: number;
   dim: number;
   nFeatures: number;
-  /** P[u] of each positive: N x dim. */
+  /**
+   * [P[u], 1] of each positive: N x (dim + 1). The constant 1 meets the movie bias in the dot product (the
+   * "bias trick"), so s(u, i) = [P[u], 1] · [q_i, b_i] needs no slicing of the movie rows; its gradient is
+   * returned as 0, so an optimiser leaves it at 1.
+   */
   userRows: Float32Array;
   /**
    * Movie rows [E[i], c[i]] (embedding then bias) of the N positives, then of the N x negatives negatives
@@ -81,14 +91,19 @@ function rowDot(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return op(a, b);
 }
 
-/** Σ x² over all elements, with gradient 2 x · dy (avoiding tfjs's ones-filled `sum` gradient, see rowDot). */
-function sumOfSquares(x: tf.Tensor): tf.Scalar {
+/**
+ * Σ (x · mask)² over a rows x width matrix, mask a [1, width] 0/1 row selecting the embedding columns (not the
+ * bias column), with gradient 2 x · mask · dy (avoiding tfjs's ones-filled `sum` gradient, see rowDot, and
+ * slicing). The mask is made outside the differentiated function, whose intermediate tensors are disposed before
+ * the gradients run.
+ */
+function sumOfSquares(x: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([input]);
     return {
-      value: input.square().sum(),
-      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => saved.mul(dy.mul(2)),
+      value: input.square().mul(mask).sum(),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => saved.mul(mask.mul(dy.mul(2))),
     };
   });
   return op(x) as tf.Scalar;
@@ -103,11 +118,10 @@ export function bprLossAndGradients(batch: BprBatch): BprGradients {
     throw new RangeError(`${batch.featureRows.length} feature values, expected ${nItems} x ${nFeatures}`);
   if (batch.weights.length !== size)
     throw new RangeError(`${batch.weights.length} weights for ${size} positives`);
-  // Positives and negatives enter as separate tensors (slicing one tensor would add pads to the backward pass);
-  // a movie row is split into embedding and bias inside the graph, so its gradient comes back in the same layout.
+  // Positives and negatives enter as separate tensors (slicing one tensor would add pads to the backward pass).
   const width = dim + 1;
   const shapes: [number, number][] = [
-    [size, dim],
+    [size, width],
     [size, width],
     [nNeg, width],
     [nFeatures, width],
@@ -130,26 +144,28 @@ export function bprLossAndGradients(batch: BprBatch): BprGradients {
     const posProjection = projection(posFeatures, posFeatures.transpose());
     const negProjection = projection(negFeatures, negFeatures.transpose());
     const w = tf.tensor2d(batch.weights, [size, 1]);
+    const embeddingColumns = tf.tensor2d(
+      Float32Array.from({ length: width }, (_, k) => (k < dim ? 1 : 0)),
+      [1, width],
+    );
     const lossOf = (...inputs: tf.Tensor[]): tf.Scalar => {
-      const [userVectors, posRows, negRows, featureWeights] = inputs as tf.Tensor2D[];
+      const [userRows, posRows, negRows, featureWeights] = inputs as tf.Tensor2D[];
       // [q_i, b_i] = [E[i], c[i]] + F[i] · [W, v]: one projection for embedding and bias.
-      const posFull = posRows.add(posProjection(featureWeights)) as tf.Tensor2D; // N x (dim + 1)
-      const negFull = negRows.add(negProjection(featureWeights)) as tf.Tensor2D; // N negatives x (dim + 1)
-      const posVectors = posFull.slice([0, 0], [size, dim]);
-      const negVectors = negFull.slice([0, 0], [nNeg, dim]);
-      const posBias = posFull.slice([0, dim], [size, 1]); // N x 1
-      const negBias = negFull.slice([0, dim], [nNeg, 1]); // N negatives x 1
-      const posScore = rowDot(userVectors, posVectors).reshape([size, 1]).add(posBias); // N x 1
-      const negScore = rowDot(
-        userVectors.reshape([size, 1, dim]),
-        negVectors.reshape([size, negatives, dim]),
-      ).add(negBias.reshape([size, negatives])); // N x negatives
+      const posItems = posRows.add(posProjection(featureWeights)) as tf.Tensor2D; // N x (dim + 1)
+      const negItems = negRows.add(negProjection(featureWeights)) as tf.Tensor2D; // N negatives x (dim + 1)
+      // s(u, i) = [P[u], 1] · [q_i, b_i] = P[u] · q_i + b_i
+      const posScore = rowDot(userRows, posItems).reshape([size, 1]); // N x 1
+      const negScore = rowDot(userRows.reshape([size, 1, width]), negItems.reshape([size, negatives, width])); // N x negatives
       const bpr = tf
         .softplus(tf.neg(posScore.sub(negScore)))
         .mul(w)
         .mean();
       const penalty = tf
-        .addN([sumOfSquares(userVectors), sumOfSquares(posVectors), sumOfSquares(negVectors)])
+        .addN([
+          sumOfSquares(userRows, embeddingColumns),
+          sumOfSquares(posItems, embeddingColumns),
+          sumOfSquares(negItems, embeddingColumns),
+        ])
         .mul(l2 / size);
       return bpr.add(penalty) as tf.Scalar;
     };
@@ -163,9 +179,11 @@ export function bprLossAndGradients(batch: BprBatch): BprGradients {
     const itemRows = new Float32Array(nItems * width);
     itemRows.set(positives);
     itemRows.set(read(grads[2]), positives.length);
+    const userRows = read(grads[0]);
+    for (let b = 0; b < size; b++) userRows[b * width + dim] = 0; // the constant column stays 1
     return {
       loss: read(value)[0],
-      userRows: read(grads[0]),
+      userRows,
       itemRows,
       featureWeights: read(grads[3]),
     };

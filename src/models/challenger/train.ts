@@ -171,7 +171,11 @@ export async function trainChallenger(
   };
   // Parameters live in Float32Arrays with their Adam moments (./lazy-adam.ts); TensorFlow.js computes each batch's
   // loss and gradients from the rows the batch gathers (./bpr-loss.ts). A movie's row holds E[i] then c[i].
-  const P = adamTable(normal(nUsers * hp.dim, 0.01), hp.dim);
+  // A user's row holds P[u] then a constant 1 that meets the movie bias (./bpr-loss.ts; its gradient is 0).
+  const P = adamTable(
+    joinColumns(normal(nUsers * hp.dim, 0.01), hp.dim, new Float32Array(nUsers).fill(1), 1),
+    hp.dim + 1,
+  );
   const movieTable = adamTable(
     joinColumns(normal(nMovies * hp.dim, 0.01), hp.dim, new Float32Array(nMovies), 1),
     hp.dim + 1,
@@ -217,7 +221,7 @@ export async function trainChallenger(
     const [itemFactors, itemBias] = splitColumns(full.dataSync() as Float32Array, hp.dim + 1, hp.dim);
     full.dispose();
     for (let i = 0; i < nMovies; i++) itemBias[i] += hp.popularityWeight * popularity[i];
-    const userFactors = gatherTableRows(P, known.userIndex);
+    const [userFactors] = splitColumns(gatherTableRows(P, known.userIndex), hp.dim + 1, hp.dim);
     return {
       name: "challenger",
       version: "untrained",
@@ -283,7 +287,7 @@ export async function trainChallenger(
         step++;
         lazyAdamStep(
           P,
-          sumDuplicateRows({ indices: users, rows: gradients.userRows }, hp.dim, userSlots),
+          sumDuplicateRows({ indices: users, rows: gradients.userRows }, hp.dim + 1, userSlots),
           step,
           adam,
         );

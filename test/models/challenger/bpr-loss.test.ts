@@ -32,7 +32,10 @@ function rowBatch(): BprBatch {
     negatives,
     dim,
     nFeatures,
-    userRows: gatherTableRows(adamTable(P, dim), users),
+    userRows: gatherTableRows(
+      adamTable(joinColumns(P, dim, new Float32Array(nUsers).fill(1), 1), dim + 1),
+      users,
+    ),
     itemRows: gatherTableRows(adamTable(joinColumns(E, dim, c, 1), dim + 1), items),
     featureRows: gatherTableRows(adamTable(F, nFeatures), items),
     weights,
@@ -109,7 +112,9 @@ for (const backend of ["wasm", "cpu"] as const)
     const rows = bprLossAndGradients(rowBatch());
     const tables = tableLossAndGradients();
     assert.ok(Math.abs(rows.loss - tables.loss) < 1e-5, `loss ${rows.loss} vs ${tables.loss}`);
-    assertClose(scatter(users, rows.userRows, dim, nUsers), tables.grads[0], "P");
+    const [dP, dConstant] = splitColumns(scatter(users, rows.userRows, dim + 1, nUsers), dim + 1, dim);
+    assertClose(dP, tables.grads[0], "P");
+    assert.deepEqual(dConstant, new Float32Array(nUsers), "the constant column's gradient is 0");
     const [dE, dc] = splitColumns(scatter(items, rows.itemRows, dim + 1, nMovies), dim + 1, dim);
     assertClose(dE, tables.grads[1], "E");
     assertClose(dc, tables.grads[2], "c");
