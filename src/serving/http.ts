@@ -18,6 +18,22 @@ export function jsonBody(limitBytes = MAX_BODY_BYTES): RequestHandler {
 }
 
 /**
+ * Sends `body` as JSON with `status`, without Express's `res.json`/`res.send` extras that an API answer to a POST
+ * does not need: no ETag (Express computes a SHA-1 of every body for it), no freshness check, no JSON settings
+ * lookup. Same headers otherwise (content type with charset, content length).
+ *
+ * @example
+ * app.post("/api", (req, res) => sendJson(res, { ok: true })); // 200 {"ok":true}
+ */
+export function sendJson(res: express.Response, body: unknown, status = 200): void {
+  const json = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader("content-type", "application/json; charset=utf-8");
+  res.setHeader("content-length", Buffer.byteLength(json));
+  res.end(json);
+}
+
+/**
  * Observes each request's latency in `histogram` with labels service, code and the model that served it
  * (`res.locals.modelName`, "none" when the request was rejected before routing).
  */

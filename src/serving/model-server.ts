@@ -10,7 +10,7 @@ import * as crypto from "node:crypto";
 import express from "express";
 import type { Recommender } from "../models/recommender";
 import type { ServingMetrics } from "./metrics";
-import { apiErrorHandler, healthRoutes, jsonBody, observeLatency } from "./http";
+import { apiErrorHandler, healthRoutes, jsonBody, observeLatency, sendJson } from "./http";
 import {
   type FeedbackInput,
   type PredictionInput,
@@ -127,14 +127,14 @@ export function createModelServerApp(
       const given = (req.body as SeldonMessage).meta?.puid;
       const puid = typeof given === "string" && given.length > 0 ? given : crypto.randomUUID();
       res.locals.modelName = service.name;
-      res.json(predictionResponse(await service.predict(input), puid));
+      sendJson(res, predictionResponse(await service.predict(input), puid));
     },
   );
   app.post("/api/v1.0/feedback", observeLatency(metrics.modelLatency, "feedback"), jsonBody(), (req, res) => {
     const input = parseFeedbackRequest(req.body);
     res.locals.modelName = service.name;
     const counted = service.acceptFeedback(input);
-    res.json({ meta: { puid: input.requestId, tags: { duplicate: !counted } } });
+    sendJson(res, { meta: { puid: input.requestId, tags: { duplicate: !counted } } });
   });
   if (options.exposeMetrics ?? true)
     app.get("/metrics", async (_req, res) => {

@@ -11,7 +11,7 @@ import type { EventCounts, EventStore } from "./event-store";
 import type { ServingMetrics } from "./metrics";
 import type { ModelClient, ModelPrediction } from "./model-server";
 import { predictionResponse } from "./model-server";
-import { apiErrorHandler, healthRoutes, jsonBody, observeLatency } from "./http";
+import { apiErrorHandler, healthRoutes, jsonBody, observeLatency, sendJson } from "./http";
 import { type RoutingSettings, createRouter } from "./routing";
 import {
   ROUTER_NAME,
@@ -31,6 +31,8 @@ export interface RouterOptions {
 }
 
 export interface FeedbackOutcome {
+  /** The rewarded prediction's request id (`response.meta.puid`). */
+  requestId: string;
   status: "recorded" | "duplicate";
   modelName: string;
   position: number | null;
@@ -62,7 +64,8 @@ export class RouterService implements RouterClient {
     const child = this.route(input.userId);
     const puid = crypto.randomUUID();
     const prediction: ModelPrediction = await this.options.models[child].predict(input, puid);
-    const { newAssignment } = this.options.store.recordImpression({
+    // Group commit: resolves once the impression's transaction committed, so the answer below is durable.
+    const { newAssignment } = await this.options.store.enqueueImpression({
       requestId: puid,
       userId: input.userId,
       variant: prediction.modelName,
@@ -103,7 +106,7 @@ export class RouterService implements RouterClient {
           field: `response.meta.routing.${ROUTER_NAME}`,
         },
       );
-    const result = this.options.store.recordFeedback({
+    const result = await this.options.store.enqueueFeedback({
       requestId: input.requestId,
       reward: input.reward,
       movieId: input.movieId,
@@ -116,7 +119,12 @@ export class RouterService implements RouterClient {
       if (input.reward === 1) this.options.metrics.clicks.inc(labels);
       if (child >= 0) await this.options.models[child].feedback(input);
     }
-    return { status: result.status, modelName: variant, position: result.position };
+    return {
+      requestId: input.requestId,
+      status: result.status,
+      modelName: variant,
+      position: result.position,
+    };
   }
 
   async ready(): Promise<boolean> {
@@ -148,7 +156,7 @@ export function createRouterApp(
     async (req, res) => {
       const response = await service.predict(req.body);
       res.locals.modelName = response.meta?.tags?.model_name;
-      res.json(response);
+      sendJson(res, response);
     },
   );
   app.post(
@@ -158,9 +166,9 @@ export function createRouterApp(
     async (req, res) => {
       const outcome = await service.feedback(req.body);
       res.locals.modelName = outcome.modelName;
-      res.json({
+      sendJson(res, {
         meta: {
-          puid: parseFeedbackRequest(req.body).requestId,
+          puid: outcome.requestId,
           tags: {
             model_name: outcome.modelName,
             duplicate: outcome.status === "duplicate",
@@ -215,8 +223,10 @@ export class RemoteRouter implements RouterClient {
   }
 
   async feedback(body: unknown): Promise<FeedbackOutcome> {
-    const tags = (await this.post("/api/v1.0/feedback", body)).meta?.tags ?? {};
+    const meta = (await this.post("/api/v1.0/feedback", body)).meta;
+    const tags = meta?.tags ?? {};
     return {
+      requestId: String(meta?.puid),
       status: tags.duplicate === true ? "duplicate" : "recorded",
       modelName: String(tags.model_name),
       position: typeof tags.position === "number" ? tags.position : null,

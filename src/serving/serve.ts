@@ -126,6 +126,9 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
       models = [new RemoteModel(urls[0].name, urls[0].url), new RemoteModel(urls[1].name, urls[1].url)];
     }
     const router = new RouterService({ models, store, routing, metrics });
+    // The API first: its requests never pass through the site's middleware (helmet, cookie parsing).
+    app.use(createRouterApp(router, metrics, { exposeMetrics: false }));
+    app.get("/metrics", metricsRoute(metrics));
     if (options.role === "all") {
       app.use(
         createSiteApp({
@@ -135,8 +138,6 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
         }),
       );
     }
-    app.use(createRouterApp(router, metrics, { exposeMetrics: false }));
-    app.get("/metrics", metricsRoute(metrics));
   } else {
     app.use(
       createSiteApp({
