@@ -12,8 +12,9 @@
  * event-loop turn are written in ONE transaction, flushed on `setImmediate`, and each caller's promise settles
  * only after that transaction committed, so an acknowledged event is as durable as with one transaction per
  * event, at a fraction of the cost under load (one commit and one set of WAL frames per group instead of per
- * event). Each event runs in its own SAVEPOINT inside the group, so an invalid event (a duplicate request id,
- * a click on a movie that was not shown) rolls back alone and rejects only its own promise. The synchronous
+ * event). If an event of the group is invalid (a duplicate request id, a click on a movie that was not shown),
+ * the group is rolled back and rerun with each event in its own SAVEPOINT, so the invalid event rolls back
+ * alone and rejects only its own promise. The synchronous
  * `recordImpression` / `recordFeedback` commit one event each, as before.
  *
  * Duplicates are impossible by construction: one impression per request id, one position and one movie per
@@ -174,9 +175,12 @@ export class EventStore {
   private readonly selectImpression: Database.Statement;
   private readonly selectItem: Database.Statement;
   private readonly insertFeedback: Database.Statement;
+  private readonly writeImpression: (event: ImpressionEvent) => { newAssignment: boolean };
+  private readonly writeFeedback: (event: FeedbackEvent) => FeedbackResult;
   private readonly impressionTransaction: (event: ImpressionEvent) => { newAssignment: boolean };
   private readonly feedbackTransaction: (event: FeedbackEvent) => FeedbackResult;
-  private readonly groupTransaction: (writes: readonly PendingWrite[]) => WriteOutcome[];
+  private readonly savepoint: (write: () => unknown) => unknown;
+  private readonly groupTransaction: (writes: readonly PendingWrite[], isolate: boolean) => WriteOutcome[];
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private groupCommits = 0;
@@ -199,7 +203,7 @@ export class EventStore {
     this.insertFeedback = db.prepare(
       "INSERT OR IGNORE INTO feedback (request_id, reward, movie_id, position, received_at_ms) VALUES (?, ?, ?, ?, ?)",
     );
-    this.impressionTransaction = db.transaction((event: ImpressionEvent) => {
+    this.writeImpression = (event: ImpressionEvent) => {
       const at = event.shownAtMs ?? Date.now();
       const assigned = this.insertAssignment.run(event.userId, event.variant, event.routingMode, at);
       this.insertImpression.run(
@@ -216,8 +220,8 @@ export class EventStore {
         this.insertItems(event.movieIds.length).run(values);
       }
       return { newAssignment: assigned.changes === 1 };
-    });
-    this.feedbackTransaction = db.transaction((event: FeedbackEvent): FeedbackResult => {
+    };
+    this.writeFeedback = (event: FeedbackEvent): FeedbackResult => {
       const impression = this.selectImpression.get(event.requestId) as { variant: string } | undefined;
       if (!impression)
         throw new InputError(`no impression with request id "${event.requestId}"`, { field: "puid" });
@@ -245,12 +249,16 @@ export class EventStore {
       return written.changes === 1
         ? { status: "recorded", variant: impression.variant, position }
         : { status: "duplicate", variant: impression.variant, position: null };
-    });
-    this.groupTransaction = db.transaction((writes: readonly PendingWrite[]): WriteOutcome[] =>
+    };
+    this.impressionTransaction = db.transaction(this.writeImpression);
+    this.feedbackTransaction = db.transaction(this.writeFeedback);
+    // Called inside the group's transaction, a better-sqlite3 transaction function runs in a SAVEPOINT.
+    this.savepoint = db.transaction((write: () => unknown) => write());
+    this.groupTransaction = db.transaction((writes: readonly PendingWrite[], isolate: boolean) =>
       writes.map((pending): WriteOutcome => {
+        if (!isolate) return { ok: true, value: pending.write() };
         try {
-          // `write` is itself a better-sqlite3 transaction function: nested, it runs in a SAVEPOINT.
-          return { ok: true, value: pending.write() };
+          return { ok: true, value: this.savepoint(pending.write) };
         } catch (error) {
           // An error that made SQLite abandon the whole transaction (disk full, I/O error) fails the group:
           // carrying on would run the remaining writes outside any transaction.
@@ -341,12 +349,12 @@ export class EventStore {
    * unaffected).
    */
   enqueueImpression(event: ImpressionEvent): Promise<{ newAssignment: boolean }> {
-    return this.enqueue(() => this.impressionTransaction(event));
+    return this.enqueue(() => this.writeImpression(event));
   }
 
   /** `recordFeedback` in the next group commit; settles after the commit, like `enqueueImpression`. */
   enqueueFeedback(event: FeedbackEvent): Promise<FeedbackResult> {
-    return this.enqueue(() => this.feedbackTransaction(event));
+    return this.enqueue(() => this.writeFeedback(event));
   }
 
   private enqueue<T>(write: () => T): Promise<T> {
@@ -361,8 +369,10 @@ export class EventStore {
 
   /**
    * Commits every queued write in one transaction, then settles their promises: results after the COMMIT, so
-   * nothing is acknowledged before it is durable. If the transaction itself fails, every write of the group is
-   * rejected with that error (none of them was stored).
+   * nothing is acknowledged before it is durable. The group first runs without savepoints (the usual case: no
+   * write fails); if one throws, that transaction is rolled back and the group runs again with one SAVEPOINT
+   * per write, so that only the failing writes are rejected. If the transaction itself fails, every write of the
+   * group is rejected with that error (none of them was stored).
    */
   flush(): void {
     this.flushScheduled = false;
@@ -371,10 +381,14 @@ export class EventStore {
     this.pending = [];
     let outcomes: WriteOutcome[];
     try {
-      outcomes = this.groupTransaction(writes);
-    } catch (error) {
-      for (const pending of writes) pending.reject(error);
-      return;
+      outcomes = this.groupTransaction(writes, false);
+    } catch {
+      try {
+        outcomes = this.groupTransaction(writes, true);
+      } catch (error) {
+        for (const pending of writes) pending.reject(error);
+        return;
+      }
     }
     this.groupCommits++;
     this.groupedWrites += writes.length;

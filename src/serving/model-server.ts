@@ -6,8 +6,8 @@
  * over HTTP for a model server running elsewhere (`abrec serve --role model`); `createModelServerApp` puts a
  * `ModelService` behind Express.
  */
-import * as crypto from "node:crypto";
 import express from "express";
+import { timeOrderedRequestId } from "./request-id";
 import type { Recommender } from "../models/recommender";
 import type { ServingMetrics } from "./metrics";
 import { apiErrorHandler, healthRoutes, jsonBody, observeLatency, sendJson } from "./http";
@@ -125,7 +125,7 @@ export function createModelServerApp(
     async (req, res) => {
       const input = parsePredictionRequest(req.body);
       const given = (req.body as SeldonMessage).meta?.puid;
-      const puid = typeof given === "string" && given.length > 0 ? given : crypto.randomUUID();
+      const puid = typeof given === "string" && given.length > 0 ? given : timeOrderedRequestId();
       res.locals.modelName = service.name;
       sendJson(res, predictionResponse(await service.predict(input), puid));
     },

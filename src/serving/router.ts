@@ -4,8 +4,8 @@
  * and records `meta.routing = {"ab-router": child}` in the response. Feedback is routed back to the model that
  * served, read from `meta.routing` as Seldon does, cross-checked against the store, and stored once.
  */
-import * as crypto from "node:crypto";
 import express from "express";
+import { timeOrderedRequestId } from "./request-id";
 import { InputError } from "../core/errors";
 import type { EventCounts, EventStore } from "./event-store";
 import type { ServingMetrics } from "./metrics";
@@ -62,7 +62,7 @@ export class RouterService implements RouterClient {
   async predict(body: unknown): Promise<SeldonMessage> {
     const input = parsePredictionRequest(body);
     const child = this.route(input.userId);
-    const puid = crypto.randomUUID();
+    const puid = timeOrderedRequestId();
     const prediction: ModelPrediction = await this.options.models[child].predict(input, puid);
     // Group commit: resolves once the impression's transaction committed, so the answer below is durable.
     const { newAssignment } = await this.options.store.enqueueImpression({
