@@ -11,7 +11,7 @@ import type { EventCounts, EventStore } from "./event-store";
 import type { ServingMetrics } from "./metrics";
 import type { ModelClient, ModelPrediction } from "./model-server";
 import { predictionResponse } from "./model-server";
-import { apiErrorHandler, healthRoutes, jsonBody, observeLatency, sendJson } from "./http";
+import { type JsonEndpoint, apiErrorHandler, healthRoutes, jsonEndpointRoute } from "./http";
 import { type RoutingSettings, createRouter } from "./routing";
 import {
   ROUTER_NAME,
@@ -141,6 +141,45 @@ export class RouterService implements RouterClient {
 /** The router's own (non-Seldon) endpoint with the event store's live counts, for a site running apart. */
 export const COUNTS_PATH = "/abrec/v1/counts";
 
+/**
+ * The router's two hot Seldon endpoints, `POST /api/v1.0/predictions` and `POST /api/v1.0/feedback`, as
+ * `JsonEndpoint`s: mounted on Express by `createRouterApp` and served by the fast path in `startServing`.
+ */
+export function routerEndpoints(service: RouterService, metrics: ServingMetrics): JsonEndpoint[] {
+  return [
+    {
+      path: "/api/v1.0/predictions",
+      service: "predictions",
+      latency: metrics.routerLatency,
+      handle: async (body) => {
+        const response = await service.predict(body);
+        return { body: response, modelName: String(response.meta?.tags?.model_name) };
+      },
+    },
+    {
+      path: "/api/v1.0/feedback",
+      service: "feedback",
+      latency: metrics.routerLatency,
+      handle: async (body) => {
+        const outcome = await service.feedback(body);
+        return {
+          modelName: outcome.modelName,
+          body: {
+            meta: {
+              puid: outcome.requestId,
+              tags: {
+                model_name: outcome.modelName,
+                duplicate: outcome.status === "duplicate",
+                position: outcome.position,
+              },
+            },
+          },
+        };
+      },
+    },
+  ];
+}
+
 /** The router's Seldon endpoints (and `/metrics` unless `exposeMetrics` is false). */
 export function createRouterApp(
   service: RouterService,
@@ -149,35 +188,7 @@ export function createRouterApp(
 ): express.Router {
   const app = express.Router();
   app.use(healthRoutes(() => service.ready()));
-  app.post(
-    "/api/v1.0/predictions",
-    observeLatency(metrics.routerLatency, "predictions"),
-    jsonBody(),
-    async (req, res) => {
-      const response = await service.predict(req.body);
-      res.locals.modelName = response.meta?.tags?.model_name;
-      sendJson(res, response);
-    },
-  );
-  app.post(
-    "/api/v1.0/feedback",
-    observeLatency(metrics.routerLatency, "feedback"),
-    jsonBody(),
-    async (req, res) => {
-      const outcome = await service.feedback(req.body);
-      res.locals.modelName = outcome.modelName;
-      sendJson(res, {
-        meta: {
-          puid: outcome.requestId,
-          tags: {
-            model_name: outcome.modelName,
-            duplicate: outcome.status === "duplicate",
-            position: outcome.position,
-          },
-        },
-      });
-    },
-  );
+  for (const endpoint of routerEndpoints(service, metrics)) jsonEndpointRoute(app, endpoint);
   app.get(COUNTS_PATH, async (_req, res) => {
     res.set("cache-control", "no-store").json(await service.counts());
   });
