@@ -12,17 +12,25 @@
  *   answered. This gives the throughput (and the ratio to the trivial handler). Its latency is NOT a latency
  *   goal check: by Little's law a closed loop's mean latency is connections / throughput (50 / 2,000 per second =
  *   25 ms), so at saturation p99 < 20 ms with 50 connections cannot hold even for the trivial handler here.
- * - fixed rate (open loop): the same 50 connections, but a fixed offered rate (autocannon `overallRate`, by
- *   default half the trivial handler's measured saturation throughput), with autocannon's correction for
- *   coordinated omission. This is the latency the goal is about: p50/p99 at a load the server can carry.
+ * - fixed rate (open loop): requests sent at evenly spaced times at a fixed offered rate over at most 50
+ *   keep-alive connections (by default half the trivial handler's measured saturation throughput, then half the
+ *   router's own), each latency counted from the time the request was due, not from when a connection became
+ *   free (no coordinated omission). This is the latency the goal is about: p50/p99 at a load the server can
+ *   carry. Not autocannon's `overallRate`: autocannon lets each connection send its share of a second
+ *   back to back and then pause until the next second, so its "fixed rate" arrives in bursts of up to one
+ *   request per connection at once, which measures burst queueing rather than latency at that rate.
  * Besides, the server's own CPU time per request (process.cpuUsage of the target, read over IPC) is reported: it
  * depends far less on what else runs on the machine than requests per second do.
  *
  * Environment: BENCH_REQUESTS (saturation runs, default 20000), BENCH_CONNECTIONS (default 50), BENCH_RATE
- * (fixed-rate runs, requests/s; default half the trivial handler's saturation throughput), BENCH_RATE_SECONDS
+ * (the first fixed-rate run, requests/s; default half the trivial handler's saturation throughput; the second
+ * runs at half the router's own), BENCH_RATE_SECONDS
  * (length of each fixed-rate run, default 10), BENCH_WARMUP (unmeasured requests first, default 3000).
  *
- * The servers under load run in child processes (`bench/serve.ts --target trivial|router EVENTS`), so the load
+ * A second reference, the same echo handler on plain node:http, shows what Express itself costs per request (the
+ * router's prediction and feedback endpoints take a node:http fast path, see src/serving/http.ts).
+ *
+ * The servers under load run in child processes (`bench/serve.ts --target trivial|node|router EVENTS`), so the load
  * generator does not share their event loop (it does share the machine's cores).
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -58,7 +66,7 @@ interface LoadOptions {
   url: string;
   connections: number;
   amount: number;
-  /** Requests per second from all connections together (open loop); closed loop when absent. */
+  /** Requests per second, sent by `openLoop` (open loop); closed loop (autocannon) when absent. */
   overallRate?: number;
   requests: AutocannonRequest[];
 }
@@ -106,7 +114,22 @@ interface Row {
 /** Serves the trivial reference handler or the whole serving tier in this process (the child side). */
 async function serveTarget(kind: string, eventsPath: string): Promise<void> {
   let store: EventStore | undefined;
-  if (kind === "trivial") {
+  if (kind === "node") {
+    // The same echo without Express: what node:http itself costs per request.
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { data?: unknown };
+        const json = JSON.stringify({ ok: true, echo: body.data ?? null });
+        res.setHeader("content-type", "application/json; charset=utf-8");
+        res.setHeader("content-length", Buffer.byteLength(json));
+        res.end(json);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    process.stdout.write(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
+  } else if (kind === "trivial") {
     const app = express();
     app.post("/", express.json(), (req, res) => {
       res.json({ ok: true, echo: (req.body as { data?: unknown }).data ?? null });
@@ -139,7 +162,7 @@ async function serveTarget(kind: string, eventsPath: string): Promise<void> {
 }
 
 /** Starts a target child process (with an IPC channel for its stats) and resolves with its URL. */
-function startTarget(kind: "trivial" | "router", eventsPath = ""): Promise<Target> {
+function startTarget(kind: "trivial" | "node" | "router", eventsPath = ""): Promise<Target> {
   const child = spawn(process.execPath, ["--import", "tsx", __filename, "--target", kind, eventsPath], {
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
@@ -167,19 +190,115 @@ function stopTarget(child: ChildProcess): Promise<void> {
   });
 }
 
-/** One autocannon run against `target`, with the target's CPU time over the run. */
+/**
+ * Open-loop load: request i is due at start + i / rate seconds and sent then (over an agent of at most
+ * `connections` keep-alive sockets; if all are busy it waits, and that wait counts as latency). Latency is
+ * measured from the due time to the end of the response, so a slow server cannot hide its delay by slowing
+ * the sender (coordinated omission).
+ */
+async function openLoop(options: {
+  url: string;
+  connections: number;
+  rate: number;
+  amount: number;
+  path: string;
+  headers: Record<string, string>;
+  body: () => string;
+  onResponse?: (status: number, body: string) => void;
+}): Promise<AutocannonResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  const target = new URL(options.path, options.url);
+  const latencies: number[] = [];
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  const started = performance.now();
+  const send = (dueMs: number) =>
+    new Promise<void>((resolve) => {
+      const body = options.body();
+      const request = http.request(
+        target,
+        { method: "POST", agent, headers: { ...options.headers, "content-length": Buffer.byteLength(body) } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("end", () => {
+            latencies.push(performance.now() - dueMs);
+            const status = response.statusCode ?? 0;
+            if (status >= 200 && status < 300) ok++;
+            else non2xx++;
+            options.onResponse?.(status, Buffer.concat(chunks).toString("utf8"));
+            resolve();
+          });
+        },
+      );
+      request.setTimeout(TIMEOUT_SECONDS * 1000, () => request.destroy(new Error("timeout")));
+      request.on("error", () => {
+        errors++;
+        resolve();
+      });
+      request.end(body);
+    });
+  const pending: Promise<void>[] = [];
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < options.amount && started + (next * 1000) / options.rate <= now)
+        pending.push(send(started + (next++ * 1000) / options.rate));
+      if (next < options.amount) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  await Promise.all(pending);
+  const durationS = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const quantile = (q: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
+  return {
+    requests: { average: (ok + non2xx) / durationS, total: ok + non2xx },
+    latency: {
+      p50: quantile(0.5),
+      p99: quantile(0.99),
+      average: NaN,
+      max: Math.round(latencies.at(-1) ?? NaN),
+    },
+    non2xx,
+    errors,
+    timeouts: 0,
+    "2xx": ok,
+    duration: durationS,
+  };
+}
+
+/** One run against `target` (autocannon closed loop, or `openLoop` with `overallRate`), with its CPU time. */
 async function measure(
   target: Target,
   name: string,
   options: Omit<LoadOptions, "url" | "connections">,
 ): Promise<Row> {
   const before = await targetStats(target);
-  const result = await autocannonRun({
-    ...options,
-    url: target.url,
-    connections: CONNECTIONS,
-    timeout: TIMEOUT_SECONDS,
-  });
+  const template = options.requests[0];
+  const result =
+    options.overallRate === undefined
+      ? await autocannonRun({
+          ...options,
+          url: target.url,
+          connections: CONNECTIONS,
+          timeout: TIMEOUT_SECONDS,
+        })
+      : await openLoop({
+          url: target.url,
+          connections: CONNECTIONS,
+          rate: options.overallRate,
+          amount: options.amount,
+          path: template.path,
+          headers: template.headers ?? {},
+          body: () => (template.setupRequest ? template.setupRequest(template).body : template.body) ?? "",
+          onResponse: template.onResponse,
+        });
   const after = await targetStats(target);
   const answered = result["2xx"] + result.non2xx;
   return {
@@ -194,7 +313,7 @@ async function measure(
   };
 }
 
-/** A multiple of the connection count, so autocannon gives every connection the same rate and amount. */
+/** Rounds a rate or count to a multiple of the connection count (at least one per connection). */
 function perConnection(value: number): number {
   return Math.max(CONNECTIONS, Math.round(value / CONNECTIONS) * CONNECTIONS);
 }
@@ -216,54 +335,48 @@ function table(rows: Row[]): string {
 async function main(): Promise<void> {
   const eventsDir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-bench-serve-"));
   const eventsPath = path.join(eventsDir, "events.sqlite");
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ");
   process.stdout.write(
     `bench:serve: ${REQUESTS} requests per saturation run, ${CONNECTIONS} connections, ${os.cpus().length} CPUs, ` +
-      `load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(1))
-        .join(" ")}, Node ${process.version}\n`,
+      `load average ${load()}, Node ${process.version}\n`,
   );
 
-  // The models' own scoring cost, measured in this process: the floor under the router's per-request time.
+  // The models' own scoring cost (CPU time in this process): the floor under the router's per-request CPU.
   const models = await loadModels(process.env.BENCH_MODELS_DIR ?? DEFAULT_MODELS_DIR, MODEL_NAMES);
   const scoringMs = models.map((model) => {
-    const started = performance.now();
+    for (let i = 0; i < 500; i++) model.recommend(1 + (i % USERS), 10);
+    const started = process.cpuUsage();
     for (let i = 0; i < 2000; i++) model.recommend(1 + (i % USERS), 10);
-    return (performance.now() - started) / 2000;
+    const used = process.cpuUsage(started);
+    return (used.user + used.system) / 1000 / 2000;
   });
   const meanScoringMs = scoringMs.reduce((a, b) => a + b, 0) / scoringMs.length;
   process.stdout.write(
-    `model scoring per request (recommend, k = 10, mean of 2000): ` +
+    `model scoring per request (recommend, k = 10, CPU time, mean of 2000): ` +
       `${models.map((model, i) => `${model.name} ${scoringMs[i].toFixed(3)} ms`).join(", ")}\n`,
   );
 
-  const trivialBody = JSON.stringify(predictionRequest(1, 10));
-  const trivialRequests: AutocannonRequest[] = [
-    { method: "POST", path: "/", headers: { "content-type": "application/json" }, body: trivialBody },
+  const echoRequests: AutocannonRequest[] = [
+    {
+      method: "POST",
+      path: "/",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(predictionRequest(1, 10)),
+    },
   ];
-  const trivial = await startTarget("trivial");
-  let reference: Row;
-  let rate: number;
-  let trivialAtRate: Row;
+  const targets: Target[] = [];
   try {
-    await measure(trivial, "warm-up", { amount: WARMUP_REQUESTS, requests: trivialRequests });
-    reference = await measure(trivial, "trivial Express JSON handler", {
-      amount: REQUESTS,
-      requests: trivialRequests,
-    });
-    rate = perConnection(Number(process.env.BENCH_RATE ?? reference.rps / 2));
-    trivialAtRate = await measure(trivial, "trivial Express JSON handler", {
-      amount: perConnection(rate * RATE_SECONDS),
-      overallRate: rate,
-      requests: trivialRequests,
-    });
-  } finally {
-    await stopTarget(trivial.child);
-  }
+    const trivial = await startTarget("trivial");
+    targets.push(trivial);
+    const plain = await startTarget("node");
+    targets.push(plain);
+    const server = await startTarget("router", eventsPath);
+    targets.push(server);
 
-  const server = await startTarget("router", eventsPath);
-  let stopped = false;
-  try {
     // Predictions: users cycle over 1..610; every acknowledged response is kept for the feedback run and audit.
     const served: { puid: string; movieId: number; routing: number }[] = [];
     let nextUser = 0;
@@ -290,14 +403,21 @@ async function main(): Promise<void> {
         },
       },
     ];
+
+    // Saturation (closed loop): throughput, after an unmeasured warm-up of each target.
+    await measure(trivial, "warm-up", { amount: WARMUP_REQUESTS, requests: echoRequests });
+    await measure(plain, "warm-up", { amount: WARMUP_REQUESTS, requests: echoRequests });
     await measure(server, "warm-up", { amount: WARMUP_REQUESTS, requests: predictionRequests });
+    const reference = await measure(trivial, "trivial Express JSON handler", {
+      amount: REQUESTS,
+      requests: echoRequests,
+    });
+    const plainReference = await measure(plain, "trivial node:http JSON handler (no Express)", {
+      amount: REQUESTS,
+      requests: echoRequests,
+    });
     const predictions = await measure(server, "router POST /api/v1.0/predictions", {
       amount: REQUESTS,
-      requests: predictionRequests,
-    });
-    const predictionsAtRate = await measure(server, "router POST /api/v1.0/predictions", {
-      amount: perConnection(rate * RATE_SECONDS),
-      overallRate: rate,
       requests: predictionRequests,
     });
     // Feedback: one click for each acknowledged prediction (up to REQUESTS).
@@ -327,37 +447,74 @@ async function main(): Promise<void> {
         },
       ],
     });
+
+    // Fixed rates (open loop): half the trivial handler's saturation throughput (or BENCH_RATE), and half the
+    // router's own, each for the trivial handler and the router.
+    const rates = [
+      perConnection(Number(process.env.BENCH_RATE ?? reference.rps / 2)),
+      perConnection(predictions.rps / 2),
+    ].filter((rate, i, all) => all.indexOf(rate) === i);
+    const atRate: { rate: number; trivial: Row; router: Row }[] = [];
+    for (const rate of rates) {
+      const amount = perConnection(rate * RATE_SECONDS);
+      atRate.push({
+        rate,
+        trivial: await measure(trivial, "trivial Express JSON handler", {
+          amount,
+          overallRate: rate,
+          requests: echoRequests,
+        }),
+        router: await measure(server, "router POST /api/v1.0/predictions", {
+          amount,
+          overallRate: rate,
+          requests: predictionRequests,
+        }),
+      });
+    }
     const groups = (await targetStats(server)).groupCommits ?? { commits: 0, writes: 0 };
 
-    const rows = [reference, predictions, feedback, trivialAtRate, predictionsAtRate];
+    const rows = [
+      reference,
+      plainReference,
+      predictions,
+      feedback,
+      ...atRate.flatMap((run) => [run.trivial, run.router]),
+    ];
     process.stdout.write(`\n${table(rows)}\n\n`);
     const ratio = predictions.rps / reference.rps;
     const cpuRatio = reference.cpuMsPerRequest / predictions.cpuMsPerRequest;
     const check = (met: boolean) => (met ? "met" : "NOT met");
     process.stdout.write(
-      `GOAL throughput: prediction / trivial handler requests per second, both at saturation ` +
+      `GOAL throughput: prediction / trivial Express handler requests per second, both at saturation ` +
         `(closed loop, ${CONNECTIONS} connections): ${ratio.toFixed(2)} (goal >= ${GOAL_THROUGHPUT_RATIO}: ` +
         `${check(ratio >= GOAL_THROUGHPUT_RATIO)})\n` +
-        `  same from server CPU per request (trivial / prediction): ${cpuRatio.toFixed(2)}; prediction CPU ` +
-        `${predictions.cpuMsPerRequest.toFixed(3)} ms, of which model scoring ~${meanScoringMs.toFixed(3)} ms ` +
-        `(rest ${(predictions.cpuMsPerRequest - meanScoringMs).toFixed(3)} ms; trivial ` +
-        `${reference.cpuMsPerRequest.toFixed(3)} ms)\n` +
-        `GOAL latency: prediction p99 at a fixed ${rate} requests/s (open loop, ${CONNECTIONS} connections, ` +
-        `half the trivial handler's saturation throughput unless BENCH_RATE): ${predictionsAtRate.p99} ms ` +
-        `(goal < ${GOAL_P99_MS} ms: ${check(predictionsAtRate.p99 < GOAL_P99_MS)}; achieved ` +
-        `${predictionsAtRate.rps.toFixed(0)}/s; trivial handler at the same rate: p50 ${trivialAtRate.p50} ms, ` +
-        `p99 ${trivialAtRate.p99} ms)\n` +
-        `  for reference only, NOT the goal: p99 at saturation ${predictions.p99} ms (closed loop: mean latency = ` +
+        `  the same from server CPU time per request (trivial / prediction): ${cpuRatio.toFixed(2)}; prediction ` +
+        `${predictions.cpuMsPerRequest.toFixed(3)} ms, of which model scoring ~${meanScoringMs.toFixed(3)} ms, ` +
+        `the rest ${(predictions.cpuMsPerRequest - meanScoringMs).toFixed(3)} ms; trivial Express ` +
+        `${reference.cpuMsPerRequest.toFixed(3)} ms, trivial node:http ${plainReference.cpuMsPerRequest.toFixed(3)} ms\n`,
+    );
+    for (const run of atRate) {
+      const sustained = run.router.rps >= 0.95 * run.rate;
+      process.stdout.write(
+        `GOAL latency: prediction p99 at a fixed ${run.rate} requests/s (open loop, ${CONNECTIONS} connections, ` +
+          `half the ${run === atRate[0] ? "trivial handler's" : "router's"} saturation throughput): ` +
+          `${run.router.p99} ms (goal < ${GOAL_P99_MS} ms: ${check(run.router.p99 < GOAL_P99_MS && sustained)}` +
+          `${sustained ? "" : `; rate NOT sustained, ${run.router.rps.toFixed(0)}/s achieved`}); p50 ` +
+          `${run.router.p50} ms; trivial handler at the same rate: p50 ${run.trivial.p50} ms, p99 ${run.trivial.p99} ms\n`,
+      );
+    }
+    process.stdout.write(
+      `  for reference only, NOT a goal check: p99 at saturation ${predictions.p99} ms (closed loop: mean latency = ` +
         `${CONNECTIONS} / throughput = ${((CONNECTIONS / predictions.rps) * 1000).toFixed(0)} ms by Little's law)\n` +
         `feedback throughput / trivial handler: ${(feedback.rps / reference.rps).toFixed(2)}\n` +
         `group commits: ${groups.commits} transactions for ${groups.writes} events ` +
-        `(mean ${(groups.writes / Math.max(1, groups.commits)).toFixed(1)} per commit)\n`,
+        `(mean ${(groups.writes / Math.max(1, groups.commits)).toFixed(1)} per commit)\n` +
+        `load average at the end: ${load()}\n`,
     );
 
     // Audit: the store holds exactly the acknowledged impressions and clicks (read after the server stopped).
     // A request the client gave up on may have been stored without being acknowledged; none may be missing.
     await stopTarget(server.child);
-    stopped = true;
     const store = EventStore.open(eventsPath, { readonly: true });
     const sizes = store.tableSizes();
     const counts = store.counts().variants;
@@ -377,7 +534,7 @@ async function main(): Promise<void> {
     );
     if (!audit) process.exitCode = 1;
   } finally {
-    if (!stopped) await stopTarget(server.child);
+    for (const target of targets) await stopTarget(target.child);
     fs.rmSync(eventsDir, { recursive: true, force: true });
   }
 }
