@@ -12,8 +12,8 @@
  *   answered. This gives the throughput (and the ratio to the trivial handler). Its latency is NOT a latency
  *   goal check: by Little's law a closed loop's mean latency is connections / throughput (50 / 2,000 per second =
  *   25 ms), so at saturation p99 < 20 ms with 50 connections cannot hold even for the trivial handler here.
- * - fixed rate (open loop): requests sent at evenly spaced times at a fixed offered rate over at most 50
- *   keep-alive connections (by default half the trivial handler's measured saturation throughput, then half the
+ * - fixed rate (open loop, `openLoop`): requests sent at evenly spaced times at a fixed offered rate over at
+ *   most 50 keep-alive connections (by default half the trivial handler's measured saturation throughput, then half the
  *   router's own), each latency counted from the time the request was due, not from when a connection became
  *   free (no coordinated omission). This is the latency the goal is about: p50/p99 at a load the server can
  *   carry. Not autocannon's `overallRate`: autocannon lets each connection send its share of a second
@@ -36,6 +36,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { AddressInfo } from "node:net";
@@ -191,10 +192,12 @@ function stopTarget(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Open-loop load: request i is due at start + i / rate seconds and sent then (over an agent of at most
- * `connections` keep-alive sockets; if all are busy it waits, and that wait counts as latency). Latency is
- * measured from the due time to the end of the response, so a slow server cannot hide its delay by slowing
- * the sender (coordinated omission).
+ * Open-loop load: request i is due at start + i / rate seconds. At most `connections` keep-alive connections
+ * carry them, one request at a time each; a due request waits for a free connection, and that wait counts as
+ * latency, which is measured from the due time to the end of the response (no coordinated omission: a slow
+ * server cannot hide its delay by slowing the sender). The client writes preformatted HTTP/1.1 requests on raw
+ * sockets and reads responses by their Content-Length (both servers under test always send one), because
+ * node's http client costs enough CPU per request to compete with the server on 2 cores.
  */
 async function openLoop(options: {
   url: string;
@@ -206,54 +209,86 @@ async function openLoop(options: {
   body: () => string;
   onResponse?: (status: number, body: string) => void;
 }): Promise<AutocannonResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
-  const target = new URL(options.path, options.url);
+  const { hostname, port } = new URL(options.url);
+  const head =
+    `POST ${options.path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\nconnection: keep-alive\r\n` +
+    Object.entries(options.headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join("");
   const latencies: number[] = [];
   let ok = 0;
   let non2xx = 0;
   let errors = 0;
-  const started = performance.now();
-  const send = (dueMs: number) =>
-    new Promise<void>((resolve) => {
-      const body = options.body();
-      const request = http.request(
-        target,
-        { method: "POST", agent, headers: { ...options.headers, "content-length": Buffer.byteLength(body) } },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => {
-            latencies.push(performance.now() - dueMs);
-            const status = response.statusCode ?? 0;
-            if (status >= 200 && status < 300) ok++;
-            else non2xx++;
-            options.onResponse?.(status, Buffer.concat(chunks).toString("utf8"));
-            resolve();
-          });
-        },
-      );
-      request.setTimeout(TIMEOUT_SECONDS * 1000, () => request.destroy(new Error("timeout")));
-      request.on("error", () => {
-        errors++;
-        resolve();
-      });
-      request.end(body);
-    });
-  const pending: Promise<void>[] = [];
+  const due: number[] = [];
+  const idle: net.Socket[] = [];
+  const sockets: net.Socket[] = [];
   let next = 0;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      while (next < options.amount && started + (next * 1000) / options.rate <= now)
-        pending.push(send(started + (next++ * 1000) / options.rate));
-      if (next < options.amount) setTimeout(tick, 1);
-      else resolve();
-    };
-    tick();
-  });
-  await Promise.all(pending);
+  let answered = 0;
+  const started = performance.now();
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const dispatch = () => {
+    while (due.length > 0 && idle.length > 0) {
+      const socket = idle.pop()!;
+      const dueMs = due.shift()!;
+      const body = options.body();
+      (socket as net.Socket & { dueMs: number }).dueMs = dueMs;
+      socket.write(`${head}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    }
+  };
+  const complete = (socket: net.Socket, status: number, body: string) => {
+    latencies.push(performance.now() - (socket as net.Socket & { dueMs: number }).dueMs);
+    if (status >= 200 && status < 300) ok++;
+    else non2xx++;
+    options.onResponse?.(status, body);
+    idle.push(socket);
+    if (++answered + errors >= options.amount) finish();
+    else dispatch();
+  };
+  await Promise.all(
+    Array.from(
+      { length: options.connections },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = net.connect(Number(port), hostname, () => resolve());
+          socket.setNoDelay(true);
+          socket.once("error", reject);
+          socket.on("error", () => {}); // after connecting, a failure shows as "close" below
+          sockets.push(socket);
+          idle.push(socket);
+          let buffer: Buffer = Buffer.alloc(0);
+          socket.on("data", (chunk: Buffer) => {
+            buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+            const end = buffer.indexOf("\r\n\r\n");
+            if (end < 0) return;
+            const header = buffer.subarray(0, end).toString("latin1");
+            const length = Number(/\r\ncontent-length: *([0-9]+)/i.exec(header)?.[1] ?? NaN);
+            if (!(length >= 0)) throw new Error(`response without content-length: ${header}`);
+            if (buffer.length < end + 4 + length) return;
+            const body = buffer.subarray(end + 4, end + 4 + length).toString("utf8");
+            buffer = buffer.subarray(end + 4 + length);
+            complete(socket, Number(header.slice(9, 12)), body);
+          });
+          socket.on("close", () => {
+            if (sockets.includes(socket) && answered + errors < options.amount) {
+              errors += options.amount - answered - errors;
+              finish();
+            }
+          });
+        }),
+    ),
+  );
+  const timer = setInterval(() => {
+    const now = performance.now();
+    while (next < options.amount && started + (next * 1000) / options.rate <= now)
+      due.push(started + (next++ * 1000) / options.rate);
+    dispatch();
+    if (next >= options.amount) clearInterval(timer);
+  }, 1);
+  await finished;
+  clearInterval(timer);
   const durationS = (performance.now() - started) / 1000;
-  agent.destroy();
+  sockets.splice(0).forEach((socket) => socket.destroy());
   latencies.sort((a, b) => a - b);
   const quantile = (q: number) =>
     Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
