@@ -39,6 +39,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { PerformanceObserver, monitorEventLoopDelay } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from "../src/core/paths";
@@ -92,6 +93,11 @@ const GOAL_P99_MS = 20;
 interface TargetStats {
   cpuMs: number;
   groupCommits?: { commits: number; writes: number };
+  /** Since the previous report: event-loop delay (p99, max, ms) and garbage-collection pauses. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  gcPauses: number;
+  gcMaxMs: number;
 }
 
 interface Target {
@@ -110,6 +116,8 @@ interface Row {
   failed: number;
   /** Server CPU time (user + system) per answered request, ms. */
   cpuMsPerRequest: number;
+  /** The server's event-loop delay and GC pauses during the run (`TargetStats`). */
+  server: TargetStats;
 }
 
 /** Serves the trivial reference handler or the whole serving tier in this process (the child side). */
@@ -151,12 +159,26 @@ async function serveTarget(kind: string, eventsPath: string): Promise<void> {
     store = server.store;
     process.stdout.write(`listening ${server.url}\n`);
   }
+  // Where a tail latency comes from: stalls of the event loop, and garbage-collection pauses among them.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  let gc = { pauses: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      gc = { pauses: gc.pauses + 1, maxMs: Math.max(gc.maxMs, entry.duration) };
+  }).observe({ entryTypes: ["gc"] });
   process.on("message", () => {
     const cpu = process.cpuUsage();
     const stats: TargetStats = {
       cpuMs: (cpu.user + cpu.system) / 1000,
       groupCommits: store?.groupCommitStats(),
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      loopDelayMaxMs: loopDelay.max / 1e6,
+      gcPauses: gc.pauses,
+      gcMaxMs: gc.maxMs,
     };
+    loopDelay.reset();
+    gc = { pauses: 0, maxMs: 0 };
     process.send!(stats);
   });
   process.once("SIGTERM", () => process.exit(0));
@@ -229,7 +251,7 @@ async function openLoop(options: {
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const dispatch = () => {
     while (due.length > 0 && idle.length > 0) {
-      const socket = idle.pop()!;
+      const socket = idle.shift()!; // round robin: every connection carries its share
       const dueMs = due.shift()!;
       const body = options.body();
       (socket as net.Socket & { dueMs: number }).dueMs = dueMs;
@@ -270,10 +292,15 @@ async function openLoop(options: {
             complete(socket, Number(header.slice(9, 12)), body);
           });
           socket.on("close", () => {
-            if (sockets.includes(socket) && answered + errors < options.amount) {
-              errors += options.amount - answered - errors;
-              finish();
-            }
+            // The server may close a connection it found idle (keep-alive timeout): drop it from the pool. A
+            // request in flight on it failed; with no connection left, the rest fail too.
+            const pooled = idle.indexOf(socket);
+            if (pooled >= 0) idle.splice(pooled, 1);
+            else if (sockets.includes(socket)) errors++;
+            if (sockets.includes(socket)) sockets.splice(sockets.indexOf(socket), 1);
+            if (sockets.length === 0 && answered + errors < options.amount)
+              errors = options.amount - answered;
+            if (answered + errors >= options.amount) finish();
           });
         }),
     ),
@@ -288,7 +315,7 @@ async function openLoop(options: {
   await finished;
   clearInterval(timer);
   const durationS = (performance.now() - started) / 1000;
-  sockets.splice(0).forEach((socket) => socket.destroy());
+  for (const socket of sockets.splice(0)) socket.destroy();
   latencies.sort((a, b) => a - b);
   const quantile = (q: number) =>
     Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
@@ -345,6 +372,7 @@ async function measure(
     ok: result["2xx"],
     failed: result.non2xx + result.errors + result.timeouts,
     cpuMsPerRequest: (after.cpuMs - before.cpuMs) / Math.max(1, answered),
+    server: after,
   };
 }
 
@@ -535,7 +563,12 @@ async function main(): Promise<void> {
           `half the ${run === atRate[0] ? "trivial handler's" : "router's"} saturation throughput): ` +
           `${run.router.p99} ms (goal < ${GOAL_P99_MS} ms: ${check(run.router.p99 < GOAL_P99_MS && sustained)}` +
           `${sustained ? "" : `; rate NOT sustained, ${run.router.rps.toFixed(0)}/s achieved`}); p50 ` +
-          `${run.router.p50} ms; trivial handler at the same rate: p50 ${run.trivial.p50} ms, p99 ${run.trivial.p99} ms\n`,
+          `${run.router.p50} ms; trivial handler at the same rate: p50 ${run.trivial.p50} ms, p99 ${run.trivial.p99} ms\n` +
+          `  server event loop during these runs (stalls add to every request waiting): router delay p99 ` +
+          `${run.router.server.loopDelayP99Ms.toFixed(1)} ms, max ${run.router.server.loopDelayMaxMs.toFixed(1)} ms, ` +
+          `${run.router.server.gcPauses} GC pauses (longest ${run.router.server.gcMaxMs.toFixed(1)} ms); trivial ` +
+          `delay p99 ${run.trivial.server.loopDelayP99Ms.toFixed(1)} ms, max ${run.trivial.server.loopDelayMaxMs.toFixed(1)} ms, ` +
+          `${run.trivial.server.gcPauses} GC pauses (longest ${run.trivial.server.gcMaxMs.toFixed(1)} ms)\n`,
       );
     }
     process.stdout.write(
