@@ -92,7 +92,7 @@ const GOAL_P99_MS = 20;
 /** What a target process reports over IPC: its CPU time so far and, for the router, its group commits. */
 interface TargetStats {
   cpuMs: number;
-  groupCommits?: { commits: number; writes: number };
+  groupCommits?: { commits: number; writes: number; longestMs: number };
   /** Since the previous report: event-loop delay (p99, max, ms) and garbage-collection pauses. */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
@@ -534,7 +534,7 @@ async function main(): Promise<void> {
         }),
       });
     }
-    const groups = (await targetStats(server)).groupCommits ?? { commits: 0, writes: 0 };
+    const groups = (await targetStats(server)).groupCommits ?? { commits: 0, writes: 0, longestMs: NaN };
 
     const rows = [
       reference,
@@ -576,7 +576,8 @@ async function main(): Promise<void> {
         `${CONNECTIONS} / throughput = ${((CONNECTIONS / predictions.rps) * 1000).toFixed(0)} ms by Little's law)\n` +
         `feedback throughput / trivial handler: ${(feedback.rps / reference.rps).toFixed(2)}\n` +
         `group commits: ${groups.commits} transactions for ${groups.writes} events ` +
-        `(mean ${(groups.writes / Math.max(1, groups.commits)).toFixed(1)} per commit)\n` +
+        `(mean ${(groups.writes / Math.max(1, groups.commits)).toFixed(1)} per commit, longest ` +
+        `${groups.longestMs.toFixed(1)} ms)\n` +
         `load average at the end: ${load()}\n`,
     );
 

@@ -185,6 +185,7 @@ export class EventStore {
   private flushScheduled = false;
   private groupCommits = 0;
   private groupedWrites = 0;
+  private longestCommitMs = 0;
 
   private constructor(
     readonly file: string,
@@ -380,6 +381,7 @@ export class EventStore {
     if (writes.length === 0) return;
     this.pending = [];
     let outcomes: WriteOutcome[];
+    const started = performance.now();
     try {
       outcomes = this.groupTransaction(writes, false);
     } catch {
@@ -392,15 +394,20 @@ export class EventStore {
     }
     this.groupCommits++;
     this.groupedWrites += writes.length;
+    this.longestCommitMs = Math.max(this.longestCommitMs, performance.now() - started);
     outcomes.forEach((outcome, i) => {
       if (outcome.ok) writes[i].resolve(outcome.value as never);
       else writes[i].reject(outcome.error);
     });
   }
 
-  /** Group commits so far and the writes they held (mean group size = writes / commits), for logs and benches. */
-  groupCommitStats(): { commits: number; writes: number } {
-    return { commits: this.groupCommits, writes: this.groupedWrites };
+  /**
+   * Group commits so far, the writes they held (mean group size = writes / commits) and the longest one in
+   * milliseconds (it blocks the event loop; SQLite's automatic WAL checkpoint runs inside a commit), for logs
+   * and benches.
+   */
+  groupCommitStats(): { commits: number; writes: number; longestMs: number } {
+    return { commits: this.groupCommits, writes: this.groupedWrites, longestMs: this.longestCommitMs };
   }
 
   /** The variant that served `requestId`, or undefined. */

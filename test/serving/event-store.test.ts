@@ -155,7 +155,9 @@ test("group commit: many concurrent impressions are stored once each, in one tra
     Array.from({ length: n }, (_, i) => `g${i}`).sort(),
   );
   // All 300 were queued in the same event-loop turn, so they shared one commit.
-  assert.deepEqual(store.groupCommitStats(), { commits: 1, writes: n });
+  const stats = store.groupCommitStats();
+  assert.deepEqual({ commits: stats.commits, writes: stats.writes }, { commits: 1, writes: n });
+  assert.ok(stats.longestMs > 0);
   store.close();
 });
 
@@ -214,7 +216,8 @@ test("group commit: feedback in one group is stored once; repeats are duplicates
     { requestId: "r1", variant: "baseline", reward: 1 },
     { requestId: "r2", variant: "challenger", reward: 0 },
   ]);
-  assert.deepEqual(store.groupCommitStats(), { commits: 1, writes: 5 });
+  assert.equal(store.groupCommitStats().commits, 1);
+  assert.equal(store.groupCommitStats().writes, 5);
   store.close();
 });
 
