@@ -3,11 +3,14 @@
  *
  *   score(u, i) = itemBias[i] + dot(userFactors[u], itemFactors[i])
  *
- * evaluated as one tight Float32Array loop over the catalogue with a running top-k. The popularity baseline is
- * the special case `dim = 0` (the bias is the popularity score); the challenger's learned embeddings, side-feature
- * contributions included, are folded into `itemFactors` and `itemBias` at export time.
+ * evaluated for the whole catalogue by a WebAssembly SIMD kernel over the Float32Array factors (`ScoringKernel`),
+ * then one pass keeps the top k. The popularity baseline is the special case `dim = 0` (the bias is the popularity
+ * score, the same for every user): its ranking is sorted once and each request walks it past the user's seen
+ * movies. The challenger's learned embeddings, side-feature contributions included, are folded into `itemFactors`
+ * and `itemBias` at export time.
  */
 import type { Recommendation, Recommender } from "./recommender";
+import { ScoringKernel } from "./scoring-kernel";
 import { TopK } from "./top-k";
 import { itemsOf, type UserItems } from "./interactions";
 
@@ -37,11 +40,13 @@ export class FactorRecommender implements Recommender {
   readonly name: string;
   readonly version: string;
   private readonly userRow = new Map<number, number>();
-  /** Per-catalogue-item flag reused across calls to skip seen movies without allocating. */
+  /** dim = 0: per-catalogue-item flag reused across calls to skip seen movies without allocating. */
   private readonly excluded: Uint8Array;
   private readonly fallbackCache = new Map<number, Recommendation>();
-  /** Item factors widened to float64 once, so the scoring loop does no float32 -> float64 conversions. */
-  private readonly itemFactors64: Float64Array;
+  /** dim > 0: the catalogue scorer. */
+  private readonly kernel: ScoringKernel | null;
+  /** dim = 0: catalogue indices by descending item score, ties by lower index (TopK's order). */
+  private readonly byScore: Int32Array | null;
 
   constructor(readonly parts: FactorModelParts) {
     const { dim, userIds, movieIds, userFactors, itemFactors, itemBias, fallbackScores, seen } = parts;
@@ -58,7 +63,9 @@ export class FactorRecommender implements Recommender {
     this.version = parts.version;
     userIds.forEach((id, row) => this.userRow.set(id, row));
     this.excluded = new Uint8Array(nMovies);
-    this.itemFactors64 = Float64Array.from(itemFactors);
+    this.kernel = dim > 0 ? new ScoringKernel(itemFactors, itemBias, dim) : null;
+    this.byScore =
+      dim > 0 ? null : Int32Array.from(movieIds.keys()).sort((a, b) => itemBias[b] - itemBias[a] || a - b);
   }
 
   /** True when the model knows `userId` (it had ratings before the cutoff). */
@@ -70,46 +77,42 @@ export class FactorRecommender implements Recommender {
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}`);
     const row = this.userRow.get(userId);
     if (row === undefined) return this.fallback(k);
-    const { dim, userFactors, itemBias, movieIds, seen } = this.parts;
-    const itemFactors = this.itemFactors64;
-    const seenItems = itemsOf(seen, row);
-    for (let j = 0; j < seenItems.length; j++) this.excluded[seenItems[j]] = 1;
+    const seenItems = itemsOf(this.parts.seen, row);
+    const top =
+      this.kernel === null ? this.walkRanking(seenItems, k) : this.scoreCatalogue(row, seenItems, k);
+    return { movieIds: top.items.map((i) => this.parts.movieIds[i]), scores: top.scores, fallback: false };
+  }
+
+  /** dim > 0: score every movie with the kernel, then keep the best k the user has not seen. */
+  private scoreCatalogue(
+    row: number,
+    seenItems: Int32Array,
+    k: number,
+  ): { items: number[]; scores: number[] } {
+    const { dim, userFactors } = this.parts;
+    const kernel = this.kernel!;
     const heap = new TopK(k);
-    const excluded = this.excluded;
-    const nMovies = movieIds.length;
-    if (dim === 0) {
-      for (let i = 0; i < nMovies; i++) if (excluded[i] === 0) heap.push(i, itemBias[i]);
-    } else {
-      const u = Float64Array.from(userFactors.subarray(row * dim, row * dim + dim));
-      let threshold = -Infinity;
-      // Four independent accumulators (dims in steps of 4, then the remainder) let the CPU overlap the
-      // multiply-adds; this loop is the whole cost of serving a request.
-      const dim4 = dim - (dim % 4);
-      for (let i = 0, base = 0; i < nMovies; i++, base += dim) {
-        if (excluded[i] !== 0) continue;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        let f = 0;
-        for (; f < dim4; f += 4) {
-          s0 += u[f] * itemFactors[base + f];
-          s1 += u[f + 1] * itemFactors[base + f + 1];
-          s2 += u[f + 2] * itemFactors[base + f + 2];
-          s3 += u[f + 3] * itemFactors[base + f + 3];
-        }
-        for (; f < dim; f++) s0 += u[f] * itemFactors[base + f];
-        const score = itemBias[i] + (s0 + s1 + (s2 + s3));
-        // Scores are accumulated in float64; only a candidate that beats the current k-th score is pushed.
-        if (score > threshold) {
-          heap.push(i, score);
-          threshold = heap.threshold();
-        }
-      }
+    if (k === 0) return heap.result();
+    const scores = kernel.score(userFactors.subarray(row * dim, row * dim + dim));
+    for (let j = 0; j < seenItems.length; j++) scores[seenItems[j]] = -Infinity;
+    // Only a score that beats the current k-th one reaches the heap (ties keep the lower index).
+    for (let i = kernel.firstAbove(0, -Infinity); i < scores.length;) {
+      heap.push(i, scores[i]);
+      i = kernel.firstAbove(i + 1, heap.threshold());
     }
-    for (let j = 0; j < seenItems.length; j++) this.excluded[seenItems[j]] = 0;
-    const top = heap.result();
-    return { movieIds: top.items.map((i) => movieIds[i]), scores: top.scores, fallback: false };
+    return heap.result();
+  }
+
+  /** dim = 0: the first k movies of the fixed ranking that the user has not seen. */
+  private walkRanking(seenItems: Int32Array, k: number): { items: number[]; scores: number[] } {
+    const { excluded } = this;
+    const order = this.byScore!;
+    for (let j = 0; j < seenItems.length; j++) excluded[seenItems[j]] = 1;
+    const items: number[] = [];
+    for (let j = 0; j < order.length && items.length < k; j++)
+      if (excluded[order[j]] === 0) items.push(order[j]);
+    for (let j = 0; j < seenItems.length; j++) excluded[seenItems[j]] = 0;
+    return { items, scores: items.map((i) => this.parts.itemBias[i]) };
   }
 
   recommendBatch(userIds: readonly number[], k: number): Recommendation[] {

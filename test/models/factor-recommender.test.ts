@@ -51,7 +51,10 @@ test("top-k equals a brute-force sort of bias + dot product, minus seen movies, 
         expected.map((e) => parts.movieIds[e.i]),
         `dim ${dim} user row ${row}`,
       );
-      got.scores.forEach((score, j) => assert.ok(Math.abs(score - expected[j].score) < 1e-9));
+      // float32 arithmetic (the kernel) against the float64 sum: agreement to ~1e-6 relative.
+      got.scores.forEach((score, j) =>
+        assert.ok(Math.abs(score - expected[j].score) < 1e-5 * Math.max(1, Math.abs(score))),
+      );
     }
   }
 });
