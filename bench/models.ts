@@ -89,15 +89,22 @@ async function benchmark(
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const batchesPerEpoch = Math.ceil(positives / DEFAULT_CHALLENGER.batchSize);
-  const measured = training.history.map((r) => r.seconds);
+  // A partial epoch is extrapolated by scaling its batches to the whole epoch; its shuffle already covered every
+  // positive, so it is counted once.
+  const measured = training.history.map(
+    (r) => r.shuffleSeconds + ((r.seconds - r.shuffleSeconds) * batchesPerEpoch) / r.batches,
+  );
   const scale = maxBatches !== undefined && maxBatches < batchesPerEpoch ? batchesPerEpoch / maxBatches : 1;
-  const epochSeconds = (measured.reduce((a, b) => a + b, 0) / measured.length) * scale;
+  const epochSeconds = measured.reduce((a, b) => a + b, 0) / measured.length;
+  const shuffle = training.history.reduce((a, r) => a + r.shuffleSeconds, 0) / training.history.length;
   console.log(
-    `TensorFlow.js (${DEFAULT_CHALLENGER.dim} dims, ${DEFAULT_CHALLENGER.negatives} negatives, wasm): ` +
+    `TensorFlow.js (${DEFAULT_CHALLENGER.dim} dims, ${DEFAULT_CHALLENGER.negatives} negatives, ` +
+      `batch ${DEFAULT_CHALLENGER.batchSize}, wasm): ` +
       `${epochSeconds.toFixed(2)} s/epoch` +
       (scale > 1
         ? ` (extrapolated from ${maxBatches} of ${batchesPerEpoch} batches)`
         : ` (mean of ${measured.length})`) +
+      ` including a ${shuffle.toFixed(1)} s shuffle` +
       `, whole training ${training.trainingSeconds.toFixed(1)} s wall / ${cpuSeconds.toFixed(1)} s CPU`,
   );
   const referenceSeconds = referenceBprEpochSeconds(data, {

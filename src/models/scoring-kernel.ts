@@ -18,10 +18,21 @@ const PAGE_BYTES = 65_536;
 const LANES = 4;
 const FLOAT_BYTES = 4;
 
-let compiled: WebAssembly.Module | undefined;
+/**
+ * The part of the WebAssembly JavaScript API used here: Node has it as a global, but @types/node 20 does not
+ * declare it (lib.dom does, and this project does not load DOM types).
+ */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+  Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
+};
+type WasmModule = { readonly __wasmModule: unique symbol };
+
+let compiled: WasmModule | undefined;
 
 /** The kernel module, compiled once per process (synchronously: it is a few hundred bytes). */
-function kernelModule(): WebAssembly.Module {
+function kernelModule(): WasmModule {
   compiled ??= new WebAssembly.Module(Buffer.from(SCORING_KERNEL_WASM_BASE64, "base64"));
   return compiled;
 }

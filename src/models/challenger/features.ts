@@ -56,3 +56,40 @@ export function movieFeatures(
   });
   return { names, matrix };
 }
+
+/** The non-zero columns of each movie's feature row (the matrix is multi-hot: about 3 of ~30 columns are set). */
+export interface ActiveFeatures {
+  width: number;
+  /** Movie i's columns are columns[offsets[i] .. offsets[i + 1]). */
+  offsets: Int32Array;
+  columns: Int32Array;
+}
+
+/** The non-zero columns of a 0/1 feature matrix. */
+export function activeFeatures(features: MovieFeatures): ActiveFeatures {
+  const width = features.names.length;
+  const nMovies = features.matrix.length / width;
+  const offsets = new Int32Array(nMovies + 1);
+  const columns: number[] = [];
+  for (let i = 0; i < nMovies; i++) {
+    for (let k = 0; k < width; k++) if (features.matrix[i * width + k] !== 0) columns.push(k);
+    offsets[i + 1] = columns.length;
+  }
+  return { width, offsets, columns: Int32Array.from(columns) };
+}
+
+/**
+ * The feature rows of `movies` (movie indices, repeats allowed) as a dense movies.length x width 0/1 matrix,
+ * written from the active columns: a batch touches ~3 entries per movie instead of fetching a whole row.
+ */
+export function featureRows(active: ActiveFeatures, movies: Int32Array): Float32Array {
+  const { width, offsets, columns } = active;
+  const out = new Float32Array(movies.length * width);
+  for (let k = 0; k < movies.length; k++) {
+    const movie = movies[k];
+    if (movie < 0 || movie + 1 >= offsets.length)
+      throw new RangeError(`movie index ${movie} outside a catalogue of ${offsets.length - 1}`);
+    for (let j = offsets[movie]; j < offsets[movie + 1]; j++) out[k * width + columns[j]] = 1;
+  }
+  return out;
+}

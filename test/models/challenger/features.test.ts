@@ -1,6 +1,12 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { movieFeatures, yearBucket, YEAR_BUCKETS } from "../../../src/models/challenger/features";
+import {
+  activeFeatures,
+  featureRows,
+  movieFeatures,
+  yearBucket,
+  YEAR_BUCKETS,
+} from "../../../src/models/challenger/features";
 
 test("year buckets: lower bounds inclusive, early years in the first, unknown last", () => {
   assert.equal(yearBucket(1850), 0);
@@ -31,4 +37,20 @@ test("each movie row has its genres and exactly one year bucket set", () => {
     [...features.matrix.subarray(width)].reduce((a, b) => a + b),
     1,
   );
+});
+
+test("featureRows from the active columns equals gathering the dense rows", () => {
+  const features = movieFeatures([
+    { movieIndex: 0, movieId: 1, title: "Heat (1995)", year: 1995, genres: ["Action", "Crime"] },
+    { movieIndex: 1, movieId: 2, title: "Untitled", year: null, genres: [] },
+    { movieIndex: 2, movieId: 3, title: "Clue (1985)", year: 1985, genres: ["Comedy", "Crime"] },
+  ]);
+  const width = features.names.length;
+  const active = activeFeatures(features);
+  assert.deepEqual([...active.offsets], [0, 3, 4, 7]);
+  const movies = Int32Array.of(2, 0, 2, 1);
+  const expected = new Float32Array(movies.length * width);
+  movies.forEach((m, k) => expected.set(features.matrix.subarray(m * width, (m + 1) * width), k * width));
+  assert.deepEqual(featureRows(active, movies), expected);
+  assert.throws(() => featureRows(active, Int32Array.of(3)), RangeError);
 });

@@ -33,8 +33,19 @@ test("training lowers the BPR loss, beats a random ranking on held-out data, and
     challenger.metrics.ndcg.lower > random.metrics.ndcg.estimate,
     JSON.stringify(challenger.metrics.ndcg),
   );
+  // Same seed, same model bytes; another seed, another model.
+  const bytes = (parts: typeof first.model.parts) =>
+    [parts.userFactors, parts.itemFactors, parts.itemBias].map((a) =>
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+    );
   const again = await trainChallenger(dataset, small, { quiet: true, seed: 3 });
-  assert.deepEqual(again.model.parts.userFactors, first.model.parts.userFactors);
+  assert.deepEqual(bytes(again.model.parts), bytes(first.model.parts));
+  assert.deepEqual(
+    again.history.map((r) => r.loss),
+    losses,
+  );
+  const other = await trainChallenger(dataset, { ...small, maxEpochs: 1 }, { quiet: true, seed: 4 });
+  assert.notDeepEqual(bytes(other.model.parts)[0], bytes(first.model.parts)[0]);
 });
 
 test("early stopping keeps the best validated epoch; the model excludes seen movies, falls back, and round-trips", async () => {
