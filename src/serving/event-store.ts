@@ -30,6 +30,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { InputError } from "../core/errors";
 
@@ -155,7 +156,37 @@ export interface EventStoreOptions {
   /** "process-crash" (default): synchronous=NORMAL; "power-loss": synchronous=FULL. */
   durability?: "process-crash" | "power-loss";
   readonly?: boolean;
+  /**
+   * "auto" (default): SQLite checkpoints the WAL into the database file inside the commit that crosses 1000
+   * pages, on the caller's thread. "background": a worker thread with its own connection checkpoints every
+   * `BACKGROUND_CHECKPOINT_MS` (PASSIVE: it never blocks the writer), so a server's event loop never waits for a
+   * checkpoint and its fsyncs (measured under load: group commits up to 40-110 ms with "auto"). The automatic
+   * checkpoint stays as a backstop at `BACKSTOP_CHECKPOINT_PAGES`. Durability is the same: a commit is durable
+   * once in the WAL.
+   */
+  checkpoint?: "auto" | "background";
 }
+
+/** Interval of the background WAL checkpoint (`checkpoint: "background"`). */
+export const BACKGROUND_CHECKPOINT_MS = 200;
+/** WAL size (pages) at which the writer still checkpoints itself when the background worker falls behind. */
+export const BACKSTOP_CHECKPOINT_PAGES = 20_000;
+
+/**
+ * The worker of `checkpoint: "background"` (run with `eval`: no file to resolve under tsx or dist): opens the
+ * store and runs `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs` until told to stop.
+ */
+const CHECKPOINT_WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.sqliteModule);
+const db = new Database(workerData.file);
+const timer = setInterval(() => db.pragma("wal_checkpoint(PASSIVE)"), workerData.intervalMs);
+parentPort.once("message", () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
 
 /** A write waiting for the next group commit, with the callbacks of the promise its caller awaits. */
 interface PendingWrite {
@@ -186,6 +217,8 @@ export class EventStore {
   private groupCommits = 0;
   private groupedWrites = 0;
   private longestCommitMs = 0;
+
+  private checkpointer: Worker | undefined;
 
   private constructor(
     readonly file: string,
@@ -312,7 +345,26 @@ export class EventStore {
       if (error instanceof InputError) throw error;
       throw new InputError(`cannot open as an SQLite event store: ${(error as Error).message}`, { file });
     }
-    return new EventStore(file, db);
+    const store = new EventStore(file, db);
+    if (options.checkpoint === "background" && !options.readonly) store.startBackgroundCheckpoints();
+    return store;
+  }
+
+  /** Moves WAL checkpoints to a worker thread (see `EventStoreOptions.checkpoint`). */
+  private startBackgroundCheckpoints(): void {
+    this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    this.checkpointer = new Worker(CHECKPOINT_WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        file: path.resolve(this.file),
+        sqliteModule: require.resolve("better-sqlite3"),
+        intervalMs: BACKGROUND_CHECKPOINT_MS,
+      },
+    });
+    this.checkpointer.unref();
+    this.checkpointer.on("error", (error) =>
+      process.stderr.write(`event store: background checkpoint failed: ${error.message}\n`),
+    );
   }
 
   /** The connection's journal mode and synchronous level (1 = NORMAL, 2 = FULL), for checks and logs. */
@@ -478,6 +530,8 @@ export class EventStore {
   close(): void {
     if (!this.db.open) return;
     this.flush();
+    this.checkpointer?.postMessage("stop");
+    this.checkpointer = undefined;
     this.db.close();
   }
 }

@@ -124,6 +124,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   } else if (options.role === "all" || options.role === "router") {
     store = EventStore.open(required(options.eventsPath, "an event store path", options.role), {
       durability: options.durability,
+      checkpoint: "background",
     });
     let models: [ModelClient, ModelClient];
     if (options.role === "all") {

@@ -229,3 +229,26 @@ test("close() commits the writes still queued before closing the file", async ()
   assert.deepEqual(await pending, { newAssignment: true });
   assert.equal(readVariantCounts(file).variants[0].impressions, 1);
 });
+
+test('checkpoint "background": a worker thread copies the WAL into the database file, not the writer', async () => {
+  const writeAndWatch = async (checkpoint: "auto" | "background") => {
+    const file = tempDb();
+    const store = EventStore.open(file, { checkpoint });
+    const initialBytes = fs.statSync(file).size;
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        store.enqueueImpression(impression(`k${i}`, 1 + (i % 9), "baseline")),
+      ),
+    );
+    // Far below SQLite's automatic checkpoint (1000 pages): only a background checkpoint grows the file.
+    const deadline = Date.now() + 10_000;
+    while (fs.statSync(file).size === initialBytes && Date.now() < deadline && checkpoint === "background")
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const grew = fs.statSync(file).size > initialBytes;
+    store.close();
+    assert.equal(readVariantCounts(file).variants[0].impressions, 500);
+    return grew;
+  };
+  assert.equal(await writeAndWatch("auto"), false);
+  assert.equal(await writeAndWatch("background"), true);
+});
