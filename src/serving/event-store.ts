@@ -3,10 +3,19 @@
  * (better-sqlite3, WAL). It is the source of truth for the analysis (`readVariantCounts`); Prometheus only
  * mirrors it for monitoring.
  *
- * Durability: each event is written in its own transaction before the HTTP response that acknowledges it is
- * sent. In WAL mode with `synchronous=NORMAL` (the default here) a committed transaction survives the process
- * being killed (SIGKILL): the WAL frames are in the OS page cache. It may not survive a power cut; choose
- * `durability: "power-loss"` (`synchronous=FULL`, one fsync per commit) for that.
+ * Durability: every event is committed before the HTTP response that acknowledges it is sent. In WAL mode with
+ * `synchronous=NORMAL` (the default here) a committed transaction survives the process being killed (SIGKILL):
+ * the WAL frames are in the OS page cache. It may not survive a power cut; choose `durability: "power-loss"`
+ * (`synchronous=FULL`, one fsync per commit) for that.
+ *
+ * Group commit (the serving path, `enqueueImpression` / `enqueueFeedback`): the events that arrive in the same
+ * event-loop turn are written in ONE transaction, flushed on `setImmediate`, and each caller's promise settles
+ * only after that transaction committed, so an acknowledged event is as durable as with one transaction per
+ * event, at a fraction of the cost under load (one commit and one set of WAL frames per group instead of per
+ * event). If an event of the group is invalid (a duplicate request id, a click on a movie that was not shown),
+ * the group is rolled back and rerun with each event in its own SAVEPOINT, so the invalid event rolls back
+ * alone and rejects only its own promise. The synchronous
+ * `recordImpression` / `recordFeedback` commit one event each, as before.
  *
  * Duplicates are impossible by construction: one impression per request id, one position and one movie per
  * slot of an impression, and at most one feedback (reward) per request id (PRIMARY KEY), which must name a movie
@@ -21,6 +30,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { InputError } from "../core/errors";
 
@@ -146,7 +156,47 @@ export interface EventStoreOptions {
   /** "process-crash" (default): synchronous=NORMAL; "power-loss": synchronous=FULL. */
   durability?: "process-crash" | "power-loss";
   readonly?: boolean;
+  /**
+   * "auto" (default): SQLite checkpoints the WAL into the database file inside the commit that crosses 1000
+   * pages, on the caller's thread. "background": a worker thread with its own connection checkpoints every
+   * `BACKGROUND_CHECKPOINT_MS` (PASSIVE: it never blocks the writer), so a server's event loop never waits for a
+   * checkpoint and its fsyncs (measured under load: group commits up to 40-110 ms with "auto"). The automatic
+   * checkpoint stays as a backstop at `BACKSTOP_CHECKPOINT_PAGES`. Durability is the same: a commit is durable
+   * once in the WAL.
+   */
+  checkpoint?: "auto" | "background";
 }
+
+/** Interval of the background WAL checkpoint (`checkpoint: "background"`). */
+export const BACKGROUND_CHECKPOINT_MS = 200;
+/** WAL size (pages) at which the writer still checkpoints itself when the background worker falls behind. */
+export const BACKSTOP_CHECKPOINT_PAGES = 20_000;
+
+/**
+ * The worker of `checkpoint: "background"` (run with `eval`: no file to resolve under tsx or dist): opens the
+ * store and runs `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs` until told to stop.
+ */
+const CHECKPOINT_WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.sqliteModule);
+const db = new Database(workerData.file);
+const timer = setInterval(() => db.pragma("wal_checkpoint(PASSIVE)"), workerData.intervalMs);
+parentPort.once("message", () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+/** A write waiting for the next group commit, with the callbacks of the promise its caller awaits. */
+interface PendingWrite {
+  write: () => unknown;
+  resolve: (value: never) => void;
+  reject: (error: unknown) => void;
+}
+
+/** What a group commit did with one write: its result, or the error that rolled back its savepoint. */
+type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Writes and reads the experiment's events in one SQLite file. */
 export class EventStore {
@@ -156,8 +206,19 @@ export class EventStore {
   private readonly selectImpression: Database.Statement;
   private readonly selectItem: Database.Statement;
   private readonly insertFeedback: Database.Statement;
+  private readonly writeImpression: (event: ImpressionEvent) => { newAssignment: boolean };
+  private readonly writeFeedback: (event: FeedbackEvent) => FeedbackResult;
   private readonly impressionTransaction: (event: ImpressionEvent) => { newAssignment: boolean };
   private readonly feedbackTransaction: (event: FeedbackEvent) => FeedbackResult;
+  private readonly savepoint: (write: () => unknown) => unknown;
+  private readonly groupTransaction: (writes: readonly PendingWrite[], isolate: boolean) => WriteOutcome[];
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
+  private groupCommits = 0;
+  private groupedWrites = 0;
+  private longestCommitMs = 0;
+
+  private checkpointer: Worker | undefined;
 
   private constructor(
     readonly file: string,
@@ -176,7 +237,7 @@ export class EventStore {
     this.insertFeedback = db.prepare(
       "INSERT OR IGNORE INTO feedback (request_id, reward, movie_id, position, received_at_ms) VALUES (?, ?, ?, ?, ?)",
     );
-    this.impressionTransaction = db.transaction((event: ImpressionEvent) => {
+    this.writeImpression = (event: ImpressionEvent) => {
       const at = event.shownAtMs ?? Date.now();
       const assigned = this.insertAssignment.run(event.userId, event.variant, event.routingMode, at);
       this.insertImpression.run(
@@ -193,8 +254,8 @@ export class EventStore {
         this.insertItems(event.movieIds.length).run(values);
       }
       return { newAssignment: assigned.changes === 1 };
-    });
-    this.feedbackTransaction = db.transaction((event: FeedbackEvent): FeedbackResult => {
+    };
+    this.writeFeedback = (event: FeedbackEvent): FeedbackResult => {
       const impression = this.selectImpression.get(event.requestId) as { variant: string } | undefined;
       if (!impression)
         throw new InputError(`no impression with request id "${event.requestId}"`, { field: "puid" });
@@ -222,7 +283,24 @@ export class EventStore {
       return written.changes === 1
         ? { status: "recorded", variant: impression.variant, position }
         : { status: "duplicate", variant: impression.variant, position: null };
-    });
+    };
+    this.impressionTransaction = db.transaction(this.writeImpression);
+    this.feedbackTransaction = db.transaction(this.writeFeedback);
+    // Called inside the group's transaction, a better-sqlite3 transaction function runs in a SAVEPOINT.
+    this.savepoint = db.transaction((write: () => unknown) => write());
+    this.groupTransaction = db.transaction((writes: readonly PendingWrite[], isolate: boolean) =>
+      writes.map((pending): WriteOutcome => {
+        if (!isolate) return { ok: true, value: pending.write() };
+        try {
+          return { ok: true, value: this.savepoint(pending.write) };
+        } catch (error) {
+          // An error that made SQLite abandon the whole transaction (disk full, I/O error) fails the group:
+          // carrying on would run the remaining writes outside any transaction.
+          if (!this.db.inTransaction) throw error;
+          return { ok: false, error };
+        }
+      }),
+    );
   }
 
   /** One multi-row INSERT per list length (one native call per impression instead of one per movie). */
@@ -267,7 +345,26 @@ export class EventStore {
       if (error instanceof InputError) throw error;
       throw new InputError(`cannot open as an SQLite event store: ${(error as Error).message}`, { file });
     }
-    return new EventStore(file, db);
+    const store = new EventStore(file, db);
+    if (options.checkpoint === "background" && !options.readonly) store.startBackgroundCheckpoints();
+    return store;
+  }
+
+  /** Moves WAL checkpoints to a worker thread (see `EventStoreOptions.checkpoint`). */
+  private startBackgroundCheckpoints(): void {
+    this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    this.checkpointer = new Worker(CHECKPOINT_WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        file: path.resolve(this.file),
+        sqliteModule: require.resolve("better-sqlite3"),
+        intervalMs: BACKGROUND_CHECKPOINT_MS,
+      },
+    });
+    this.checkpointer.unref();
+    this.checkpointer.on("error", (error) =>
+      process.stderr.write(`event store: background checkpoint failed: ${error.message}\n`),
+    );
   }
 
   /** The connection's journal mode and synchronous level (1 = NORMAL, 2 = FULL), for checks and logs. */
@@ -297,6 +394,72 @@ export class EventStore {
    */
   recordFeedback(event: FeedbackEvent): FeedbackResult {
     return this.feedbackTransaction(event);
+  }
+
+  /**
+   * `recordImpression` in the next group commit: resolves once the transaction holding it has committed
+   * (durable), rejects with this event's own error if it violates a constraint (the others in its group are
+   * unaffected).
+   */
+  enqueueImpression(event: ImpressionEvent): Promise<{ newAssignment: boolean }> {
+    return this.enqueue(() => this.writeImpression(event));
+  }
+
+  /** `recordFeedback` in the next group commit; settles after the commit, like `enqueueImpression`. */
+  enqueueFeedback(event: FeedbackEvent): Promise<FeedbackResult> {
+    return this.enqueue(() => this.writeFeedback(event));
+  }
+
+  private enqueue<T>(write: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ write, resolve: resolve as (value: never) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /**
+   * Commits every queued write in one transaction, then settles their promises: results after the COMMIT, so
+   * nothing is acknowledged before it is durable. The group first runs without savepoints (the usual case: no
+   * write fails); if one throws, that transaction is rolled back and the group runs again with one SAVEPOINT
+   * per write, so that only the failing writes are rejected. If the transaction itself fails, every write of the
+   * group is rejected with that error (none of them was stored).
+   */
+  flush(): void {
+    this.flushScheduled = false;
+    const writes = this.pending;
+    if (writes.length === 0) return;
+    this.pending = [];
+    let outcomes: WriteOutcome[];
+    const started = performance.now();
+    try {
+      outcomes = this.groupTransaction(writes, false);
+    } catch {
+      try {
+        outcomes = this.groupTransaction(writes, true);
+      } catch (error) {
+        for (const pending of writes) pending.reject(error);
+        return;
+      }
+    }
+    this.groupCommits++;
+    this.groupedWrites += writes.length;
+    this.longestCommitMs = Math.max(this.longestCommitMs, performance.now() - started);
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok) writes[i].resolve(outcome.value as never);
+      else writes[i].reject(outcome.error);
+    });
+  }
+
+  /**
+   * Group commits so far, the writes they held (mean group size = writes / commits) and the longest one in
+   * milliseconds (it blocks the event loop; SQLite's automatic WAL checkpoint runs inside a commit), for logs
+   * and benches.
+   */
+  groupCommitStats(): { commits: number; writes: number; longestMs: number } {
+    return { commits: this.groupCommits, writes: this.groupedWrites, longestMs: this.longestCommitMs };
   }
 
   /** The variant that served `requestId`, or undefined. */
@@ -363,8 +526,13 @@ export class EventStore {
     };
   }
 
+  /** Commits any queued writes (their promises settle), then closes the file. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.flush();
+    this.checkpointer?.postMessage("stop");
+    this.checkpointer = undefined;
+    this.db.close();
   }
 }
 

@@ -6,11 +6,11 @@
  * over HTTP for a model server running elsewhere (`abrec serve --role model`); `createModelServerApp` puts a
  * `ModelService` behind Express.
  */
-import * as crypto from "node:crypto";
 import express from "express";
+import { timeOrderedRequestId } from "./request-id";
 import type { Recommender } from "../models/recommender";
 import type { ServingMetrics } from "./metrics";
-import { apiErrorHandler, healthRoutes, jsonBody, observeLatency } from "./http";
+import { type JsonEndpoint, apiErrorHandler, healthRoutes, jsonEndpointRoute } from "./http";
 import {
   type FeedbackInput,
   type PredictionInput,
@@ -110,6 +110,39 @@ export class ModelService implements ModelClient {
   }
 }
 
+/**
+ * A model server's two hot Seldon endpoints as `JsonEndpoint`s: mounted on Express by `createModelServerApp`
+ * and served by the fast path in `startServing` (role model).
+ */
+export function modelEndpoints(service: ModelService, metrics: ServingMetrics): JsonEndpoint[] {
+  return [
+    {
+      path: "/api/v1.0/predictions",
+      service: "predictions",
+      latency: metrics.modelLatency,
+      handle: async (body) => {
+        const input = parsePredictionRequest(body);
+        const given = (body as SeldonMessage).meta?.puid;
+        const puid = typeof given === "string" && given.length > 0 ? given : timeOrderedRequestId();
+        return { body: predictionResponse(await service.predict(input), puid), modelName: service.name };
+      },
+    },
+    {
+      path: "/api/v1.0/feedback",
+      service: "feedback",
+      latency: metrics.modelLatency,
+      handle: async (body) => {
+        const input = parseFeedbackRequest(body);
+        const counted = service.acceptFeedback(input);
+        return {
+          body: { meta: { puid: input.requestId, tags: { duplicate: !counted } } },
+          modelName: service.name,
+        };
+      },
+    },
+  ];
+}
+
 /** Express app serving one model with Seldon's model API; `/metrics` is added when `exposeMetrics` (default). */
 export function createModelServerApp(
   service: ModelService,
@@ -118,24 +151,7 @@ export function createModelServerApp(
 ): express.Router {
   const app = express.Router();
   app.use(healthRoutes(() => service.ready()));
-  app.post(
-    "/api/v1.0/predictions",
-    observeLatency(metrics.modelLatency, "predictions"),
-    jsonBody(),
-    async (req, res) => {
-      const input = parsePredictionRequest(req.body);
-      const given = (req.body as SeldonMessage).meta?.puid;
-      const puid = typeof given === "string" && given.length > 0 ? given : crypto.randomUUID();
-      res.locals.modelName = service.name;
-      res.json(predictionResponse(await service.predict(input), puid));
-    },
-  );
-  app.post("/api/v1.0/feedback", observeLatency(metrics.modelLatency, "feedback"), jsonBody(), (req, res) => {
-    const input = parseFeedbackRequest(req.body);
-    res.locals.modelName = service.name;
-    const counted = service.acceptFeedback(input);
-    res.json({ meta: { puid: input.requestId, tags: { duplicate: !counted } } });
-  });
+  for (const endpoint of modelEndpoints(service, metrics)) jsonEndpointRoute(app, endpoint);
   if (options.exposeMetrics ?? true)
     app.get("/metrics", async (_req, res) => {
       const { contentType, body } = await metrics.exposition();

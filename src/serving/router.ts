@@ -4,14 +4,14 @@
  * and records `meta.routing = {"ab-router": child}` in the response. Feedback is routed back to the model that
  * served, read from `meta.routing` as Seldon does, cross-checked against the store, and stored once.
  */
-import * as crypto from "node:crypto";
 import express from "express";
+import { timeOrderedRequestId } from "./request-id";
 import { InputError } from "../core/errors";
 import type { EventCounts, EventStore } from "./event-store";
 import type { ServingMetrics } from "./metrics";
 import type { ModelClient, ModelPrediction } from "./model-server";
 import { predictionResponse } from "./model-server";
-import { apiErrorHandler, healthRoutes, jsonBody, observeLatency } from "./http";
+import { type JsonEndpoint, apiErrorHandler, healthRoutes, jsonEndpointRoute } from "./http";
 import { type RoutingSettings, createRouter } from "./routing";
 import {
   ROUTER_NAME,
@@ -31,6 +31,8 @@ export interface RouterOptions {
 }
 
 export interface FeedbackOutcome {
+  /** The rewarded prediction's request id (`response.meta.puid`). */
+  requestId: string;
   status: "recorded" | "duplicate";
   modelName: string;
   position: number | null;
@@ -60,9 +62,10 @@ export class RouterService implements RouterClient {
   async predict(body: unknown): Promise<SeldonMessage> {
     const input = parsePredictionRequest(body);
     const child = this.route(input.userId);
-    const puid = crypto.randomUUID();
+    const puid = timeOrderedRequestId();
     const prediction: ModelPrediction = await this.options.models[child].predict(input, puid);
-    const { newAssignment } = this.options.store.recordImpression({
+    // Group commit: resolves once the impression's transaction committed, so the answer below is durable.
+    const { newAssignment } = await this.options.store.enqueueImpression({
       requestId: puid,
       userId: input.userId,
       variant: prediction.modelName,
@@ -103,7 +106,7 @@ export class RouterService implements RouterClient {
           field: `response.meta.routing.${ROUTER_NAME}`,
         },
       );
-    const result = this.options.store.recordFeedback({
+    const result = await this.options.store.enqueueFeedback({
       requestId: input.requestId,
       reward: input.reward,
       movieId: input.movieId,
@@ -116,7 +119,12 @@ export class RouterService implements RouterClient {
       if (input.reward === 1) this.options.metrics.clicks.inc(labels);
       if (child >= 0) await this.options.models[child].feedback(input);
     }
-    return { status: result.status, modelName: variant, position: result.position };
+    return {
+      requestId: input.requestId,
+      status: result.status,
+      modelName: variant,
+      position: result.position,
+    };
   }
 
   async ready(): Promise<boolean> {
@@ -133,6 +141,45 @@ export class RouterService implements RouterClient {
 /** The router's own (non-Seldon) endpoint with the event store's live counts, for a site running apart. */
 export const COUNTS_PATH = "/abrec/v1/counts";
 
+/**
+ * The router's two hot Seldon endpoints, `POST /api/v1.0/predictions` and `POST /api/v1.0/feedback`, as
+ * `JsonEndpoint`s: mounted on Express by `createRouterApp` and served by the fast path in `startServing`.
+ */
+export function routerEndpoints(service: RouterService, metrics: ServingMetrics): JsonEndpoint[] {
+  return [
+    {
+      path: "/api/v1.0/predictions",
+      service: "predictions",
+      latency: metrics.routerLatency,
+      handle: async (body) => {
+        const response = await service.predict(body);
+        return { body: response, modelName: String(response.meta?.tags?.model_name) };
+      },
+    },
+    {
+      path: "/api/v1.0/feedback",
+      service: "feedback",
+      latency: metrics.routerLatency,
+      handle: async (body) => {
+        const outcome = await service.feedback(body);
+        return {
+          modelName: outcome.modelName,
+          body: {
+            meta: {
+              puid: outcome.requestId,
+              tags: {
+                model_name: outcome.modelName,
+                duplicate: outcome.status === "duplicate",
+                position: outcome.position,
+              },
+            },
+          },
+        };
+      },
+    },
+  ];
+}
+
 /** The router's Seldon endpoints (and `/metrics` unless `exposeMetrics` is false). */
 export function createRouterApp(
   service: RouterService,
@@ -141,35 +188,7 @@ export function createRouterApp(
 ): express.Router {
   const app = express.Router();
   app.use(healthRoutes(() => service.ready()));
-  app.post(
-    "/api/v1.0/predictions",
-    observeLatency(metrics.routerLatency, "predictions"),
-    jsonBody(),
-    async (req, res) => {
-      const response = await service.predict(req.body);
-      res.locals.modelName = response.meta?.tags?.model_name;
-      res.json(response);
-    },
-  );
-  app.post(
-    "/api/v1.0/feedback",
-    observeLatency(metrics.routerLatency, "feedback"),
-    jsonBody(),
-    async (req, res) => {
-      const outcome = await service.feedback(req.body);
-      res.locals.modelName = outcome.modelName;
-      res.json({
-        meta: {
-          puid: parseFeedbackRequest(req.body).requestId,
-          tags: {
-            model_name: outcome.modelName,
-            duplicate: outcome.status === "duplicate",
-            position: outcome.position,
-          },
-        },
-      });
-    },
-  );
+  for (const endpoint of routerEndpoints(service, metrics)) jsonEndpointRoute(app, endpoint);
   app.get(COUNTS_PATH, async (_req, res) => {
     res.set("cache-control", "no-store").json(await service.counts());
   });
@@ -215,8 +234,10 @@ export class RemoteRouter implements RouterClient {
   }
 
   async feedback(body: unknown): Promise<FeedbackOutcome> {
-    const tags = (await this.post("/api/v1.0/feedback", body)).meta?.tags ?? {};
+    const meta = (await this.post("/api/v1.0/feedback", body)).meta;
+    const tags = meta?.tags ?? {};
     return {
+      requestId: String(meta?.puid),
       status: tags.duplicate === true ? "duplicate" : "recorded",
       modelName: String(tags.model_name),
       position: typeof tags.position === "number" ? tags.position : null,

@@ -7,7 +7,8 @@
  * - `sticky` (default): the user id is hashed with a salt to a number u in [0, 1); u < ratioA gives A. A user
  *   always sees the same model, so the unit is the user, as user-level analysis (1124 users per group) needs.
  *   The hash is SHA-256 of `${salt}:${userId}` (first 48 bits / 2^48), so assignment is reproducible from the
- *   salt and independent of arrival order.
+ *   salt and independent of arrival order. The router keeps each user's child in memory once hashed
+ *   (`STICKY_CACHE_USERS`), so the hash is not recomputed on every request.
  */
 import * as crypto from "node:crypto";
 import { Random } from "../core/random";
@@ -37,12 +38,25 @@ export function stickyUnit(userId: number, salt: number): number {
   return digest.readUIntBE(0, 6) / 2 ** 48;
 }
 
+/** Users whose sticky child is kept in memory (ml-25m has 162,541; the cache is emptied when full). */
+export const STICKY_CACHE_USERS = 1_000_000;
+
 /** Builds the routing function for `settings`; random mode owns one seeded stream. */
 export function createRouter(settings: RoutingSettings): Router {
   if (!(settings.ratioA >= 0 && settings.ratioA <= 1))
     throw new RangeError(`ratioA must be in [0, 1], got ${settings.ratioA}`);
-  if (settings.mode === "sticky")
-    return (userId) => (stickyUnit(userId, settings.seed) < settings.ratioA ? 0 : 1);
+  if (settings.mode === "sticky") {
+    const children = new Map<number, 0 | 1>();
+    return (userId) => {
+      let child = children.get(userId);
+      if (child === undefined) {
+        child = stickyUnit(userId, settings.seed) < settings.ratioA ? 0 : 1;
+        if (children.size >= STICKY_CACHE_USERS) children.clear();
+        children.set(userId, child);
+      }
+      return child;
+    };
+  }
   const random = new Random(settings.seed);
   return () => (random.float() < settings.ratioA ? 0 : 1);
 }

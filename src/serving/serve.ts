@@ -7,6 +7,9 @@
  * - `router`: the router over two model servers reached by HTTP, with the event store.
  * - `site`: the mock site over a router reached by HTTP (its `/experiment` page asks the router for the counts).
  *
+ * The Seldon prediction and feedback endpoints of the router (roles all, router) or of the model (role model)
+ * are answered by the fast path of http.ts in front of the Express app, which serves everything else.
+ *
  * `abrec serve` parses options and calls `startServing`; tests and the benchmark call it directly.
  */
 import * as fs from "node:fs";
@@ -19,8 +22,15 @@ import type { Recommender } from "../models/recommender";
 import { createSiteApp } from "../../mock-site/app";
 import { EventStore } from "./event-store";
 import { ServingMetrics } from "./metrics";
-import { type ModelClient, ModelService, RemoteModel, createModelServerApp } from "./model-server";
-import { RemoteRouter, RouterService, createRouterApp } from "./router";
+import {
+  type ModelClient,
+  ModelService,
+  RemoteModel,
+  createModelServerApp,
+  modelEndpoints,
+} from "./model-server";
+import { RemoteRouter, RouterService, createRouterApp, routerEndpoints } from "./router";
+import { type JsonEndpoint, withFastJsonEndpoints } from "./http";
 import type { RoutingSettings } from "./routing";
 import { InputError } from "../core/errors";
 import { loadPreparedDataset } from "../data/load";
@@ -100,16 +110,21 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   const app = express();
   app.disable("x-powered-by");
   let store: EventStore | undefined;
+  /** The hot endpoints served by the fast path in front of `app` (see http.ts). */
+  let fastEndpoints: JsonEndpoint[] = [];
   const routing = options.routing ?? { mode: "sticky", ratioA: 0.5, seed: 20261128 };
 
   if (options.role === "model") {
     const recommenders = required(options.recommenders, "one model", options.role);
     if (recommenders.length !== 1)
       throw new InputError("role model serves exactly one model", { field: "model" });
-    app.use(createModelServerApp(new ModelService(recommenders[0], metrics), metrics));
+    const service = new ModelService(recommenders[0], metrics);
+    app.use(createModelServerApp(service, metrics));
+    fastEndpoints = modelEndpoints(service, metrics);
   } else if (options.role === "all" || options.role === "router") {
     store = EventStore.open(required(options.eventsPath, "an event store path", options.role), {
       durability: options.durability,
+      checkpoint: "background",
     });
     let models: [ModelClient, ModelClient];
     if (options.role === "all") {
@@ -126,6 +141,10 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
       models = [new RemoteModel(urls[0].name, urls[0].url), new RemoteModel(urls[1].name, urls[1].url)];
     }
     const router = new RouterService({ models, store, routing, metrics });
+    // The API first: its requests never pass through the site's middleware (helmet, cookie parsing).
+    app.use(createRouterApp(router, metrics, { exposeMetrics: false }));
+    app.get("/metrics", metricsRoute(metrics));
+    fastEndpoints = routerEndpoints(router, metrics);
     if (options.role === "all") {
       app.use(
         createSiteApp({
@@ -135,8 +154,6 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
         }),
       );
     }
-    app.use(createRouterApp(router, metrics, { exposeMetrics: false }));
-    app.get("/metrics", metricsRoute(metrics));
   } else {
     app.use(
       createSiteApp({
@@ -148,7 +165,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     app.get("/metrics", metricsRoute(metrics));
   }
 
-  const server = http.createServer(app);
+  const server = http.createServer(withFastJsonEndpoints(fastEndpoints, app));
   server.keepAliveTimeout = 65_000;
   try {
     await new Promise<void>((resolve, reject) => {

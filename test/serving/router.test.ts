@@ -11,6 +11,8 @@ import { RouterService, createRouterApp } from "../../src/serving/router";
 import type { RoutingSettings } from "../../src/serving/routing";
 import { ROUTER_NAME, feedbackRequest, predictionRequest } from "../../src/serving/seldon";
 import { testModels } from "../support/recommenders";
+import { testCatalog } from "../support/catalog";
+import { startServing } from "../../src/serving/serve";
 import { type Json, listen, postJson } from "../support/http";
 
 function tempDb(): string {
@@ -43,6 +45,34 @@ async function withRouter<T>(
     parts.store.close();
   }
 }
+
+/**
+ * The same, served by `startServing` (role all): the prediction and feedback requests take the fast path of
+ * http.ts in front of Express, so the tests below run against both.
+ */
+async function withServing<T>(
+  _routing: Partial<RoutingSettings>,
+  body: (url: string, parts: { store: EventStore; metrics: ServingMetrics }) => Promise<T>,
+) {
+  const server = await startServing({
+    role: "all",
+    port: 0,
+    eventsPath: tempDb(),
+    recommenders: testModels(),
+    movies: testCatalog(),
+    routing: { mode: "sticky", ratioA: 0.5, seed: 1 },
+  });
+  try {
+    return await body(server.url, { store: server.store!, metrics: server.metrics });
+  } finally {
+    await server.close();
+  }
+}
+
+const SERVERS = [
+  ["Express router app", withRouter],
+  ["startServing (fast path)", withServing],
+] as const;
 
 /** Value of a sample line `name{labels} value` in a Prometheus exposition (0 when absent). */
 function sample(exposition: string, name: string, labels: string): number {
@@ -117,88 +147,97 @@ test("an unknown user gets the fallback, flagged in meta.tags and counted", asyn
   });
 });
 
-test("malformed requests get 400 with a message naming the field, and store nothing", async () => {
-  await withRouter({}, async (url, { store }) => {
-    const cases: [unknown, RegExp, boolean?][] = [
-      ["{not json", /body: not valid JSON/, true],
-      [[1, 2], /field "body"/],
-      [{}, /field "data"/],
-      [{ data: { ndarray: [] } }, /field "data.ndarray"/],
-      [{ data: { ndarray: [[1]] } }, /field "data.ndarray\[0\]"/],
-      [{ data: { ndarray: [["42", 10]] } }, /field "data.ndarray\[0\]\[0\]".*positive integer/],
-      [{ data: { ndarray: [[-3, 10]] } }, /field "data.ndarray\[0\]\[0\]"/],
-      [{ data: { ndarray: [[42, 0]] } }, /field "data.ndarray\[0\]\[1\]".*1\.\.100/],
-      [{ data: { ndarray: [[42, 101]] } }, /field "data.ndarray\[0\]\[1\]"/],
-      [{ data: { ndarray: [[42, 2.5]] } }, /field "data.ndarray\[0\]\[1\]"/],
-      [
-        { data: { ndarray: [[42, 10]] }, pad: "x".repeat(20_000) },
-        /body: larger than the limit of 16384 bytes/,
-      ],
-    ];
-    for (const [body, message, raw] of cases) {
-      const { status, json } = await postJson(`${url}/api/v1.0/predictions`, body, raw);
-      assert.equal(status, 400, JSON.stringify(body).slice(0, 80));
-      assert.equal(json.status.status, "FAILURE");
-      assert.match(json.status.info, message);
-    }
-    const plain = await fetch(`${url}/api/v1.0/predictions`, { method: "POST", body: "user=1" });
-    assert.equal(plain.status, 400);
-    assert.equal(store.tableSizes().impressions, 0);
+for (const [server, withServer] of SERVERS)
+  test(`malformed requests get 400 with a message naming the field, and store nothing (${server})`, async () => {
+    await withServer({}, async (url, { store }) => {
+      const cases: [unknown, RegExp, boolean?][] = [
+        ["{not json", /body: not valid JSON/, true],
+        [[1, 2], /field "body"/],
+        [{}, /field "data"/],
+        [{ data: { ndarray: [] } }, /field "data.ndarray"/],
+        [{ data: { ndarray: [[1]] } }, /field "data.ndarray\[0\]"/],
+        [{ data: { ndarray: [["42", 10]] } }, /field "data.ndarray\[0\]\[0\]".*positive integer/],
+        [{ data: { ndarray: [[-3, 10]] } }, /field "data.ndarray\[0\]\[0\]"/],
+        [{ data: { ndarray: [[42, 0]] } }, /field "data.ndarray\[0\]\[1\]".*1\.\.100/],
+        [{ data: { ndarray: [[42, 101]] } }, /field "data.ndarray\[0\]\[1\]"/],
+        [{ data: { ndarray: [[42, 2.5]] } }, /field "data.ndarray\[0\]\[1\]"/],
+        [
+          { data: { ndarray: [[42, 10]] }, pad: "x".repeat(20_000) },
+          /body: larger than the limit of 16384 bytes/,
+        ],
+      ];
+      for (const [body, message, raw] of cases) {
+        const { status, json } = await postJson(`${url}/api/v1.0/predictions`, body, raw);
+        assert.equal(status, 400, JSON.stringify(body).slice(0, 80));
+        assert.equal(json.status.status, "FAILURE");
+        assert.match(json.status.info, message);
+      }
+      const plain = await fetch(`${url}/api/v1.0/predictions`, { method: "POST", body: "user=1" });
+      assert.equal(plain.status, 400);
+      assert.equal(store.tableSizes().impressions, 0);
+    });
   });
-});
 
-test("feedback is routed back by meta.routing, stored once, and duplicates are ignored not double counted", async () => {
-  await withRouter({}, async (url, { store, metrics }) => {
-    const { json: response } = await postJson(`${url}/api/v1.0/predictions`, predictionRequest(3, 10));
-    const model = response.meta.tags.model_name as string;
-    const clicked = response.data.ndarray[0][4] as number;
-    const first = await postJson(`${url}/api/v1.0/feedback`, feedbackRequest(response, 1, clicked));
-    assert.equal(first.status, 200);
-    assert.deepEqual(first.json.meta.tags, { model_name: model, duplicate: false, position: 4 });
-    const again = await postJson(`${url}/api/v1.0/feedback`, feedbackRequest(response, 1, clicked));
-    assert.equal(again.status, 200);
-    assert.equal(again.json.meta.tags.duplicate, true);
-    assert.deepEqual(store.counts().variants, [
-      { variant: model, users: 1, impressions: 1, clicks: 1, clickedUsers: 1 },
-    ]);
-    const exposition = (await metrics.exposition()).body;
-    const label = `model_name="${model}"`;
-    assert.equal(sample(exposition, "seldon_api_model_feedback_total", label), 1);
-    assert.equal(sample(exposition, "seldon_api_model_feedback_reward_total", label), 1);
-    assert.equal(sample(exposition, "abrec_clicks_total", label), 1);
-    assert.equal(sample(exposition, "abrec_impressions_total", label), 1);
-    assert.equal(sample(exposition, "abrec_feedback_duplicates_total", label), 1);
+for (const [server, withServer] of SERVERS)
+  test(`feedback is routed back by meta.routing, stored once, and duplicates are ignored not double counted (${server})`, async () => {
+    await withServer({}, async (url, { store, metrics }) => {
+      const { json: response } = await postJson(`${url}/api/v1.0/predictions`, predictionRequest(3, 10));
+      const model = response.meta.tags.model_name as string;
+      const clicked = response.data.ndarray[0][4] as number;
+      const first = await postJson(`${url}/api/v1.0/feedback`, feedbackRequest(response, 1, clicked));
+      assert.equal(first.status, 200);
+      assert.deepEqual(first.json.meta.tags, { model_name: model, duplicate: false, position: 4 });
+      const again = await postJson(`${url}/api/v1.0/feedback`, feedbackRequest(response, 1, clicked));
+      assert.equal(again.status, 200);
+      assert.equal(again.json.meta.tags.duplicate, true);
+      assert.deepEqual(store.counts().variants, [
+        { variant: model, users: 1, impressions: 1, clicks: 1, clickedUsers: 1 },
+      ]);
+      const exposition = (await metrics.exposition()).body;
+      const label = `model_name="${model}"`;
+      assert.equal(sample(exposition, "seldon_api_model_feedback_total", label), 1);
+      assert.equal(sample(exposition, "seldon_api_model_feedback_reward_total", label), 1);
+      assert.equal(sample(exposition, "abrec_clicks_total", label), 1);
+      assert.equal(sample(exposition, "abrec_impressions_total", label), 1);
+      assert.equal(sample(exposition, "abrec_feedback_duplicates_total", label), 1);
+    });
   });
-});
 
-test("feedback for an unknown request, the wrong child, or a movie not shown is rejected with 400", async () => {
-  await withRouter({}, async (url, { store }) => {
-    const { json: response } = await postJson(`${url}/api/v1.0/predictions`, predictionRequest(3, 10));
-    const child = response.meta.routing[ROUTER_NAME] as number;
-    const cases: [Json, RegExp][] = [
-      [
-        { response: { meta: { puid: "nope" } }, reward: 1, truth: { data: { ndarray: [[1]] } } },
-        /response.meta.puid/,
-      ],
-      [{ ...feedbackRequest(response, 1, response.data.ndarray[0][0]), reward: 2 }, /field "reward"/],
-      [{ response: response, reward: 1 }, /field "truth.data.ndarray"/],
-      [{ response: {}, reward: 0 }, /field "response.meta"/],
-      [
-        feedbackRequest({ meta: { ...response.meta, routing: { [ROUTER_NAME]: 1 - child } } }, 0),
-        /response.meta.routing.ab-router/,
-      ],
-      [feedbackRequest(response, 1, 987654), /field "truth".*movie 987654 was not shown/],
-      [feedbackRequest(response, 1, response.data.ndarray[0][0], 3), /field "position".*shown at position 0/],
-      [feedbackRequest(response, 1, response.data.ndarray[0][0], -1), /field "truth.data.ndarray\[0\]\[1\]"/],
-    ];
-    for (const [body, message] of cases) {
-      const { status, json } = await postJson(`${url}/api/v1.0/feedback`, body);
-      assert.equal(status, 400, JSON.stringify(body).slice(0, 100));
-      assert.match(json.status.info, message);
-    }
-    assert.equal(store.tableSizes().feedback, 0);
+for (const [server, withServer] of SERVERS)
+  test(`feedback for an unknown request, the wrong child, or a movie not shown is rejected with 400 (${server})`, async () => {
+    await withServer({}, async (url, { store }) => {
+      const { json: response } = await postJson(`${url}/api/v1.0/predictions`, predictionRequest(3, 10));
+      const child = response.meta.routing[ROUTER_NAME] as number;
+      const cases: [Json, RegExp][] = [
+        [
+          { response: { meta: { puid: "nope" } }, reward: 1, truth: { data: { ndarray: [[1]] } } },
+          /response.meta.puid/,
+        ],
+        [{ ...feedbackRequest(response, 1, response.data.ndarray[0][0]), reward: 2 }, /field "reward"/],
+        [{ response: response, reward: 1 }, /field "truth.data.ndarray"/],
+        [{ response: {}, reward: 0 }, /field "response.meta"/],
+        [
+          feedbackRequest({ meta: { ...response.meta, routing: { [ROUTER_NAME]: 1 - child } } }, 0),
+          /response.meta.routing.ab-router/,
+        ],
+        [feedbackRequest(response, 1, 987654), /field "truth".*movie 987654 was not shown/],
+        [
+          feedbackRequest(response, 1, response.data.ndarray[0][0], 3),
+          /field "position".*shown at position 0/,
+        ],
+        [
+          feedbackRequest(response, 1, response.data.ndarray[0][0], -1),
+          /field "truth.data.ndarray\[0\]\[1\]"/,
+        ],
+      ];
+      for (const [body, message] of cases) {
+        const { status, json } = await postJson(`${url}/api/v1.0/feedback`, body);
+        assert.equal(status, 400, JSON.stringify(body).slice(0, 100));
+        assert.match(json.status.info, message);
+      }
+      assert.equal(store.tableSizes().feedback, 0);
+    });
   });
-});
 
 test("health and metrics endpoints: ping, ready, and Seldon's metric names per model", async () => {
   await withRouter({}, async (url) => {
