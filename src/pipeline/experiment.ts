@@ -15,10 +15,12 @@
  *  7. simulation    the visits, in headless Chromium through the mock site (default) or over HTTP, resumable;
  *  8. results       analysis of the event store and the results folder (src/results/write).
  *
- * The run folder `<resultsDir>/runs/<dataset>-seed<seed>-<transport>-<visits>/` (journal, event store, click model,
- * simulation summary) is stable for given settings, so an interrupted run continues where it stopped when the same
- * command is run again (the simulation's journal; the event store already holds the earlier visits).
+ * The run folder `<resultsDir>/runs/<dataset>-seed<seed>-<transport>-<visits>-models-<hash>/` (journal, event store,
+ * click model, simulation summary) is stable for given settings and model versions, so an interrupted run continues
+ * where it stopped when the same command is run again (the simulation's journal; the event store already holds the
+ * earlier visits), while retrained models start a run of their own instead of mixing with the old models' visits.
  */
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { launchBrowser } from "../core/browser";
@@ -97,9 +99,27 @@ export interface ExperimentOutcome {
   analysis?: ResultsAnalysis;
 }
 
-/** The run folder name for these settings (stable, so a re-run resumes). */
-export function runFolderName(dataset: string, seed: number, transport: string, visits: number): string {
-  return `${dataset}-seed${seed}-${transport}-${visits}`;
+/**
+ * The run folder name for these settings and model versions (stable, so a re-run with the same models resumes);
+ * the models enter as the first 8 hex digits of the SHA-256 of their `name:version` pairs.
+ *
+ * @example
+ * runFolderName("ml-latest-small", 1, "browser", 2248, { baseline: "v1", challenger: "v2" });
+ * // => "ml-latest-small-seed1-browser-2248-models-" + 8 hex digits
+ */
+export function runFolderName(
+  dataset: string,
+  seed: number,
+  transport: string,
+  visits: number,
+  modelVersions: Record<string, string>,
+): string {
+  const models = Object.entries(modelVersions)
+    .map(([name, version]) => `${name}:${version}`)
+    .sort()
+    .join("\n");
+  const hash = crypto.createHash("sha256").update(models).digest("hex").slice(0, 8);
+  return `${dataset}-seed${seed}-${transport}-${visits}-models-${hash}`;
 }
 
 /** Prometheus' CTR (and counts) per model at the end of the simulation, for run.json. */
@@ -203,7 +223,12 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       `${routing.mode} routing, unit of analysis = visit`,
   );
 
-  const runDir = path.join(resultsDir, "runs", runFolderName(dataset, seed, transportKind, visits));
+  const modelVersions = { [baseline.name]: baseline.version, [challenger.name]: challenger.version };
+  const runDir = path.join(
+    resultsDir,
+    "runs",
+    runFolderName(dataset, seed, transportKind, visits, modelVersions),
+  );
   fs.mkdirSync(runDir, { recursive: true });
   const eventsPath = path.join(runDir, "events.sqlite");
   let server: RunningServer | undefined;
@@ -288,7 +313,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
         seed,
         transport:
           transportKind === "browser" ? "headless Chromium on the mock site" : "the router's HTTP API",
-        modelVersions: { [baseline.name]: baseline.version, [challenger.name]: challenger.version },
+        modelVersions,
       },
       run: {
         seed,

@@ -5,13 +5,19 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { sha256File } from "../../src/core/files";
 import { analyzeCounts } from "../../src/experiment/analysis";
-import { runExperiment } from "../../src/pipeline/experiment";
+import { runExperiment, runFolderName } from "../../src/pipeline/experiment";
+import { readVariantCounts } from "../../src/serving/event-store";
 import { formatP } from "../../src/results/report";
 import type { RunRecord } from "../../src/results/write";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-e2e-"));
 const dataDir = path.join(root, "data");
 const modelsDir = path.join(root, "models");
+
+/** Impressions of all variants in an event store. */
+function impressionsIn(eventsPath: string): number {
+  return readVariantCounts(eventsPath).variants.reduce((sum, v) => sum + v.impressions, 0);
+}
 
 /** Reads a CSV written by the project (no quoted commas in these columns). */
 function readCsv(file: string): Record<string, string>[] {
@@ -163,5 +169,28 @@ test(
       ],
     );
     assert.equal(fs.readFileSync(path.join(resultsDir, "events.csv"), "utf8").trim().split("\n").length, 41);
+
+    // A retrained challenger (another epoch count) is a new run: its own folder, its own 40 visits, none of the
+    // old model's visits resumed or mixed into its event store.
+    const retrained = await runExperiment({ ...settings, epochs: 3 });
+    assert.equal(retrained.complete, true);
+    assert.notEqual(retrained.runDir, second.runDir);
+    assert.equal(retrained.simulation.summary.completedVisits, 40);
+    assert.equal(fs.readFileSync(path.join(resultsDir, "events.csv"), "utf8").trim().split("\n").length, 41);
+    assert.equal(impressionsIn(retrained.eventsPath), 40);
   },
 );
+
+test("the run folder names the settings and changes with any model version", () => {
+  const versions = { baseline: "v1", challenger: "v2" };
+  const name = runFolderName("ml-latest-small", 1, "browser", 2248, versions);
+  assert.match(name, /^ml-latest-small-seed1-browser-2248-models-[0-9a-f]{8}$/);
+  assert.equal(
+    runFolderName("ml-latest-small", 1, "browser", 2248, { challenger: "v2", baseline: "v1" }),
+    name,
+  );
+  assert.notEqual(
+    runFolderName("ml-latest-small", 1, "browser", 2248, { ...versions, challenger: "v3" }),
+    name,
+  );
+});
