@@ -23,6 +23,7 @@ const RECORDED_PACKAGES = [
 ];
 
 export interface RunEnvironment {
+  /** gitDirty: tracked files outside results/ differ from gitCommit (null outside a git checkout). */
   project: { name: string; version: string; gitCommit: string | null; gitDirty: boolean | null };
   node: string;
   platform: string;
@@ -58,7 +59,8 @@ export function runEnvironment(): RunEnvironment {
     name: string;
     version: string;
   };
-  const status = git(["status", "--porcelain", "--untracked-files=no"]);
+  // results/ is left out: a run rewrites the committed results as it goes, and they are outputs, not code.
+  const status = git(["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"]);
   return {
     project: {
       name: pkg.name,
