@@ -2,17 +2,14 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../src/core/paths";
 import { Random } from "../../src/core/random";
-import { startServing } from "../../src/serving/serve";
 import { feedbackRequest, predictionRequest } from "../../src/serving/seldon";
 import { wilsonInterval } from "../../src/experiment/intervals";
-import { testModels } from "../support/recommenders";
-import { testCatalog } from "../support/catalog";
 import { postJson } from "../support/http";
 import { startPrometheus } from "../support/prometheus";
+import { startTestServing } from "../support/serving";
 
 const DEPLOY = path.join(PROJECT_ROOT, "deploy");
 const RULES = path.join(DEPLOY, "prometheus", "rules", "ab-test.rules.yml");
@@ -51,14 +48,7 @@ function dashboardQueries(): { panel: string; expr: string }[] {
 }
 
 test("real Prometheus scraping the running service reports the event store's CTR per model; every dashboard query runs", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-prom-it-"));
-  const server = await startServing({
-    role: "all",
-    port: 0,
-    eventsPath: path.join(dir, "events.sqlite"),
-    recommenders: testModels(),
-    movies: testCatalog(),
-  });
+  const { server } = await startTestServing();
   // 400 users, one visit each; click probability 10% on the baseline and 20% on the challenger (seeded).
   const random = new Random(11);
   for (let userId = 1; userId <= 400; userId++) {

@@ -1,24 +1,12 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { type RunningServer, startServing } from "../../src/serving/serve";
+import type { RunningServer } from "../../src/serving/serve";
 import { escapeHtml } from "../../mock-site/pages";
 import { SITE_ROUTES } from "../../mock-site/contract";
-import { testModels } from "../support/recommenders";
-import { testCatalog } from "../support/catalog";
+import { startTestServing } from "../support/serving";
 
 async function withSite(body: (server: RunningServer) => Promise<void>) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-site-"));
-  const server = await startServing({
-    role: "all",
-    port: 0,
-    eventsPath: path.join(dir, "events.sqlite"),
-    recommenders: testModels(),
-    movies: testCatalog(),
-    cookieSecret: "test-secret",
-  });
+  const { server } = await startTestServing({ cookieSecret: "test-secret" });
   try {
     await body(server);
   } finally {

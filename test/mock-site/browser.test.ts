@@ -1,25 +1,15 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { By } from "selenium-webdriver";
 import { launchBrowser } from "../../src/core/browser";
-import { startServing } from "../../src/serving/serve";
 import { visitSite } from "../../src/serving/screenshots";
 import { SITE_ATTRIBUTES, SITE_SELECTORS } from "../../mock-site/contract";
-import { testModels } from "../support/recommenders";
-import { testCatalog } from "../support/catalog";
+import { startTestServing } from "../support/serving";
 
 test("in headless Chromium: sign in, 10 escaped cards, a click stored once at its position, experiment page", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-browser-"));
-  const server = await startServing({
-    role: "all",
-    port: 0,
-    eventsPath: path.join(dir, "events.sqlite"),
-    recommenders: testModels(),
-    movies: testCatalog(),
-  });
+  const { server, dir } = await startTestServing();
   const browser = await launchBrowser();
   try {
     // An unknown user gets the fallback list, movies 1..10, which hold the titles that need escaping.

@@ -11,9 +11,8 @@ import { RouterService, createRouterApp } from "../../src/serving/router";
 import type { RoutingSettings } from "../../src/serving/routing";
 import { ROUTER_NAME, feedbackRequest, predictionRequest } from "../../src/serving/seldon";
 import { testModels } from "../support/recommenders";
-import { testCatalog } from "../support/catalog";
-import { startServing } from "../../src/serving/serve";
 import { type Json, listen, postJson } from "../support/http";
+import { startTestServing } from "../support/serving";
 
 function tempDb(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-router-")), "events.sqlite");
@@ -51,16 +50,11 @@ async function withRouter<T>(
  * http.ts in front of Express, so the tests below run against both.
  */
 async function withServing<T>(
-  _routing: Partial<RoutingSettings>,
+  routing: Partial<RoutingSettings>,
   body: (url: string, parts: { store: EventStore; metrics: ServingMetrics }) => Promise<T>,
 ) {
-  const server = await startServing({
-    role: "all",
-    port: 0,
-    eventsPath: tempDb(),
-    recommenders: testModels(),
-    movies: testCatalog(),
-    routing: { mode: "sticky", ratioA: 0.5, seed: 1 },
+  const { server } = await startTestServing({
+    routing: { mode: "sticky", ratioA: 0.5, seed: 1, ...routing },
   });
   try {
     return await body(server.url, { store: server.store!, metrics: server.metrics });
