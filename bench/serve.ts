@@ -118,12 +118,20 @@ interface Row {
   cpuMsPerRequest: number;
   /** The server's event-loop delay and GC pauses during the run (`TargetStats`). */
   server: TargetStats;
+  /** Fixed-rate runs: the same figures from the idle reference process (`startTarget("idle")`) over the run. */
+  idle?: TargetStats;
+  /** Share of the machine's CPU time stolen by the hypervisor during the run, % (Linux /proc/stat; else NaN). */
+  stealPercent: number;
 }
 
 /** Serves the trivial reference handler or the whole serving tier in this process (the child side). */
 async function serveTarget(kind: string, eventsPath: string): Promise<void> {
   let store: EventStore | undefined;
-  if (kind === "node") {
+  if (kind === "idle") {
+    // No server: a process with nothing to do but the 1 ms timer of its event-loop monitor. Its stalls are the
+    // machine's, not any server's (a waking thread waits for a CPU, or a halted virtual CPU for the hypervisor).
+    process.stdout.write("listening none\n");
+  } else if (kind === "node") {
     // The same echo without Express: what node:http itself costs per request.
     const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -185,7 +193,7 @@ async function serveTarget(kind: string, eventsPath: string): Promise<void> {
 }
 
 /** Starts a target child process (with an IPC channel for its stats) and resolves with its URL. */
-function startTarget(kind: "trivial" | "node" | "router", eventsPath = ""): Promise<Target> {
+function startTarget(kind: "trivial" | "node" | "router" | "idle", eventsPath = ""): Promise<Target> {
   const child = spawn(process.execPath, ["--import", "tsx", __filename, "--target", kind, eventsPath], {
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
@@ -196,6 +204,23 @@ function startTarget(kind: "trivial" | "node" | "router", eventsPath = ""): Prom
     });
     child.once("exit", (code) => reject(new Error(`bench target ${kind} exited with ${code}`)));
   });
+}
+
+/** The machine's CPU time so far from /proc/stat (Linux): total and stolen by the hypervisor, in ticks. */
+function cpuTicks(): { total: number; steal: number } {
+  try {
+    const fields = fs
+      .readFileSync("/proc/stat", "utf8")
+      .split("\n")[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user)
+    return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return { total: NaN, steal: NaN };
+  }
 }
 
 function targetStats(target: Target): Promise<TargetStats> {
@@ -340,8 +365,11 @@ async function measure(
   target: Target,
   name: string,
   options: Omit<LoadOptions, "url" | "connections">,
+  idle?: Target,
 ): Promise<Row> {
   const before = await targetStats(target);
+  if (idle) await targetStats(idle); // resets its figures to this run
+  const ticksBefore = cpuTicks();
   const template = options.requests[0];
   const result =
     options.overallRate === undefined
@@ -362,6 +390,7 @@ async function measure(
           onResponse: template.onResponse,
         });
   const after = await targetStats(target);
+  const ticksAfter = cpuTicks();
   const answered = result["2xx"] + result.non2xx;
   return {
     name,
@@ -373,6 +402,8 @@ async function measure(
     failed: result.non2xx + result.errors + result.timeouts,
     cpuMsPerRequest: (after.cpuMs - before.cpuMs) / Math.max(1, answered),
     server: after,
+    idle: idle ? await targetStats(idle) : undefined,
+    stealPercent: (100 * (ticksAfter.steal - ticksBefore.steal)) / (ticksAfter.total - ticksBefore.total),
   };
 }
 
@@ -439,6 +470,8 @@ async function main(): Promise<void> {
     targets.push(plain);
     const server = await startTarget("router", eventsPath);
     targets.push(server);
+    const idle = await startTarget("idle");
+    targets.push(idle);
 
     // Predictions: users cycle over 1..610; every acknowledged response is kept for the feedback run and audit.
     const served: { puid: string; movieId: number; routing: number }[] = [];
@@ -511,27 +544,37 @@ async function main(): Promise<void> {
       ],
     });
 
-    // Fixed rates (open loop): half the trivial handler's saturation throughput (or BENCH_RATE), and half the
-    // router's own, each for the trivial handler and the router.
+    // Fixed rates (open loop), each for the trivial handler and the router: half the trivial handler's
+    // saturation throughput (or BENCH_RATE: the goal's check), an eighth of it (so little load that no queue
+    // builds up: what remains of the tail is the machine's), and half the router's own. The idle reference
+    // process runs alongside, and the hypervisor's CPU steal is read over each run.
+    const goalRate = perConnection(Number(process.env.BENCH_RATE ?? reference.rps / 2));
     const rates = [
-      perConnection(Number(process.env.BENCH_RATE ?? reference.rps / 2)),
-      perConnection(predictions.rps / 2),
-    ].filter((rate, i, all) => all.indexOf(rate) === i);
-    const atRate: { rate: number; trivial: Row; router: Row }[] = [];
-    for (const rate of rates) {
+      { rate: goalRate, label: "half the trivial handler's saturation throughput" },
+      {
+        rate: perConnection(goalRate / 4),
+        label: "an eighth of the trivial handler's saturation throughput",
+      },
+      { rate: perConnection(predictions.rps / 2), label: "half the router's saturation throughput" },
+    ].filter((run, i, all) => all.findIndex((other) => other.rate === run.rate) === i);
+    const atRate: { rate: number; label: string; trivial: Row; router: Row }[] = [];
+    for (const { rate, label } of rates) {
       const amount = perConnection(rate * RATE_SECONDS);
       atRate.push({
         rate,
-        trivial: await measure(trivial, "trivial Express JSON handler", {
-          amount,
-          overallRate: rate,
-          requests: echoRequests,
-        }),
-        router: await measure(server, "router POST /api/v1.0/predictions", {
-          amount,
-          overallRate: rate,
-          requests: predictionRequests,
-        }),
+        label,
+        trivial: await measure(
+          trivial,
+          "trivial Express JSON handler",
+          { amount, overallRate: rate, requests: echoRequests },
+          idle,
+        ),
+        router: await measure(
+          server,
+          "router POST /api/v1.0/predictions",
+          { amount, overallRate: rate, requests: predictionRequests },
+          idle,
+        ),
       });
     }
     const groups = (await targetStats(server)).groupCommits ?? { commits: 0, writes: 0, longestMs: NaN };
@@ -556,11 +599,14 @@ async function main(): Promise<void> {
         `the rest ${(predictions.cpuMsPerRequest - meanScoringMs).toFixed(3)} ms; trivial Express ` +
         `${reference.cpuMsPerRequest.toFixed(3)} ms, trivial node:http ${plainReference.cpuMsPerRequest.toFixed(3)} ms\n`,
     );
+    const floor = (row: Row) =>
+      `idle process's event loop (a 1 ms timer, nothing else) delay p99 ${row.idle!.loopDelayP99Ms.toFixed(1)} ms, ` +
+      `max ${row.idle!.loopDelayMaxMs.toFixed(1)} ms; CPU steal ${row.stealPercent.toFixed(1)}% of the machine`;
     for (const run of atRate) {
       const sustained = run.router.rps >= 0.95 * run.rate;
       process.stdout.write(
         `GOAL latency: prediction p99 at a fixed ${run.rate} requests/s (open loop, ${CONNECTIONS} connections, ` +
-          `half the ${run === atRate[0] ? "trivial handler's" : "router's"} saturation throughput): ` +
+          `${run.label}): ` +
           `${run.router.p99} ms (goal < ${GOAL_P99_MS} ms: ${check(run.router.p99 < GOAL_P99_MS && sustained)}` +
           `${sustained ? "" : `; rate NOT sustained, ${run.router.rps.toFixed(0)}/s achieved`}); p50 ` +
           `${run.router.p50} ms; trivial handler at the same rate: p50 ${run.trivial.p50} ms, p99 ${run.trivial.p99} ms\n` +
@@ -568,7 +614,9 @@ async function main(): Promise<void> {
           `${run.router.server.loopDelayP99Ms.toFixed(1)} ms, max ${run.router.server.loopDelayMaxMs.toFixed(1)} ms, ` +
           `${run.router.server.gcPauses} GC pauses (longest ${run.router.server.gcMaxMs.toFixed(1)} ms); trivial ` +
           `delay p99 ${run.trivial.server.loopDelayP99Ms.toFixed(1)} ms, max ${run.trivial.server.loopDelayMaxMs.toFixed(1)} ms, ` +
-          `${run.trivial.server.gcPauses} GC pauses (longest ${run.trivial.server.gcMaxMs.toFixed(1)} ms)\n`,
+          `${run.trivial.server.gcPauses} GC pauses (longest ${run.trivial.server.gcMaxMs.toFixed(1)} ms)\n` +
+          `  the machine's floor (no server involved): during the router's run ${floor(run.router)}; during the ` +
+          `trivial handler's ${floor(run.trivial)}\n`,
       );
     }
     process.stdout.write(
