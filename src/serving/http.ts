@@ -28,7 +28,7 @@ export function jsonBody(limitBytes = MAX_BODY_BYTES): RequestHandler {
 /**
  * Sends `body` as JSON with `status`, without Express's `res.json`/`res.send` extras that an API answer to a POST
  * does not need: no ETag (Express computes a SHA-1 of every body for it), no freshness check, no JSON settings
- * lookup. Same headers otherwise (content type with charset, content length).
+ * lookup. Headers: content type with charset, content length, `nosniff` and `no-store`.
  *
  * @example
  * app.post("/api", (req, res) => sendJson(res, { ok: true })); // 200 {"ok":true}
@@ -38,6 +38,10 @@ export function sendJson(res: http.ServerResponse, body: unknown, status = 200):
   res.statusCode = status;
   res.setHeader("content-type", "application/json; charset=utf-8");
   res.setHeader("content-length", Buffer.byteLength(json));
+  // What helmet gives the site's pages, for API answers (OWASP REST Security): browsers must not sniff them as
+  // HTML, and nobody may cache a recommendation made for one user or a feedback receipt.
+  res.setHeader("x-content-type-options", "nosniff");
+  res.setHeader("cache-control", "no-store");
   res.end(json);
 }
 

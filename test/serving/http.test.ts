@@ -40,6 +40,8 @@ test("the fast path answers ordinary JSON POSTs itself and leaves every other re
     assert.equal(ok.status, 200);
     assert.equal(ok.headers.get("content-type"), "application/json; charset=utf-8");
     assert.equal(ok.headers.get("etag"), null);
+    assert.equal(ok.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(ok.headers.get("cache-control"), "no-store");
     assert.deepEqual(await ok.json(), { echo: { a: [1, "é"] } });
     const charset = await post({
       headers: { "content-type": "Application/JSON; charset=UTF-8" },
@@ -50,6 +52,7 @@ test("the fast path answers ordinary JSON POSTs itself and leaves every other re
     // Bad input: 400 with a Seldon failure naming the field; a bug: 500 without internals.
     const bad = await post({ headers: { "content-type": "application/json" }, body: '{"fail":true}' });
     assert.equal(bad.status, 400);
+    assert.equal(bad.headers.get("x-content-type-options"), "nosniff");
     assert.match(((await bad.json()) as Json).status.info, /field "fail"/);
     const broken = await post({ headers: { "content-type": "application/json" }, body: "{oops" });
     assert.equal(broken.status, 400);
