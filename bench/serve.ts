@@ -13,24 +13,26 @@
  *   goal check: by Little's law a closed loop's mean latency is connections / throughput (50 / 2,000 per second =
  *   25 ms), so at saturation p99 < 20 ms with 50 connections cannot hold even for the trivial handler here.
  * - fixed rate (open loop, `openLoop`): requests sent at evenly spaced times at a fixed offered rate over at
- *   most 50 keep-alive connections (by default half the trivial handler's measured saturation throughput, then half the
- *   router's own), each latency counted from the time the request was due, not from when a connection became
- *   free (no coordinated omission). This is the latency the goal is about: p50/p99 at a load the server can
+ *   most 50 keep-alive connections (by default half the trivial handler's measured saturation throughput, a
+ *   quarter of that, and half the router's own), each latency counted from the time the request was due, not
+ *   from when a connection became free (no coordinated omission). This is the latency the goal is about: p50/p99 at a load the server can
  *   carry. Not autocannon's `overallRate`: autocannon lets each connection send its share of a second
  *   back to back and then pause until the next second, so its "fixed rate" arrives in bursts of up to one
  *   request per connection at once, which measures burst queueing rather than latency at that rate.
  * Besides, the server's own CPU time per request (process.cpuUsage of the target, read over IPC) is reported: it
- * depends far less on what else runs on the machine than requests per second do.
+ * depends far less on what else runs on the machine than requests per second do. Beside each fixed-rate run, the
+ * machine's own floor: the event-loop stalls of an idle process (`--target idle`: nothing but a 1 ms timer) and
+ * the CPU time the hypervisor stole (/proc/stat).
  *
  * Environment: BENCH_REQUESTS (saturation runs, default 20000), BENCH_CONNECTIONS (default 50), BENCH_RATE
  * (the first fixed-rate run, requests/s; default half the trivial handler's saturation throughput; the second
- * runs at half the router's own), BENCH_RATE_SECONDS
- * (length of each fixed-rate run, default 10), BENCH_WARMUP (unmeasured requests first, default 3000).
+ * runs at a quarter of it, the third at half the router's own), BENCH_RATE_SECONDS (length of each fixed-rate
+ * run, default 10), BENCH_WARMUP (unmeasured requests first, default 3000).
  *
  * A second reference, the same echo handler on plain node:http, shows what Express itself costs per request (the
  * router's prediction and feedback endpoints take a node:http fast path, see src/serving/http.ts).
  *
- * The servers under load run in child processes (`bench/serve.ts --target trivial|node|router EVENTS`), so the load
+ * The servers under load run in child processes (`bench/serve.ts --target trivial|node|router|idle EVENTS`), so the load
  * generator does not share their event loop (it does share the machine's cores).
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -549,11 +551,19 @@ async function main(): Promise<void> {
     // builds up: what remains of the tail is the machine's), and half the router's own. The idle reference
     // process runs alongside, and the hypervisor's CPU steal is read over each run.
     const goalRate = perConnection(Number(process.env.BENCH_RATE ?? reference.rps / 2));
+    // The labels say what the rates are: with BENCH_RATE set, the first two are that rate and a quarter of it.
+    const goalLabel =
+      process.env.BENCH_RATE === undefined
+        ? "half the trivial handler's saturation throughput"
+        : "BENCH_RATE";
     const rates = [
-      { rate: goalRate, label: "half the trivial handler's saturation throughput" },
+      { rate: goalRate, label: goalLabel },
       {
         rate: perConnection(goalRate / 4),
-        label: "an eighth of the trivial handler's saturation throughput",
+        label:
+          process.env.BENCH_RATE === undefined
+            ? "an eighth of the trivial handler's saturation throughput"
+            : "a quarter of BENCH_RATE",
       },
       { rate: perConnection(predictions.rps / 2), label: "half the router's saturation throughput" },
     ].filter((run, i, all) => all.findIndex((other) => other.rate === run.rate) === i);
