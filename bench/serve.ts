@@ -45,7 +45,8 @@ import { PerformanceObserver, monitorEventLoopDelay } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from "../src/core/paths";
-import { MODEL_NAMES, loadCatalog, loadModels, startServing } from "../src/serving/serve";
+import { loadCatalog, startServing } from "../src/deployment/serve";
+import { MODEL_NAMES, loadModels } from "../src/models/trained-models";
 import { predictionRequest } from "../src/serving/seldon";
 import { EventStore } from "../src/serving/event-store";
 

@@ -18,12 +18,12 @@ import { DEFAULT_SEED, Random } from "../src/core/random";
 import { ensurePreparedDataset } from "../src/data/ensure";
 import { loadPreparedDataset } from "../src/data/load";
 import { SITE_ROUTES } from "../mock-site/contract";
-import { startServing } from "../src/serving/serve";
+import { startServing } from "../src/deployment/serve";
 import { browserTransport } from "../src/simulation/browser";
 import { httpTransport } from "../src/simulation/http";
 import { inProcessTransport } from "../src/simulation/in-process";
 import { loadSimulationInputs } from "../src/simulation/inputs";
-import { runSimulation, type VisitTransport } from "../src/simulation/run";
+import { runSimulation, type VisitTransport } from "../src/simulation/visit-loop";
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);

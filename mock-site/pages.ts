@@ -6,7 +6,7 @@
 import type { Movie } from "../src/data/types";
 import type { EventCounts } from "../src/serving/event-store";
 import { SITE_ATTRIBUTES, SITE_ROUTES } from "./contract";
-import { wilsonInterval } from "../src/experiment/intervals";
+import { wilsonInterval } from "../src/stats/intervals";
 
 /**
  * Escapes text for HTML element content and double- or single-quoted attribute values.

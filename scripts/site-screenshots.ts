@@ -11,8 +11,9 @@ import { launchBrowser } from "../src/core/browser";
 import { publishDirectoryAtomic } from "../src/core/files";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../src/core/paths";
 import { Random } from "../src/core/random";
-import { MODEL_NAMES, loadCatalog, loadModels, startServing } from "../src/serving/serve";
-import { visitSite } from "../src/serving/screenshots";
+import { loadCatalog, startServing } from "../src/deployment/serve";
+import { MODEL_NAMES, loadModels } from "../src/models/trained-models";
+import { visitSite } from "../src/deployment/screenshots";
 import { feedbackRequest, predictionRequest } from "../src/serving/seldon";
 
 const SEED = 5;

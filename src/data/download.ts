@@ -33,7 +33,10 @@ export interface DownloadOptions {
  */
 export function parseMd5File(text: string, source = "md5 file"): string {
   const match = /\b([0-9a-f]{32})\b/i.exec(text);
-  if (!match) throw new InputError(`expected an MD5 checksum (32 hex digits), found "${text.slice(0, 80)}"`, { file: source });
+  if (!match)
+    throw new InputError(`expected an MD5 checksum (32 hex digits), found "${text.slice(0, 80)}"`, {
+      file: source,
+    });
   return match[1].toLowerCase();
 }
 
@@ -42,9 +45,12 @@ async function fetchOk(url: string): Promise<Response> {
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new InputError(`download failed: ${error instanceof Error ? (error.cause ?? error.message) : error}`, {
-      file: url,
-    });
+    throw new InputError(
+      `download failed: ${error instanceof Error ? (error.cause ?? error.message) : error}`,
+      {
+        file: url,
+      },
+    );
   }
   if (!response.ok || !response.body)
     throw new InputError(`download failed: HTTP ${response.status} ${response.statusText}`, { file: url });
@@ -83,7 +89,13 @@ export async function unpackZip(zipFile: string, prefix: string, dir: string): P
   let failure: unknown;
   const unzip = new Unzip((entry) => {
     const relative = entry.name.startsWith(`${prefix}/`) ? entry.name.slice(prefix.length + 1) : "";
-    if (!relative || relative.endsWith("/") || relative.split("/").includes("..") || path.isAbsolute(relative)) return;
+    if (
+      !relative ||
+      relative.endsWith("/") ||
+      relative.split("/").includes("..") ||
+      path.isAbsolute(relative)
+    )
+      return;
     const target = path.join(dir, relative);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const fd = fs.openSync(target, "w");
@@ -109,9 +121,12 @@ export async function unpackZip(zipFile: string, prefix: string, dir: string): P
     for (const fd of open) fs.closeSync(fd);
   }
   if (failure || open.size > 0)
-    throw new InputError(`not a valid zip archive: ${failure instanceof Error ? failure.message : "truncated"}`, {
-      file: zipFile,
-    });
+    throw new InputError(
+      `not a valid zip archive: ${failure instanceof Error ? failure.message : "truncated"}`,
+      {
+        file: zipFile,
+      },
+    );
   return written;
 }
 

@@ -50,7 +50,8 @@ type NumericArray = Int32Array | Float32Array | Float64Array;
  */
 function rawItems(vector: DuckDBVector): NumericArray | undefined {
   const items = (vector as unknown as { items?: unknown }).items;
-  if (items instanceof Int32Array || items instanceof Float32Array || items instanceof Float64Array) return items;
+  if (items instanceof Int32Array || items instanceof Float32Array || items instanceof Float64Array)
+    return items;
   return undefined;
 }
 

@@ -71,7 +71,10 @@ export async function ensureRawDataset(options: EnsureOptions): Promise<string> 
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
   const rawDir = path.join(dataDir, options.dataset);
   if (options.dataset === "synthetic") {
-    const wanted = { ratings: options.ratings ?? DEFAULT_SYNTHETIC_RATINGS, seed: options.seed ?? DEFAULT_SEED };
+    const wanted = {
+      ratings: options.ratings ?? DEFAULT_SYNTHETIC_RATINGS,
+      seed: options.seed ?? DEFAULT_SEED,
+    };
     const parametersFile = path.join(rawDir, SYNTHETIC_PARAMETERS);
     if (hasRawFiles(rawDir) && fs.existsSync(parametersFile)) {
       const found = JSON.parse(fs.readFileSync(parametersFile, "utf8")) as typeof wanted;
@@ -87,11 +90,17 @@ export async function ensureRawDataset(options: EnsureOptions): Promise<string> 
   const shared = path.join(options.sharedDataDir ?? SHARED_DATA_DIR, options.dataset);
   if (options.dataset === "ml-latest-small" && options.sharedDataDir !== "" && hasRawFiles(shared)) {
     await publishDirectoryAtomic(rawDir, (tmp) => {
-      for (const name of fs.readdirSync(shared)) fs.copyFileSync(path.join(shared, name), path.join(tmp, name));
+      for (const name of fs.readdirSync(shared))
+        fs.copyFileSync(path.join(shared, name), path.join(tmp, name));
     });
     return rawDir;
   }
-  await downloadMovieLens({ name: options.dataset, targetDir: rawDir, baseUrl: options.baseUrl, quiet: options.quiet });
+  await downloadMovieLens({
+    name: options.dataset,
+    targetDir: rawDir,
+    baseUrl: options.baseUrl,
+    quiet: options.quiet,
+  });
   return rawDir;
 }
 

@@ -83,11 +83,17 @@ export function ratingsPerUser(data: PreparedDataset): Int32Array {
 }
 
 /** The long tail: movies ranked by number of ratings, with the cumulative share of ratings they hold. */
-export function popularityCurve(data: PreparedDataset): { rank: number; ratings: number; cumulativeShare: number }[] {
+export function popularityCurve(
+  data: PreparedDataset,
+): { rank: number; ratings: number; cumulativeShare: number }[] {
   const counts = Array.from(ratingsPerMovie(data)).sort((a, b) => b - a);
   const total = data.train.length + data.test.length;
   let cumulative = 0;
-  return counts.map((ratings, i) => ({ rank: i + 1, ratings, cumulativeShare: (cumulative += ratings) / total }));
+  return counts.map((ratings, i) => ({
+    rank: i + 1,
+    ratings,
+    cumulativeShare: (cumulative += ratings) / total,
+  }));
 }
 
 export interface TailSummary {
@@ -148,7 +154,9 @@ export function activityHistogram(data: PreparedDataset): { from: number; to: nu
 }
 
 /** Ratings per calendar year (UTC) and period. */
-export function ratingsPerYear(data: PreparedDataset): { year: number; period: "train" | "test"; ratings: number }[] {
+export function ratingsPerYear(
+  data: PreparedDataset,
+): { year: number; period: "train" | "test"; ratings: number }[] {
   const counts = new Map<string, number>();
   for (const [period, part] of [
     ["train", data.train],
@@ -181,9 +189,15 @@ export function genreCounts(data: PreparedDataset): { genre: string; movies: num
 }
 
 /** What the temporal split produced, per period: ratings, positives, distinct users and movies. */
-export function splitSummary(
-  data: PreparedDataset,
-): { period: "train" | "test"; ratings: number; positives: number; users: number; movies: number; from: string; to: string }[] {
+export function splitSummary(data: PreparedDataset): {
+  period: "train" | "test";
+  ratings: number;
+  positives: number;
+  users: number;
+  movies: number;
+  from: string;
+  to: string;
+}[] {
   const threshold = data.manifest.positiveThreshold;
   return (
     [
@@ -204,7 +218,15 @@ export function splitSummary(
       to = Math.max(to, part.timestamp[i]);
     }
     const day = (t: number) => (Number.isFinite(t) ? new Date(t * 1000).toISOString().slice(0, 10) : "");
-    return { period, ratings: part.length, positives, users: users.size, movies: movies.size, from: day(from), to: day(to) };
+    return {
+      period,
+      ratings: part.length,
+      positives,
+      users: users.size,
+      movies: movies.size,
+      from: day(from),
+      to: day(to),
+    };
   });
 }
 

@@ -44,7 +44,12 @@ export function idToIndex(ids: Int32Array): (id: number) => number {
 }
 
 /** Replaces each id in `column` by its index, in place; an id missing from the index is a corrupt dataset. */
-function mapIdsInPlace(column: Int32Array, lookup: (id: number) => number, file: string, field: string): void {
+function mapIdsInPlace(
+  column: Int32Array,
+  lookup: (id: number) => number,
+  file: string,
+  field: string,
+): void {
   for (let i = 0; i < column.length; i++) {
     const index = lookup(column[i]);
     if (index < 0)
@@ -117,7 +122,13 @@ export async function loadPreparedDataset(dir: string): Promise<PreparedDataset>
         `SELECT movieIndex, movieId, title, year, genres
          FROM read_parquet(${sqlString(path.join(dir, "movies.parquet"))}) ORDER BY movieIndex`,
       )
-    ).getRowObjectsJS() as { movieIndex: number; movieId: number; title: string; year: number | null; genres: string }[];
+    ).getRowObjectsJS() as {
+      movieIndex: number;
+      movieId: number;
+      title: string;
+      year: number | null;
+      genres: string;
+    }[];
     const movies: Movie[] = movieRows.map((row) => ({
       movieIndex: row.movieIndex,
       movieId: row.movieId,

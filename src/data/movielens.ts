@@ -29,7 +29,8 @@ const CSV_OPTIONS = `auto_detect=false, delim=',', quote='"', escape='"'`;
 export function checkCsvShape(file: string, header: readonly string[]): void {
   if (!fs.existsSync(file)) throw new InputError(`file not found (expected a MovieLens CSV)`, { file });
   const size = fs.statSync(file).size;
-  if (size === 0) throw new InputError(`empty file, expected the header "${header.join(",")}"`, { file, line: 1 });
+  if (size === 0)
+    throw new InputError(`empty file, expected the header "${header.join(",")}"`, { file, line: 1 });
   const fd = fs.openSync(file, "r");
   try {
     const head = Buffer.alloc(Math.min(size, 64 * 1024));

@@ -199,7 +199,12 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
                      ORDER BY r.rowid`);
       await sql.run(`DROP TABLE ratings`);
       interactions = "known";
-      cutoffTimestamp = await temporalCutoff(sql, interactions, ratingsRead - ratingsWithUnknownMovie, testFraction);
+      cutoffTimestamp = await temporalCutoff(
+        sql,
+        interactions,
+        ratingsRead - ratingsWithUnknownMovie,
+        testFraction,
+      );
       await countByUserAndMovie(sql, interactions, cutoffTimestamp, positiveThreshold);
     }
     await sql.run(

@@ -166,7 +166,8 @@ function writeMovies(
     const year = 2019 - Math.floor(100 * Math.pow(rng.float(), 2.2));
     const genreCount = 1 + rng.int(3);
     const genres = new Set<string>();
-    for (let g = 0; g < genreCount; g++) genres.add(MOVIELENS_GENRES[drawCumulative(genreCumulative, rng.float())]);
+    for (let g = 0; g < genreCount; g++)
+      genres.add(MOVIELENS_GENRES[drawCumulative(genreCumulative, rng.float())]);
     const base = `Synthetic Movie ${movieId}`;
     const title = rng.bernoulli(0.05) ? `"${base}, The (${year})"` : `${base} (${year})`;
     out.line(`${movieId},${title},${[...genres].join("|")}`);
@@ -239,7 +240,8 @@ export function generateSyntheticMovieLens(options: SyntheticOptions): Synthetic
           : ratingRng.int(sizes.movies);
       if (seen.has(m)) continue;
       let dot = 0;
-      for (let d = 0; d < LATENT_DIMENSIONS; d++) dot += userVector[d] * movie.vectors[m * LATENT_DIMENSIONS + d];
+      for (let d = 0; d < LATENT_DIMENSIONS; d++)
+        dot += userVector[d] * movie.vectors[m * LATENT_DIMENSIONS + d];
       const affinity = dot * scale + movie.quality[m];
       if (attempts < 50 * n && ratingRng.float() >= 1 / (1 + Math.exp(-2 * affinity))) continue;
       seen.add(m);

@@ -31,22 +31,23 @@ import { ensurePreparedDataset } from "../data/ensure";
 import { loadPreparedDataset } from "../data/load";
 import type { DatasetName, PreparedDataset } from "../data/types";
 import { offlineComparison, writeOfflineReport } from "../evaluation/offline-report";
-import type { DesignSettings } from "../experiment/design";
-import { planExperiment } from "../experiment/plan";
+import type { DesignSettings } from "../stats/design";
+import { planExperiment } from "../stats/plan";
 import { datasetChecksum } from "../models/artifact";
 import type { ChallengerHyperparameters } from "../models/challenger/train";
 import type { Recommender } from "../models/recommender";
 import { FUNFLIX_DESIGN } from "../results/analyze-results";
 import { type RunRecord, writeResults } from "../results/write";
 import type { ResultsAnalysis } from "../results/analyze-results";
-import { loadModels, MODEL_NAMES, startServing, type RunningServer } from "../serving/serve";
-import type { RoutingSettings } from "../serving/routing";
+import { startServing, type RunningServer } from "../deployment/serve";
+import { loadModels, MODEL_NAMES } from "../models/trained-models";
+import type { RoutingSettings } from "../serving/assignment";
 import { browserTransport } from "../simulation/browser";
 import { DEFAULT_CALIBRATION_SETTINGS, type CalibrationSettings } from "../simulation/click-model";
 import { groundTruth, type GroundTruth } from "../simulation/ground-truth";
 import { httpTransport } from "../simulation/http";
 import { testPopulation, visitorSampling, type TestPopulation } from "../simulation/population";
-import type { VisitTransport } from "../simulation/run";
+import type { VisitTransport } from "../simulation/visit-loop";
 import { simulate, type SimulationRecord } from "../simulation/simulate";
 import {
   CTR_PER_MODEL_QUERY,

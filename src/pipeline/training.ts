@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeJsonAtomic } from "../core/files";
-import { MODEL_NAMES } from "../serving/serve";
+import { MODEL_NAMES } from "../models/trained-models";
 import type { PreparedDataset } from "../data/types";
 import { datasetChecksum, readModelMetadata } from "../models/artifact";
 import { DEFAULT_CHALLENGER, type ChallengerHyperparameters } from "../models/challenger/train";

@@ -3,10 +3,10 @@
  * the pre-registered one-sided analysis, the two-sided reading beside it, whether each interval covers the truth,
  * and the experiment as it unfolded. Pure apart from reading the event store; written out by ./write.
  */
-import { analyzeCounts, type ExperimentAnalysis } from "../experiment/analysis";
-import type { DesignSettings, SampleSizeMethod } from "../experiment/design";
-import { planExperiment, type ExperimentPlan } from "../experiment/plan";
-import { powerForSampleSize } from "../experiment/power";
+import { analyzeCounts, type ExperimentAnalysis } from "../stats/analysis";
+import type { DesignSettings, SampleSizeMethod } from "../stats/design";
+import { planExperiment, type ExperimentPlan } from "../stats/plan";
+import { powerForSampleSize } from "../stats/power";
 import { readVariantCounts, type EventCounts } from "../serving/event-store";
 import { type AnalysisUnit, armNames, type ArmNames, twoArmCountsFromEvents } from "./counts";
 import { cumulativeLooks, type CumulativePoint } from "./cumulative";

@@ -1,6 +1,6 @@
 /**
  * From the event store's counts to the two arms the statistics compare. The unit of analysis must match the unit
- * of randomisation (src/simulation/population.ts, src/serving/routing.ts):
+ * of randomisation (src/simulation/population.ts, src/serving/assignment.ts):
  *
  * - "visit" (default): one trial per impression (one visit = one served slate), a success when it was clicked
  *   (the store keeps at most one click per impression). Right whenever the router randomises each request
@@ -11,7 +11,7 @@
  */
 import { InputError } from "../core/errors";
 import type { EventCounts, VariantCounts } from "../serving/event-store";
-import { proportionSummary, type TwoArmCounts } from "../experiment/summary";
+import { proportionSummary, type TwoArmCounts } from "../stats/summary";
 
 export type AnalysisUnit = "visit" | "user";
 
@@ -63,8 +63,14 @@ export function twoArmCountsFromEvents(
 ): TwoArmCounts {
   const { control, treatment } = armNames(counts, names);
   if (control === treatment)
-    throw new InputError(`control and treatment are the same variant "${control}"`, { file, field: "variant" });
-  const arms = [variantRow(counts, control, "control", file), variantRow(counts, treatment, "treatment", file)];
+    throw new InputError(`control and treatment are the same variant "${control}"`, {
+      file,
+      field: "variant",
+    });
+  const arms = [
+    variantRow(counts, control, "control", file),
+    variantRow(counts, treatment, "treatment", file),
+  ];
   if (unit === "user" && counts.usersInSeveralVariants > 0)
     throw new InputError(
       `${counts.usersInSeveralVariants} users were served by more than one variant (routing ` +

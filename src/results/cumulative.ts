@@ -2,11 +2,11 @@
  * The experiment as it unfolded: cumulative visits, clicks, CTR per arm and p-values after every `step` visits
  * in serving order, for the "over the course of the experiment" figure, the report's sequential section and
  * notebook 05. The fixed-sample p-values at intermediate looks are shown to illustrate peeking, not to decide;
- * the always-valid p-value (src/experiment/sequential.ts) is the one that may be read at any look.
+ * the always-valid p-value (src/stats/sequential.ts) is the one that may be read at any look.
  */
-import { twoProportionZTest } from "../experiment/proportions-test";
-import { sequentialLooks } from "../experiment/sequential";
-import type { TwoArmCounts } from "../experiment/summary";
+import { twoProportionZTest } from "../stats/proportions-test";
+import { sequentialLooks } from "../stats/sequential";
+import type { TwoArmCounts } from "../stats/summary";
 import type { ArmNames } from "./counts";
 import type { VisitEvent } from "./events";
 

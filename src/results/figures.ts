@@ -1,7 +1,7 @@
 /**
  * Vega-Lite specs (pure data) of the results figures: CTR per variant with intervals and ground truth, and the
  * cumulative CTR and p-values over the course of the experiment. The power curve comes from
- * src/experiment/figures.ts (`powerCurveSpec`). Rendered by core/figures (`saveFigure`, `showFigure`).
+ * src/stats/figures.ts (`powerCurveSpec`). Rendered by core/figures (`saveFigure`, `showFigure`).
  */
 import type { FigureSpec } from "../core/figures";
 import type { CumulativePoint } from "./cumulative";
@@ -20,10 +20,19 @@ export interface ArmCtr {
 
 /** Measured CTR per variant (points) with 95% Wilson intervals (rules) and ground truth (ticks). */
 export function ctrByVariantSpec(arms: readonly ArmCtr[], level = 0.95): FigureSpec {
-  const values = arms.map((a) => ({ ...a, ctrPct: 100 * a.ctr, lowerPct: 100 * a.lower, upperPct: 100 * a.upper }));
+  const values = arms.map((a) => ({
+    ...a,
+    ctrPct: 100 * a.ctr,
+    lowerPct: 100 * a.lower,
+    upperPct: 100 * a.upper,
+  }));
   const truths = arms
     .filter((a) => a.groundTruthCtr !== null)
-    .map((a) => ({ variant: a.variant, truthPct: 100 * (a.groundTruthCtr as number), label: "ground truth" }));
+    .map((a) => ({
+      variant: a.variant,
+      truthPct: 100 * (a.groundTruthCtr as number),
+      label: "ground truth",
+    }));
   return {
     title: {
       text: `CTR per variant, ${Math.round(100 * level)}% Wilson intervals`,
@@ -121,7 +130,11 @@ export function cumulativeSpec(
             encoding: {
               x: visitsAxis,
               y: { field: "p", type: "quantitative", title: "p-value", scale: { type: "log" } },
-              color: { field: "test", type: "nominal", legend: { orient: "bottom", columns: 1, labelLimit: 0 } },
+              color: {
+                field: "test",
+                type: "nominal",
+                legend: { orient: "bottom", columns: 1, labelLimit: 0 },
+              },
             },
           },
           {

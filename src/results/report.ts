@@ -3,7 +3,7 @@
  * CTRs with intervals, p-values, the decision against the pre-registered hypothesis, lift, sample ratio, Bayesian
  * and sequential readings, and the comparison with the ground truth of the click model.
  */
-import type { Interval } from "../experiment/intervals";
+import type { Interval } from "../stats/intervals";
 import type { Coverage, ResultsAnalysis } from "./analyze-results";
 
 const pct = (x: number, digits = 2) =>
@@ -47,9 +47,11 @@ export function resultsMarkdown(r: ResultsAnalysis, context: ReportContext): str
     yesNo(cov),
   ];
   const table = (head: string[], rows: string[][]) =>
-    [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((row) => `| ${row.join(" | ")} |`)].join(
-      "\n",
-    );
+    [
+      `| ${head.join(" | ")} |`,
+      `| ${head.map(() => "---").join(" | ")} |`,
+      ...rows.map((row) => `| ${row.join(" | ")} |`),
+    ].join("\n");
   const version = (v: string) => (context.modelVersions?.[v] ? ` (${context.modelVersions[v]})` : "");
   const decision = r.rejectNull
     ? `**Reject H0.** The challenger's CTR is higher than the baseline's (one-sided p = ${formatP(a.zTest.pValue)} < ${alpha}). Ship the challenger.`
@@ -76,10 +78,31 @@ export function resultsMarkdown(r: ResultsAnalysis, context: ReportContext): str
     "## Observed CTRs",
     "",
     table(
-      ["variant", unit, "clicks", "CTR", "95% Wilson interval (two-sided)", `${Math.round(100 * (1 - alpha))}% one-sided lower bound`],
       [
-        [c, String(t.control.users), String(t.control.clicks), pct(t.control.rate), range(t.control.interval), pct(a.control.interval.lower)],
-        [tr, String(t.treatment.users), String(t.treatment.clicks), pct(t.treatment.rate), range(t.treatment.interval), pct(a.treatment.interval.lower)],
+        "variant",
+        unit,
+        "clicks",
+        "CTR",
+        "95% Wilson interval (two-sided)",
+        `${Math.round(100 * (1 - alpha))}% one-sided lower bound`,
+      ],
+      [
+        [
+          c,
+          String(t.control.users),
+          String(t.control.clicks),
+          pct(t.control.rate),
+          range(t.control.interval),
+          pct(a.control.interval.lower),
+        ],
+        [
+          tr,
+          String(t.treatment.users),
+          String(t.treatment.clicks),
+          pct(t.treatment.rate),
+          range(t.treatment.interval),
+          pct(a.treatment.interval.lower),
+        ],
       ],
     ),
     "",
@@ -92,8 +115,16 @@ export function resultsMarkdown(r: ResultsAnalysis, context: ReportContext): str
       [
         ["pooled z-test, one-sided (pre-registered)", `z = ${a.zTest.z.toFixed(4)}`, formatP(a.zTest.pValue)],
         ["pooled z-test, two-sided", `z = ${t.zTest.z.toFixed(4)}`, formatP(t.zTest.pValue)],
-        ["Fisher exact, one-sided", `odds ratio ${a.fisherExact.sampleOddsRatio.toFixed(3)}`, formatP(a.fisherExact.pValue)],
-        ["chi-square with Yates (two-sided)", `X2 = ${t.chiSquareYates.statistic.toFixed(4)}`, formatP(t.chiSquareYates.pValue)],
+        [
+          "Fisher exact, one-sided",
+          `odds ratio ${a.fisherExact.sampleOddsRatio.toFixed(3)}`,
+          formatP(a.fisherExact.pValue),
+        ],
+        [
+          "chi-square with Yates (two-sided)",
+          `X2 = ${t.chiSquareYates.statistic.toFixed(4)}`,
+          formatP(t.chiSquareYates.pValue),
+        ],
       ],
     ),
     "",

@@ -13,8 +13,13 @@ import * as path from "node:path";
 import { saveFigure } from "../core/figures";
 import { sha256File, writeFileAtomic, writeJsonAtomic } from "../core/files";
 import { runEnvironment, type RunEnvironment } from "../core/run-record";
-import { powerCurveSpec } from "../experiment/figures";
-import { analyzeResults, FUNFLIX_DESIGN, type ResultsAnalysis, type ResultsAnalysisInput } from "./analyze-results";
+import { powerCurveSpec } from "../stats/figures";
+import {
+  analyzeResults,
+  FUNFLIX_DESIGN,
+  type ResultsAnalysis,
+  type ResultsAnalysisInput,
+} from "./analyze-results";
 import { visitEventsCsv } from "./events";
 import { ctrByVariantSpec, cumulativeSpec } from "./figures";
 import { resultsMarkdown, type ReportContext } from "./report";
@@ -74,7 +79,9 @@ function analysisJson(r: ResultsAnalysis) {
  * Analyses the event store and writes the results folder; returns the analysis and the run record. The
  * "results" stage timing is added to the caller's `stageTimingsMs`.
  */
-export async function writeResults(options: WriteResultsOptions): Promise<{ analysis: ResultsAnalysis; run: RunRecord }> {
+export async function writeResults(
+  options: WriteResultsOptions,
+): Promise<{ analysis: ResultsAnalysis; run: RunRecord }> {
   const started = Date.now();
   const dir = options.resultsDir;
   const r = analyzeResults(options);
@@ -89,7 +96,10 @@ export async function writeResults(options: WriteResultsOptions): Promise<{ anal
     groundTruthCtr: truth.get(variant) ?? null,
   });
   await saveFigure(
-    ctrByVariantSpec([arm(r.names.control, r.twoSided.control), arm(r.names.treatment, r.twoSided.treatment)]),
+    ctrByVariantSpec([
+      arm(r.names.control, r.twoSided.control),
+      arm(r.names.treatment, r.twoSided.treatment),
+    ]),
     path.join(figures, "ctr-by-variant"),
   );
   await saveFigure(
@@ -107,13 +117,19 @@ export async function writeResults(options: WriteResultsOptions): Promise<{ anal
   );
   writeFileAtomic(path.join(dir, RESULTS_FILES.events), visitEventsCsv(r.events));
   writeJsonAtomic(path.join(dir, RESULTS_FILES.analysis), analysisJson(r));
-  writeFileAtomic(path.join(dir, RESULTS_FILES.report), resultsMarkdown(r, { ...options.report, eventsFile }));
+  writeFileAtomic(
+    path.join(dir, RESULTS_FILES.report),
+    resultsMarkdown(r, { ...options.report, eventsFile }),
+  );
   const files: Record<string, string> = {};
   for (const name of [
     RESULTS_FILES.report,
     RESULTS_FILES.analysis,
     RESULTS_FILES.events,
-    ...["ctr-by-variant", "cumulative", "power-curve"].flatMap((f) => [`figures/${f}.svg`, `figures/${f}.png`]),
+    ...["ctr-by-variant", "cumulative", "power-curve"].flatMap((f) => [
+      `figures/${f}.svg`,
+      `figures/${f}.png`,
+    ]),
   ])
     files[name] = await sha256File(path.join(dir, name));
   const summary = (variant: string, result: ResultsAnalysis["twoSided"]["control"]) => ({

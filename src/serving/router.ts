@@ -1,5 +1,5 @@
 /**
- * The A/B router: one Seldon v1 endpoint in front of two models. It chooses a model per request (`routing.ts`),
+ * The A/B router: one Seldon v1 endpoint in front of two models. It chooses a model per request (`assignment.ts`),
  * asks it for the top k, stores the impression (and the user's assignment) in the event store before answering,
  * and records `meta.routing = {"ab-router": child}` in the response. Feedback is routed back to the model that
  * served, read from `meta.routing` as Seldon does, cross-checked against the store, and stored once.
@@ -12,7 +12,7 @@ import type { ServingMetrics } from "./metrics";
 import type { ModelClient, ModelPrediction } from "./model-server";
 import { predictionResponse } from "./model-server";
 import { type JsonEndpoint, apiErrorHandler, healthRoutes, jsonEndpointRoute } from "./http";
-import { type RoutingSettings, createRouter } from "./routing";
+import { type RoutingSettings, createRouter } from "./assignment";
 import {
   ROUTER_NAME,
   type SeldonMessage,

@@ -16,7 +16,7 @@
 import { By, until, type WebDriver } from "selenium-webdriver";
 import { SITE_ATTRIBUTES, SITE_ROUTES, SITE_SELECTORS } from "../../mock-site/contract";
 import { parseBaseUrl } from "./http";
-import type { PlannedVisit, ShownSlate, VisitTransport } from "./run";
+import type { PlannedVisit, ShownSlate, VisitTransport } from "./visit-loop";
 
 export interface BrowserTransportOptions {
   /** A WebDriver session (launch it with `launchBrowser({ pageLoadStrategy: "eager" })`). */

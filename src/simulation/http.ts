@@ -14,7 +14,7 @@
  */
 import { InputError } from "../core/errors";
 import { feedbackRequest, predictionRequest, type SeldonMessage } from "../serving/seldon";
-import type { PlannedVisit, ShownSlate, VisitTransport } from "./run";
+import type { PlannedVisit, ShownSlate, VisitTransport } from "./visit-loop";
 
 export interface HttpTransportOptions {
   /** The router's base URL, e.g. http://127.0.0.1:9000. */

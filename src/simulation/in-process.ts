@@ -6,7 +6,7 @@
 import { InputError } from "../core/errors";
 import { Random } from "../core/random";
 import type { Recommender } from "../models/recommender";
-import type { PlannedVisit, ShownSlate, VisitTransport } from "./run";
+import type { PlannedVisit, ShownSlate, VisitTransport } from "./visit-loop";
 
 export interface InProcessOptions {
   /** The variants; each visit goes to one of them at random. Two with the same model make an A/A test. */

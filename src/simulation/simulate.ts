@@ -9,7 +9,7 @@ import { runEnvironment } from "../core/run-record";
 import type { GroundTruth } from "./ground-truth";
 import { readJournal, type VisitRecord } from "./journal";
 import type { TestPopulation } from "./population";
-import { runSimulation, type SimulationSummary, type VisitTransport } from "./run";
+import { runSimulation, type SimulationSummary, type VisitTransport } from "./visit-loop";
 
 /** File names inside a simulation's output folder. */
 export const SIMULATION_FILES = {

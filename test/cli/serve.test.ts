@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { PROJECT_ROOT } from "../../src/core/paths";
 import { launchBrowser } from "../../src/core/browser";
 import { readVariantCounts } from "../../src/serving/event-store";
-import { visitSite } from "../../src/serving/screenshots";
+import { visitSite } from "../../src/deployment/screenshots";
 import { predictionRequest } from "../../src/serving/seldon";
 import { parseModelUrls } from "../../src/cli/commands/serve";
 import { postJson } from "../support/http";

@@ -11,7 +11,8 @@ import { InputError } from "../../src/core/errors";
 import { downloadMovieLens, parseMd5File } from "../../src/data/download";
 import { ensurePreparedDataset } from "../../src/data/ensure";
 
-const RATINGS = "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n2,1,3.0,964982704\r\n2,2,5.0,1445714835\r\n";
+const RATINGS =
+  "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n2,1,3.0,964982704\r\n2,2,5.0,1445714835\r\n";
 const MOVIES = 'movieId,title,genres\r\n1,"Heat, The (1995)",Action\r\n2,Jumanji (1995),Children\r\n';
 
 /** A zip laid out like the GroupLens ones: every file under "<name>/". */
@@ -63,11 +64,19 @@ test("parseMd5File accepts a bare hash and the BSD 'MD5 (file) = hash' form", ()
 
 test("a zip with a matching checksum is downloaded and unpacked, prefix stripped", async () => {
   const zip = buildZip("ml-test");
-  const server = await serve({ "/movielens/ml-test.zip": zip, "/movielens/ml-test.zip.md5": `MD5 (ml-test.zip) = ${md5(zip)}\n` });
+  const server = await serve({
+    "/movielens/ml-test.zip": zip,
+    "/movielens/ml-test.zip.md5": `MD5 (ml-test.zip) = ${md5(zip)}\n`,
+  });
   try {
     const dataDir = tempDir();
     const target = path.join(dataDir, "ml-test");
-    const files = await downloadMovieLens({ name: "ml-test", targetDir: target, baseUrl: server.baseUrl, quiet: true });
+    const files = await downloadMovieLens({
+      name: "ml-test",
+      targetDir: target,
+      baseUrl: server.baseUrl,
+      quiet: true,
+    });
     assert.deepEqual(files.sort(), ["README.txt", "movies.csv", "ratings.csv"]);
     assert.equal(fs.readFileSync(path.join(target, "ratings.csv"), "utf8"), RATINGS);
     assert.equal(fs.readFileSync(path.join(target, "movies.csv"), "utf8"), MOVIES);
@@ -84,7 +93,12 @@ test("a checksum mismatch fails with both hashes and leaves nothing behind", asy
   try {
     const dataDir = tempDir();
     await assert.rejects(
-      downloadMovieLens({ name: "ml-test", targetDir: path.join(dataDir, "ml-test"), baseUrl: server.baseUrl, quiet: true }),
+      downloadMovieLens({
+        name: "ml-test",
+        targetDir: path.join(dataDir, "ml-test"),
+        baseUrl: server.baseUrl,
+        quiet: true,
+      }),
       (error: Error) => {
         assert.ok(error instanceof InputError);
         assert.match(error.message, new RegExp(`checksum mismatch: MD5 ${md5(zip)}, expected ${wrong}`));

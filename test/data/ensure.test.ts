@@ -14,15 +14,29 @@ function tempDir(): string {
 
 test("ml-latest-small is copied from the shared folder when data/ lacks it (no network)", async () => {
   const dataDir = tempDir();
-  const rawDir = await ensureRawDataset({ dataset: "ml-latest-small", dataDir, baseUrl: "http://127.0.0.1:9/none", quiet: true });
+  const rawDir = await ensureRawDataset({
+    dataset: "ml-latest-small",
+    dataDir,
+    baseUrl: "http://127.0.0.1:9/none",
+    quiet: true,
+  });
   assert.equal(rawDir, path.join(dataDir, "ml-latest-small"));
   for (const name of ["ratings.csv", "movies.csv"])
-    assert.deepEqual(fs.readFileSync(path.join(rawDir, name)), fs.readFileSync(path.join(SHARED_DATA_DIR, "ml-latest-small", name)));
+    assert.deepEqual(
+      fs.readFileSync(path.join(rawDir, name)),
+      fs.readFileSync(path.join(SHARED_DATA_DIR, "ml-latest-small", name)),
+    );
 });
 
 test("without a shared copy and with an unreachable server, the error names the URL", async () => {
   await assert.rejects(
-    ensureRawDataset({ dataset: "ml-latest-small", dataDir: tempDir(), sharedDataDir: "", baseUrl: "http://127.0.0.1:9/x", quiet: true }),
+    ensureRawDataset({
+      dataset: "ml-latest-small",
+      dataDir: tempDir(),
+      sharedDataDir: "",
+      baseUrl: "http://127.0.0.1:9/x",
+      quiet: true,
+    }),
     (error: Error) => {
       assert.ok(error instanceof InputError);
       assert.match(error.message, /^http:\/\/127\.0\.0\.1:9\/x\/ml-latest-small\.zip\.md5: download failed/);
@@ -33,20 +47,41 @@ test("without a shared copy and with an unreachable server, the error names the 
 
 test("synthetic data is generated once per (ratings, seed) and regenerated when they change", async () => {
   const dataDir = tempDir();
-  const first = await ensurePreparedDataset({ dataset: "synthetic", dataDir, ratings: 5000, seed: 3, quiet: true });
+  const first = await ensurePreparedDataset({
+    dataset: "synthetic",
+    dataDir,
+    ratings: 5000,
+    seed: 3,
+    quiet: true,
+  });
   const manifest = JSON.parse(fs.readFileSync(path.join(first.dir, "manifest.json"), "utf8"));
   assert.equal(manifest.read.ratings, 5000);
   assert.equal(manifest.seed, 3);
-  const again = await ensurePreparedDataset({ dataset: "synthetic", dataDir, ratings: 5000, seed: 3, quiet: true });
+  const again = await ensurePreparedDataset({
+    dataset: "synthetic",
+    dataDir,
+    ratings: 5000,
+    seed: 3,
+    quiet: true,
+  });
   assert.equal(again.prepared, false);
-  const bigger = await ensurePreparedDataset({ dataset: "synthetic", dataDir, ratings: 6000, seed: 3, quiet: true });
+  const bigger = await ensurePreparedDataset({
+    dataset: "synthetic",
+    dataDir,
+    ratings: 6000,
+    seed: 3,
+    quiet: true,
+  });
   assert.equal(bigger.prepared, true);
   const read = JSON.parse(fs.readFileSync(path.join(bigger.dir, "manifest.json"), "utf8")).read;
   assert.equal(read.ratings, 6000);
 });
 
 test("an unknown dataset name is rejected naming the field", () => {
-  assert.throws(() => parseDatasetName("ml-1m"), /field "dataset": expected one of ml-latest-small, ml-25m, synthetic/);
+  assert.throws(
+    () => parseDatasetName("ml-1m"),
+    /field "dataset": expected one of ml-latest-small, ml-25m, synthetic/,
+  );
 });
 
 test("a processed folder from an older layout is prepared again, and loading it directly says why it fails", async () => {
@@ -57,7 +92,10 @@ test("a processed folder from an older layout is prepared again, and loading it 
   const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
   delete manifest.layoutVersion; // as written before layouts were versioned
   fs.writeFileSync(manifestFile, JSON.stringify(manifest));
-  await assert.rejects(loadPreparedDataset(dir), /layout version 1, expected 2: .* rerun `abrec data --force`/);
+  await assert.rejects(
+    loadPreparedDataset(dir),
+    /layout version 1, expected 2: .* rerun `abrec data --force`/,
+  );
   const again = await ensurePreparedDataset(options);
   assert.equal(again.prepared, true);
   const data = await loadPreparedDataset(dir);

@@ -41,13 +41,35 @@ test("hand-checked summaries of the tiny dataset", async () => {
   assert.equal(distribution.length, 10);
   assert.deepEqual(
     distribution.filter((row) => row.count > 0).map((row) => [row.rating, row.count, row.positive]),
-    [[1, 1, false], [2, 1, false], [3, 1, false], [3.5, 1, false], [4, 3, true], [4.5, 1, true], [5, 2, true]],
+    [
+      [1, 1, false],
+      [2, 1, false],
+      [3, 1, false],
+      [3.5, 1, false],
+      [4, 3, true],
+      [4.5, 1, true],
+      [5, 2, true],
+    ],
   );
-  assert.deepEqual(popularityCurve(data).map((row) => row.ratings), [5, 3, 2, 0]); // movies 10, 20, 30, 40
-  assert.deepEqual(tailSummary(data), { top1PercentShare: 0.5, top10PercentShare: 0.5, unrated: 1, fewerThan5: 3 });
+  assert.deepEqual(
+    popularityCurve(data).map((row) => row.ratings),
+    [5, 3, 2, 0],
+  ); // movies 10, 20, 30, 40
+  assert.deepEqual(tailSummary(data), {
+    top1PercentShare: 0.5,
+    top10PercentShare: 0.5,
+    unrated: 1,
+    fewerThan5: 3,
+  });
   assert.deepEqual(activitySummary(data), { min: 2, median: 3, p90: 5, max: 5, mean: 10 / 3 });
-  assert.deepEqual(activityHistogram(data), [{ from: 2, to: 3, users: 2 }, { from: 4, to: 7, users: 1 }]);
-  assert.deepEqual(ratingsPerYear(data), [{ year: 2001, period: "train", ratings: 7 }, { year: 2001, period: "test", ratings: 3 }]);
+  assert.deepEqual(activityHistogram(data), [
+    { from: 2, to: 3, users: 2 },
+    { from: 4, to: 7, users: 1 },
+  ]);
+  assert.deepEqual(ratingsPerYear(data), [
+    { year: 2001, period: "train", ratings: 7 },
+    { year: 2001, period: "test", ratings: 3 },
+  ]);
   assert.deepEqual(genreCounts(data), [
     { genre: "Drama", movies: 2, ratings: 8 },
     { genre: "Comedy", movies: 1, ratings: 3 },
@@ -56,7 +78,10 @@ test("hand-checked summaries of the tiny dataset", async () => {
   ]);
   assert.deepEqual(
     splitSummary(data).map((row) => [row.period, row.ratings, row.positives, row.users, row.movies]),
-    [["train", 7, 4, 2, 2], ["test", 3, 2, 2, 2]],
+    [
+      ["train", 7, 4, 2, 2],
+      ["test", 3, 2, 2, 2],
+    ],
   );
 });
 
@@ -69,8 +94,14 @@ test("ml-latest-small facts: 610 users with >= 20 ratings, 48.2% positives, 1996
   assert.equal(sizes.lastRating, "2018-09-24");
   assert.ok(Math.abs(sizes.positiveShare - 0.482) < 0.0005);
   assert.ok(activitySummary(data).min >= 20);
-  assert.equal(ratingDistribution(data).reduce((a, row) => a + row.count, 0), 100_836);
-  assert.equal(ratingsPerYear(data).reduce((a, row) => a + row.ratings, 0), 100_836);
+  assert.equal(
+    ratingDistribution(data).reduce((a, row) => a + row.count, 0),
+    100_836,
+  );
+  assert.equal(
+    ratingsPerYear(data).reduce((a, row) => a + row.ratings, 0),
+    100_836,
+  );
   const tail = tailSummary(data);
   assert.ok(tail.top10PercentShare > 0.5, "a long tail: the top 10% of movies hold most ratings");
   const split = splitSummary(data);

@@ -90,7 +90,10 @@ test("an empty file and a header-only file are rejected", async () => {
 test("a wrong or missing header names line 1 and the expected header", async () => {
   const wrong = await ratingsError(withLine(goodRatings, 1, "user,movie,rating,timestamp"));
   assert.equal(wrong.where.line, 1);
-  assert.match(wrong.message, /expected "userId,movieId,rating,timestamp", found "user,movie,rating,timestamp"/);
+  assert.match(
+    wrong.message,
+    /expected "userId,movieId,rating,timestamp", found "user,movie,rating,timestamp"/,
+  );
   const missing = await ratingsError(goodRatings.slice(1));
   assert.equal(missing.where.line, 1);
   assert.match(missing.message, /wrong or missing header/);

@@ -49,7 +49,10 @@ test("a hand-checked split: cutoff, dense indices, cold users and movies", async
   assert.deepEqual([...data.test.timestamp], [1_000_000_008, 1_000_000_009, 1_000_000_010]);
   assert.deepEqual([...data.train.userIndex], [0, 0, 1, 1, 0, 1, 1]); // users 5, 5, 7, 7, 5, 7, 7
   assert.deepEqual([...data.train.movieIndex], [0, 1, 0, 1, 0, 0, 1]);
-  assert.deepEqual([...data.train.timestamp].map((t) => t - 1e9), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(
+    [...data.train.timestamp].map((t) => t - 1e9),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
   assert.ok(data.train.timestamp.every((t) => t < manifest.cutoffTimestamp));
 });
 
@@ -76,11 +79,17 @@ test("ratings naming a movie missing from movies.csv are dropped with a warning 
   // 11 kept ratings: round(0.2 * 11) = 2 in the test period, t9 and t10.
   assert.equal(manifest.cutoffTimestamp, 1_000_000_009);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0], /2 ratings name a movieId missing from movies\.csv \(first: movieId 999 on line 12\)/);
+  assert.match(
+    warnings[0],
+    /2 ratings name a movieId missing from movies\.csv \(first: movieId 999 on line 12\)/,
+  );
   const data = await loadPreparedDataset(outDir);
   assert.deepEqual([...data.userIds], [5, 7, 9, 11], "user 11 keeps an index");
   // The kept training ratings, in file order: t1..t8 then the appended (7, 20, t2).
-  assert.deepEqual([...data.train.timestamp].map((t) => t - 1e9), [1, 2, 3, 4, 5, 6, 7, 8, 2]);
+  assert.deepEqual(
+    [...data.train.timestamp].map((t) => t - 1e9),
+    [1, 2, 3, 4, 5, 6, 7, 8, 2],
+  );
   assert.deepEqual([...data.train.userIndex], [0, 0, 1, 1, 0, 1, 1, 1, 1]);
 });
 
@@ -102,7 +111,9 @@ test("interactions keep ratings.csv order when DuckDB reads and writes in parall
   const manifest = await prepareDataset({ dataset: "synthetic", rawDir, outDir, threads: 2, quiet: true });
   const data = await loadPreparedDataset(outDir);
   // Expected: the file's rows before the cutoff, in file order; user ids 1..1000 all occur, so index = id - 1.
-  const rows = timestamps.map((t, i) => ({ t, user: i % 1000 })).filter((row) => row.t < manifest.cutoffTimestamp);
+  const rows = timestamps
+    .map((t, i) => ({ t, user: i % 1000 }))
+    .filter((row) => row.t < manifest.cutoffTimestamp);
   assert.equal(data.train.length, rows.length);
   assert.ok(
     rows.every((row, i) => data.train.timestamp[i] === row.t && data.train.userIndex[i] === row.user),
@@ -120,7 +131,10 @@ test("bad input leaves no output folder behind and an existing one untouched", a
   assert.equal(fs.readFileSync(path.join(outDir, "manifest.json"), "utf8"), before);
   assert.deepEqual(fs.readdirSync(path.dirname(outDir)), ["out"]);
   const fresh = path.join(tempDir(), "never");
-  await assert.rejects(prepareDataset({ dataset: "synthetic", rawDir, outDir: fresh, quiet: true }), InputError);
+  await assert.rejects(
+    prepareDataset({ dataset: "synthetic", rawDir, outDir: fresh, quiet: true }),
+    InputError,
+  );
   assert.equal(fs.existsSync(fresh), false);
 });
 
@@ -142,7 +156,10 @@ test("ml-latest-small: 100,836 ratings, 610 users, 9,742 movies read; 80/20 temp
   const outDir = path.join(tempDir(), "ml-latest-small");
   const manifest = await prepareDataset({ dataset: "ml-latest-small", rawDir, outDir, quiet: true });
   assert.deepEqual(manifest.read, { ratings: 100_836, users: 610, movies: 9_742 });
-  assert.equal(manifest.inputChecksums["ratings.csv"], "aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646");
+  assert.equal(
+    manifest.inputChecksums["ratings.csv"],
+    "aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646",
+  );
   assert.equal(manifest.counts.trainRatings + manifest.counts.testRatings, 100_836);
   // quantile_disc: the test period holds the last 20% of ratings, up to ties at the cutoff second.
   assert.ok(Math.abs(manifest.counts.testRatings - 0.2 * 100_836) < 50, `${manifest.counts.testRatings}`);

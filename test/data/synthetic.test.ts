@@ -22,7 +22,10 @@ test("same seed, same bytes; another seed, other bytes", () => {
   generateSyntheticMovieLens({ ratings: 3000, seed: 8, dir: c, quiet: true });
   for (const name of ["ratings.csv", "movies.csv"])
     assert.deepEqual(fs.readFileSync(path.join(a, name)), fs.readFileSync(path.join(b, name)), name);
-  assert.notDeepEqual(fs.readFileSync(path.join(a, "ratings.csv")), fs.readFileSync(path.join(c, "ratings.csv")));
+  assert.notDeepEqual(
+    fs.readFileSync(path.join(a, "ratings.csv")),
+    fs.readFileSync(path.join(c, "ratings.csv")),
+  );
 });
 
 test("sizes follow MovieLens ratios", () => {
@@ -58,7 +61,11 @@ test("the generated files pass validation and have a MovieLens-like shape", asyn
   const raw = tempDir();
   const sizes = generateSyntheticMovieLens({ ratings: RATINGS, seed: 1, dir: raw, quiet: true });
   const movies = fs.readFileSync(path.join(raw, "movies.csv"), "utf8");
-  assert.match(movies, /\r\n\d+,"Synthetic Movie \d+, The \(\d{4}\)",/, "some titles are quoted and contain commas");
+  assert.match(
+    movies,
+    /\r\n\d+,"Synthetic Movie \d+, The \(\d{4}\)",/,
+    "some titles are quoted and contain commas",
+  );
   const outDir = path.join(tempDir(), "processed");
   const manifest = await prepareDataset({ dataset: "synthetic", rawDir: raw, outDir, quiet: true });
   assert.deepEqual(manifest.read, { ratings: RATINGS, users: sizes.users, movies: sizes.movies });
@@ -81,7 +88,10 @@ test("the generated files pass validation and have a MovieLens-like shape", asyn
   assert.equal(pairs.size, RATINGS, "no user rates a movie twice");
   assert.ok(Math.min(...perUser) >= 20, "at least 20 ratings per user, as in MovieLens");
   const users = [...perUser].sort((a, b) => a - b);
-  assert.ok(users[users.length - 1] > 5 * users[users.length >> 1], "skewed activity: the top user rates > 5x the median");
+  assert.ok(
+    users[users.length - 1] > 5 * users[users.length >> 1],
+    "skewed activity: the top user rates > 5x the median",
+  );
   const moviesByCount = [...perMovie].sort((a, b) => b - a);
   const top10 = moviesByCount.slice(0, Math.ceil(sizes.movies / 10)).reduce((a, b) => a + b, 0);
   assert.ok(top10 / RATINGS > 0.4, `long tail: the top 10% of movies hold ${top10 / RATINGS} of ratings`);

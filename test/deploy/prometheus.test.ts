@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { PROJECT_ROOT } from "../../src/core/paths";
 import { Random } from "../../src/core/random";
 import { feedbackRequest, predictionRequest } from "../../src/serving/seldon";
-import { wilsonInterval } from "../../src/experiment/intervals";
+import { wilsonInterval } from "../../src/stats/intervals";
 import { postJson } from "../support/http";
 import { startPrometheus } from "../support/prometheus";
 import { startTestServing } from "../support/serving";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import type { RunningServer } from "../../src/serving/serve";
+import type { RunningServer } from "../../src/deployment/serve";
 import { escapeHtml } from "../../mock-site/pages";
 import { SITE_ROUTES } from "../../mock-site/contract";
 import { startTestServing } from "../support/serving";

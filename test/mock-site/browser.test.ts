@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { By } from "selenium-webdriver";
 import { launchBrowser } from "../../src/core/browser";
-import { visitSite } from "../../src/serving/screenshots";
+import { visitSite } from "../../src/deployment/screenshots";
 import { SITE_ATTRIBUTES, SITE_SELECTORS } from "../../mock-site/contract";
 import { startTestServing } from "../support/serving";
 

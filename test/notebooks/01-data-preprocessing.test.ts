@@ -29,6 +29,8 @@ test("notebook 01 explores and prepares ml-latest-small and records its headline
   assert.ok((v.coldUsers as number) > 0 && (v.coldUsers as number) < (v.testUsers as number));
   assert.equal(v.topGenre, "Drama");
   assert.ok(fs.existsSync(path.join(dataDir, "processed", "ml-latest-small", "manifest.json")));
-  const figures = run.executed.cells.flatMap((cell) => cell.outputs ?? []).filter((o) => o.data?.["image/svg+xml"]);
+  const figures = run.executed.cells
+    .flatMap((cell) => cell.outputs ?? [])
+    .filter((o) => o.data?.["image/svg+xml"]);
   assert.equal(figures.length, 5, "five figures shown inline");
 });

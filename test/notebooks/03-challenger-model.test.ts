@@ -20,7 +20,8 @@ test("notebook 03 tunes, trains and compares the challenger on ml-latest-small (
   assert.ok((values.evaluatedUsers as number) >= 20);
   assert.ok((values.validationNdcgAt10 as number) > 0);
   // Both models rank far above random on the test period; lifts are consistent with the two metrics.
-  for (const key of ["baselineHitRateAt10", "challengerHitRateAt10"]) assert.ok((values[key] as number) > 0.2, key);
+  for (const key of ["baselineHitRateAt10", "challengerHitRateAt10"])
+    assert.ok((values[key] as number) > 0.2, key);
   const ndcgLift = (values.challengerNdcgAt10 as number) / (values.baselineNdcgAt10 as number) - 1;
   assert.ok(Math.abs(ndcgLift - (values.ndcgLift as number)) < 1e-9);
   if ((values.epochs as number) > 1) assert.ok((values.lastLoss as number) < (values.firstLoss as number));

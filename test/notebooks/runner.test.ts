@@ -13,7 +13,14 @@ function writeNotebook(cells: string[]): string {
     nbformat: 4,
     nbformat_minor: 5,
     metadata: { kernelspec: { name: "tslab", display_name: "TypeScript (tslab)", language: "typescript" } },
-    cells: cells.map((source, i) => ({ id: `c${i}`, cell_type: "code", metadata: {}, outputs: [], execution_count: null, source })),
+    cells: cells.map((source, i) => ({
+      id: `c${i}`,
+      cell_type: "code",
+      metadata: {},
+      outputs: [],
+      execution_count: null,
+      source,
+    })),
   };
   fs.writeFileSync(file, JSON.stringify(nb));
   return file;
@@ -33,7 +40,11 @@ test("a notebook runs in the project-local tslab kernel and its recorded values 
 });
 
 test("a failing cell fails the run and its real error message is printed", () => {
-  const file = writeNotebook([`const ok = 1;`, `throw new Error("boom: cell two " + (ok + 1));`, `const never = 3;`]);
+  const file = writeNotebook([
+    `const ok = 1;`,
+    `throw new Error("boom: cell two " + (ok + 1));`,
+    `const never = 3;`,
+  ]);
   const run = runNotebook(file);
   assert.equal(run.status, 1);
   assert.match(run.stderr, /cell 1 failed/);

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { sha256File } from "../../src/core/files";
-import { analyzeCounts } from "../../src/experiment/analysis";
+import { analyzeCounts } from "../../src/stats/analysis";
 import { runExperiment, runFolderName } from "../../src/pipeline/experiment";
 import { readVariantCounts } from "../../src/serving/event-store";
 import { formatP } from "../../src/results/report";

@@ -17,13 +17,26 @@ test("readVisitEvents lists every visit in serving order with its click, movie a
   assert.equal(events.length, 9);
   assert.deepEqual(
     events.map((e) => e.variant),
-    ["baseline", "challenger", "baseline", "challenger", "baseline", "challenger", "baseline", "challenger", "baseline"],
+    [
+      "baseline",
+      "challenger",
+      "baseline",
+      "challenger",
+      "baseline",
+      "challenger",
+      "baseline",
+      "challenger",
+      "baseline",
+    ],
   );
   assert.deepEqual(
     events.map((e) => e.clicked),
     [1, 1, 1, 0, 0, 0, 0, 0, 0],
   );
-  assert.deepEqual(events.map((e) => e.visit), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    events.map((e) => e.visit),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.equal(events[0].clickedMovieId, FILLED_SLATE[1]);
   assert.equal(events[0].clickedPosition, 1);
   assert.equal(events[3].clickedMovieId, null);
@@ -48,23 +61,44 @@ test("writeResults writes report, analysis, events.csv, figures and run.json tha
       { variant: "challenger", ctr: 0.3 },
     ],
     report: { dataset: "test", seed: 7, transport: "a filled store" },
-    run: { seed: 7, dataset: { name: "test", checksum: "abc" }, stageTimingsMs: { data: 1 }, parameters: { visits: 2248 } },
+    run: {
+      seed: 7,
+      dataset: { name: "test", checksum: "abc" },
+      stageTimingsMs: { data: 1 },
+      parameters: { visits: 2248 },
+    },
   });
   for (const name of [RESULTS_FILES.report, RESULTS_FILES.analysis, RESULTS_FILES.events, RESULTS_FILES.run])
     assert.ok(fs.existsSync(path.join(dir, name)), name);
   for (const figure of ["ctr-by-variant", "cumulative", "power-curve"])
-    for (const ext of ["svg", "png"]) assert.ok(fs.statSync(path.join(dir, "figures", `${figure}.${ext}`)).size > 1000);
+    for (const ext of ["svg", "png"])
+      assert.ok(fs.statSync(path.join(dir, "figures", `${figure}.${ext}`)).size > 1000);
 
   // events.csv: one row per visit; clicks recomputed from it match the analysis.
   const lines = fs.readFileSync(path.join(dir, RESULTS_FILES.events), "utf8").trim().split("\n");
   assert.equal(lines.length, 1 + 2248);
   const header = lines[0].split(",");
-  for (const column of ["visit", "user_id", "variant", "clicked", "clicked_movie_id", "clicked_position", "shown_at"])
+  for (const column of [
+    "visit",
+    "user_id",
+    "variant",
+    "clicked",
+    "clicked_movie_id",
+    "clicked_position",
+    "shown_at",
+  ])
     assert.ok(header.includes(column), column);
   const rows = lines.slice(1).map((line) => line.split(","));
   const count = (variant: string, clicked: string) =>
-    rows.filter((row) => row[header.indexOf("variant")] === variant && (clicked === "*" || row[header.indexOf("clicked")] === clicked)).length;
-  assert.deepEqual([count("baseline", "*"), count("baseline", "1"), count("challenger", "*"), count("challenger", "1")], [1124, 79, 1124, 124]);
+    rows.filter(
+      (row) =>
+        row[header.indexOf("variant")] === variant &&
+        (clicked === "*" || row[header.indexOf("clicked")] === clicked),
+    ).length;
+  assert.deepEqual(
+    [count("baseline", "*"), count("baseline", "1"), count("challenger", "*"), count("challenger", "1")],
+    [1124, 79, 1124, 124],
+  );
 
   // Pre-registered one-sided z-test: z = 3.3114 for 79/1124 vs 124/1124 (issue 4), p = 1 - Phi(3.3114) = 0.000464
   // (standard normal upper tail; the two-sided 0.000928 is twice it). Tolerances 1e-4 on z, 1e-6 on p.
@@ -78,7 +112,9 @@ test("writeResults writes report, analysis, events.csv, figures and run.json tha
   const last = analysis.looks[analysis.looks.length - 1];
   assert.deepEqual([last.visits, last.controlClicks, last.treatmentClicks], [2248, 79, 124]);
   assert.ok(Math.abs(last.pValueOneSided - analysis.preRegistered.zTest.pValue) < 1e-12);
-  assert.ok(analysis.looks.every((l, i) => i === 0 || l.alwaysValidPValue <= analysis.looks[i - 1].alwaysValidPValue));
+  assert.ok(
+    analysis.looks.every((l, i) => i === 0 || l.alwaysValidPValue <= analysis.looks[i - 1].alwaysValidPValue),
+  );
 
   const report = fs.readFileSync(path.join(dir, RESULTS_FILES.report), "utf8");
   assert.match(report, /H1: CTR\(challenger\) > CTR\(baseline\)/);

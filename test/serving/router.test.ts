@@ -8,7 +8,7 @@ import { EventStore } from "../../src/serving/event-store";
 import { ServingMetrics } from "../../src/serving/metrics";
 import { ModelService, RemoteModel, createModelServerApp } from "../../src/serving/model-server";
 import { RouterService, createRouterApp } from "../../src/serving/router";
-import type { RoutingSettings } from "../../src/serving/routing";
+import type { RoutingSettings } from "../../src/serving/assignment";
 import { ROUTER_NAME, feedbackRequest, predictionRequest } from "../../src/serving/seldon";
 import { testModels } from "../support/recommenders";
 import { type Json, listen, postJson } from "../support/http";

@@ -3,10 +3,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { twoProportionZTest } from "../../src/experiment/proportions-test";
+import { twoProportionZTest } from "../../src/stats/proportions-test";
 import { clickModelParameters } from "../../src/simulation/click-model";
 import { inProcessTransport } from "../../src/simulation/in-process";
-import { runSimulation } from "../../src/simulation/run";
+import { runSimulation } from "../../src/simulation/visit-loop";
 import { slateRecommender, syntheticPopulation } from "../support/simulation";
 
 test("A/A: the same model in both arms is significant at alpha 0.05 in at most 20 of 200 seeds", async () => {

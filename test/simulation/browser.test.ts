@@ -5,11 +5,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
 import { launchBrowser } from "../../src/core/browser";
-import { startServing } from "../../src/serving/serve";
+import { startServing } from "../../src/deployment/serve";
 import { browserTransport, slateFromPage } from "../../src/simulation/browser";
 import type { ClickModelParameters } from "../../src/simulation/click-model";
 import { readJournal } from "../../src/simulation/journal";
-import { runSimulation } from "../../src/simulation/run";
+import { runSimulation } from "../../src/simulation/visit-loop";
 import { movieLensWorld } from "../support/simulation";
 
 test("the page's cards are validated and ordered by position", () => {

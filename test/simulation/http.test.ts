@@ -4,10 +4,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { InputError } from "../../src/core/errors";
-import { startServing } from "../../src/serving/serve";
+import { startServing } from "../../src/deployment/serve";
 import { groundTruth } from "../../src/simulation/ground-truth";
 import { httpTransport, parseBaseUrl, slateFromPrediction } from "../../src/simulation/http";
-import { runSimulation } from "../../src/simulation/run";
+import { runSimulation } from "../../src/simulation/visit-loop";
 import { movieLensWorld } from "../support/simulation";
 
 test("a Seldon prediction response gives the request id, the serving model and the slate", () => {

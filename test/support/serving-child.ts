@@ -2,7 +2,7 @@
  * A serving process for crash tests: `node --import tsx test/support/serving-child.ts EVENTS_PATH` starts the
  * all-in-one server with the test models on a free port and prints `listening <url>` on stdout.
  */
-import { startServing } from "../../src/serving/serve";
+import { startServing } from "../../src/deployment/serve";
 import { testModels } from "./recommenders";
 import { testCatalog } from "./catalog";
 

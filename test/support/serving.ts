@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type RunningServer, type ServeOptions, startServing } from "../../src/serving/serve";
+import { type RunningServer, type ServeOptions, startServing } from "../../src/deployment/serve";
 import { testCatalog } from "./catalog";
 import { testModels } from "./recommenders";
 

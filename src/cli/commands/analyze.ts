@@ -1,13 +1,13 @@
 /**
- * `abrec analyze`: the full analysis of the experiment's clicks (src/experiment/analysis.ts `analyzeCounts`) from
+ * `abrec analyze`: the full analysis of the experiment's clicks (src/stats/analysis.ts `analyzeCounts`) from
  * "CLICKS/USERS" counts per arm, or from an event store file (`--events PATH`, counted per visit or per user by
  * src/results/counts.ts), as readable tables or `--json`.
  */
 import { Command, Option } from "commander";
 import { InputError } from "../../core/errors";
-import { analyzeCounts, type ExperimentAnalysis } from "../../experiment/analysis";
-import type { Interval } from "../../experiment/intervals";
-import { parseProportionSummary, type TwoArmCounts } from "../../experiment/summary";
+import { analyzeCounts, type ExperimentAnalysis } from "../../stats/analysis";
+import type { Interval } from "../../stats/intervals";
+import { parseProportionSummary, type TwoArmCounts } from "../../stats/summary";
 import { ANALYSIS_UNITS, type AnalysisUnit, twoArmCountsFromEvents } from "../../results/counts";
 import { readVariantCounts } from "../../serving/event-store";
 import { numberOption } from "../number-option";

@@ -1,11 +1,11 @@
 /**
- * `abrec design`: sample size per group for the A/B test by the three methods side by side (src/experiment/plan.ts),
+ * `abrec design`: sample size per group for the A/B test by the three methods side by side (src/stats/plan.ts),
  * with the power each achieves, the minimum detectable effect at the chosen size and, given daily traffic, the
  * duration. `--json` prints the plan object.
  */
 import { Command, Option } from "commander";
-import { SAMPLE_SIZE_METHODS, type SampleSizeMethod } from "../../experiment/design";
-import { type ExperimentPlan, planExperiment } from "../../experiment/plan";
+import { SAMPLE_SIZE_METHODS, type SampleSizeMethod } from "../../stats/design";
+import { type ExperimentPlan, planExperiment } from "../../stats/plan";
 import { numberOption } from "../number-option";
 import { formatTable } from "../table";
 

@@ -8,8 +8,9 @@ import { Command, Option } from "commander";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
 import { InputError } from "../../core/errors";
-import { MODEL_NAMES, type ServeRole, loadCatalog, loadModels, startServing } from "../../serving/serve";
-import { DEFAULT_RATIO_A } from "../../serving/routing";
+import { type ServeRole, loadCatalog, startServing } from "../../deployment/serve";
+import { MODEL_NAMES, loadModels } from "../../models/trained-models";
+import { DEFAULT_RATIO_A } from "../../serving/assignment";
 import type { RoutingMode } from "../../serving/event-store";
 import { numberOption } from "../number-option";
 

@@ -17,7 +17,7 @@ import { httpTransport } from "../../simulation/http";
 import { inProcessTransport } from "../../simulation/in-process";
 import { loadSimulationInputs } from "../../simulation/inputs";
 import { simulate, type SimulationRecord } from "../../simulation/simulate";
-import type { VisitTransport } from "../../simulation/run";
+import type { VisitTransport } from "../../simulation/visit-loop";
 
 /** 2 x 1124: the designed sample (baseline CTR 7%, MDE 4 points, alpha 5%, power 90%). */
 export const DEFAULT_VISITS = 2248;

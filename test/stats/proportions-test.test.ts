@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { assertClose as close } from "../support/approx";
-import { chiSquareTest, fisherExactTest, twoProportionZTest } from "../../src/experiment/proportions-test";
+import { chiSquareTest, fisherExactTest, twoProportionZTest } from "../../src/stats/proportions-test";
 import { InputError } from "../../src/core/errors";
 import { Random } from "../../src/core/random";
-import { powerForSampleSize } from "../../src/experiment/power";
+import { powerForSampleSize } from "../../src/stats/power";
 
 // The business case's reference analysis (issue 4): 79/1124 control vs 124/1124 treatment gives z = 3.3114,
 // one-sided p = 0.000464, two-sided p = 0.000928 (pooled z-test, Fleiss, Levin & Paik 2003, chapter 3; the

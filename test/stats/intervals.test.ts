@@ -1,11 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { assertClose as close } from "../support/approx";
-import {
-  newcombeDifferenceInterval,
-  relativeLiftInterval,
-  wilsonInterval,
-} from "../../src/experiment/intervals";
+import { newcombeDifferenceInterval, relativeLiftInterval, wilsonInterval } from "../../src/stats/intervals";
 import { Random } from "../../src/core/random";
 
 test("Wilson intervals match Newcombe 1998 (Stat Med 17:857-872), method 3, to the 4 published decimals", () => {

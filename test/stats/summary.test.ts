@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { parseProportionSummary, proportionSummary } from "../../src/experiment/summary";
+import { parseProportionSummary, proportionSummary } from "../../src/stats/summary";
 import { InputError } from "../../src/core/errors";
 
 test("parses CLICKS/USERS and rejects malformed or impossible counts, naming the field", () => {

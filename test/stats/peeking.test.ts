@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { simulatePeeking } from "../../src/experiment/peeking";
+import { simulatePeeking } from "../../src/stats/peeking";
 
 // Monte Carlo validation of issue 4: A/A experiments at the business case's 7% and 1124 users per group, looked at
 // after every 100 users per group (12 looks), two-sided alpha 0.05, seeded. 2000 experiments: the binomial standard

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { InputError } from "../../src/core/errors";
-import { type RunningServer, startServing } from "../../src/serving/serve";
+import { type RunningServer, startServing } from "../../src/deployment/serve";
 import { ROUTER_NAME, predictionRequest } from "../../src/serving/seldon";
 import { testModels } from "../support/recommenders";
 import { testCatalog } from "../support/catalog";

@@ -12,7 +12,6 @@
  *
  * `abrec serve` parses options and calls `startServing`; tests and the benchmark call it directly.
  */
-import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import type { AddressInfo } from "node:net";
@@ -20,39 +19,20 @@ import express from "express";
 import type { Movie } from "../data/types";
 import type { Recommender } from "../models/recommender";
 import { createSiteApp } from "../../mock-site/app";
-import { EventStore } from "./event-store";
-import { ServingMetrics } from "./metrics";
+import { EventStore } from "../serving/event-store";
+import { ServingMetrics } from "../serving/metrics";
 import {
   type ModelClient,
   ModelService,
   RemoteModel,
   createModelServerApp,
   modelEndpoints,
-} from "./model-server";
-import { RemoteRouter, RouterService, createRouterApp, routerEndpoints } from "./router";
-import { type JsonEndpoint, withFastJsonEndpoints } from "./http";
-import type { RoutingSettings } from "./routing";
+} from "../serving/model-server";
+import { RemoteRouter, RouterService, createRouterApp, routerEndpoints } from "../serving/router";
+import { type JsonEndpoint, withFastJsonEndpoints } from "../serving/http";
+import type { RoutingSettings } from "../serving/assignment";
 import { InputError } from "../core/errors";
 import { loadPreparedDataset } from "../data/load";
-import { loadRecommender } from "../models/artifact";
-
-/** The served models, child 0 (A) first. */
-export const MODEL_NAMES = ["baseline", "challenger"] as const;
-
-/** Loads the named models from `<modelsDir>/<name>/` (what `abrec train` writes). */
-export async function loadModels(modelsDir: string, names: readonly string[]): Promise<Recommender[]> {
-  return Promise.all(
-    names.map(async (name) => {
-      const dir = path.join(modelsDir, name);
-      if (!fs.existsSync(dir))
-        throw new InputError(`no model folder; run \`abrec train\` first`, { file: dir });
-      const model = await loadRecommender(dir);
-      if (model.name !== name)
-        throw new InputError(`holds the model "${model.name}", expected "${name}"`, { file: dir });
-      return model;
-    }),
-  );
-}
 
 /** The movie catalog of the prepared dataset `<dataDir>/processed/<dataset>/` (what `abrec data` writes). */
 export async function loadCatalog(dataDir: string, dataset: string): Promise<Movie[]> {

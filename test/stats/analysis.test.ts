@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { analyzeCounts } from "../../src/experiment/analysis";
+import { analyzeCounts } from "../../src/stats/analysis";
 import { InputError } from "../../src/core/errors";
 
 const funflix = { control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } };

@@ -8,7 +8,7 @@ import {
   normalCdf,
   normalQuantile,
   normalUpperTail,
-} from "../../src/experiment/distributions";
+} from "../../src/stats/distributions";
 
 test("normal quantiles match the standard normal table (Abramowitz & Stegun 1964, Table 26.5), to 1e-6", () => {
   close(normalQuantile(0.975), 1.959964, 1e-6, "z_0.975");

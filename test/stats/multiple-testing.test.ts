@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { benjaminiHochbergAdjust, holmAdjust } from "../../src/experiment/multiple-testing";
+import { benjaminiHochbergAdjust, holmAdjust } from "../../src/stats/multiple-testing";
 import { InputError } from "../../src/core/errors";
 
 // Benjamini & Hochberg (1995), JRSS B 57:289-300, section 4.2: the 15 p-values of Neuhaus et al.'s trial. At level

@@ -5,9 +5,9 @@ import {
   peekingSpec,
   powerCurveSpec,
   sequentialLooksSpec,
-} from "../../src/experiment/figures";
-import { simulatePeeking } from "../../src/experiment/peeking";
-import { sequentialLooks } from "../../src/experiment/sequential";
+} from "../../src/stats/figures";
+import { simulatePeeking } from "../../src/stats/peeking";
+import { sequentialLooks } from "../../src/stats/sequential";
 import { renderSvg } from "../../src/core/figures";
 
 const funflix = { baselineRate: 0.07, minimumDetectableEffect: 0.04, alpha: 0.05, power: 0.9 };

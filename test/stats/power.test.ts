@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { experimentDuration, minimumDetectableEffect, powerForSampleSize } from "../../src/experiment/power";
-import { sampleSizePerGroup } from "../../src/experiment/sample-size";
+import { experimentDuration, minimumDetectableEffect, powerForSampleSize } from "../../src/stats/power";
+import { sampleSizePerGroup } from "../../src/stats/sample-size";
 import { InputError } from "../../src/core/errors";
 
 const funflix = { baselineRate: 0.07, minimumDetectableEffect: 0.04, alpha: 0.05, power: 0.9 };

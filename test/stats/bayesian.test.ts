@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { bayesianAnalysis } from "../../src/experiment/bayesian";
-import { relativeLiftInterval } from "../../src/experiment/intervals";
-import { logBeta } from "../../src/experiment/distributions";
+import { bayesianAnalysis } from "../../src/stats/bayesian";
+import { relativeLiftInterval } from "../../src/stats/intervals";
+import { logBeta } from "../../src/stats/distributions";
 import { InputError } from "../../src/core/errors";
 
 /**

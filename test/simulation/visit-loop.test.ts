@@ -9,7 +9,7 @@ import { inProcessTransport } from "../../src/simulation/in-process";
 import { readJournal } from "../../src/simulation/journal";
 import { modelRelevancePatterns } from "../../src/simulation/population";
 import { slateRecommender, syntheticPopulation } from "../support/simulation";
-import { runSimulation } from "../../src/simulation/run";
+import { runSimulation } from "../../src/simulation/visit-loop";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-"));
 const parameters = clickModelParameters(0.3, { slateLength: 10, patience: 0.85, noiseRatio: 0.1 });

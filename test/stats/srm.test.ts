@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { sampleRatioMismatch } from "../../src/experiment/srm";
+import { sampleRatioMismatch } from "../../src/stats/srm";
 import { InputError } from "../../src/core/errors";
 
 test("Kohavi, Tang & Xu (2020) SRM example: 821,588 vs 815,482 users on a 50/50 split gives p = 1.8e-6", () => {

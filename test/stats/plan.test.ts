@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { planExperiment } from "../../src/experiment/plan";
+import { planExperiment } from "../../src/stats/plan";
 
 test("the default business-case plan: 1124 per group (Fleiss CC), all three methods, duration from traffic", () => {
   // Issue 4's reference sizes: 1124 (Fleiss CC), 1074 (pooled), 1063 (Cohen's h).

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { sampleSizePerGroup, sampleSizesByMethod } from "../../src/experiment/sample-size";
+import { sampleSizePerGroup, sampleSizesByMethod } from "../../src/stats/sample-size";
 import { InputError } from "../../src/core/errors";
 
 // The business case (issue 4): baseline 7%, minimum detectable effect +4 points absolute, alpha 5%, power 90%.

@@ -5,8 +5,8 @@ import {
   sequentialAnalysis,
   sequentialLooks,
   sequentialRho,
-} from "../../src/experiment/sequential";
-import { newcombeDifferenceInterval } from "../../src/experiment/intervals";
+} from "../../src/stats/sequential";
+import { newcombeDifferenceInterval } from "../../src/stats/intervals";
 import { InputError } from "../../src/core/errors";
 
 const funflix = { control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } };
