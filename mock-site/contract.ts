@@ -25,8 +25,12 @@ export const SITE_SELECTORS = {
   recommendationList: "#recommendations",
   /** Each card is an `<a>` inside the list with `data-movie-id`, `data-position` (0-based) and `href` to the click route. */
   movieCard: "#recommendations [data-movie-id]",
+  /** Inside each card: the movie's title without its year. */
+  cardTitle: ".title",
   /** On the movie page: an element with `data-movie-id`, shown once the click has been recorded. */
   moviePage: "#movie-page",
+  /** On the experiment page: the table of impressions, clicks and CTR per variant. */
+  experimentResults: "#experiment-results",
 } as const;
 
 export const SITE_ATTRIBUTES = {

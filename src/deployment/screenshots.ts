@@ -43,7 +43,9 @@ export async function visitSite(
   const requestId = (await list.getAttribute(SITE_ATTRIBUTES.requestId)) ?? "";
   const variant = (await list.getAttribute(SITE_ATTRIBUTES.variant)) ?? "";
   const cards = await driver.findElements(By.css(SITE_SELECTORS.movieCard));
-  const cardTitles = await Promise.all(cards.map((card) => card.findElement(By.css(".title")).getText()));
+  const cardTitles = await Promise.all(
+    cards.map((card) => card.findElement(By.css(SITE_SELECTORS.cardTitle)).getText()),
+  );
   const cardMovieIds = await Promise.all(
     cards.map(async (card) => Number(await card.getAttribute(SITE_ATTRIBUTES.movieId))),
   );
@@ -55,7 +57,7 @@ export async function visitSite(
   await driver.wait(until.elementLocated(By.css(SITE_SELECTORS.moviePage)), WAIT_MS);
   await saveScreenshot(driver, shot("movie"));
   await driver.get(`${baseUrl}${SITE_ROUTES.experiment}`);
-  await driver.wait(until.elementLocated(By.css("#experiment-results")), WAIT_MS);
+  await driver.wait(until.elementLocated(By.css(SITE_SELECTORS.experimentResults)), WAIT_MS);
   await saveScreenshot(driver, shot("experiment"));
   return {
     requestId,
