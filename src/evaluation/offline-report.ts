@@ -1,7 +1,7 @@
 /**
  * The offline comparison of the two models: every metric with its bootstrap interval side by side, the relative
- * lift of the challenger over the baseline (paired bootstrap), a table for the terminal and README, a figure,
- * and `offline-metrics.json` with the run record.
+ * lift of the challenger over the baseline (paired bootstrap), a table for the terminal and docs/models.md, a
+ * figure, and `offline-metrics.json` with the run record.
  */
 import * as path from "node:path";
 import type { PreparedDataset } from "../data/types";

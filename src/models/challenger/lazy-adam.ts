@@ -4,7 +4,7 @@
  *
  * Why: with `optimizer.minimize` TensorFlow.js's Adam updates every row of the user and movie tables and of their
  * moments on every batch (the gradient of a gather is a dense table-shaped tensor), which made one epoch at 25M
- * ratings take about two hours (README, "Models and offline evaluation"). The loss and its gradients are still
+ * ratings take about two hours (docs/models.md, History). The loss and its gradients are still
  * computed by TensorFlow.js (src/models/challenger/train.ts); only the update of the touched rows happens here.
  *
  * The rule is TensorFlow's `LazyAdamOptimizer` (tf.contrib.opt, now `tfa.optimizers.LazyAdam`) and PyTorch's

@@ -72,12 +72,12 @@ export const DEFAULT_CHALLENGER: ChallengerHyperparameters = {
   // Batch 2048 with learning rate 0.02 (twice 1024 and 0.01: the linear scaling rule, Goyal et al. 2017) halves
   // the number of batches, each of which pays a fixed TensorFlow.js cost (~135 kernel calls). Mean validation
   // NDCG@10 over seeds 1-5 on ml-latest-small: 0.208, against 0.214 for 1024/0.01 (paired difference 0.006,
-  // standard error 0.008) and 0.193 for 2048/0.01 (README, "Models and offline evaluation").
+  // standard error 0.008) and 0.193 for 2048/0.01 (docs/models.md, "Challenger: BPR with features").
   batchSize: 2048,
   maxEpochs: 30,
   patience: 3,
   recencyHalfLifeDays: null,
-  // Chosen on the ml-latest-small validation period among 0, 1, 2 (README, "Models and offline evaluation");
+  // Chosen on the ml-latest-small validation period among 0, 1, 2 (docs/models.md, History);
   // `abrec train` sets the window to the one the baseline chose.
   popularityWeight: 1,
   popularityWindowDays: 365,
