@@ -17,6 +17,9 @@ export const RATINGS_HEADER = ["userId", "movieId", "rating", "timestamp"] as co
 /** The header line of movies.csv in every MovieLens release. */
 export const MOVIES_HEADER = ["movieId", "title", "genres"] as const;
 
+/** The CSVs every MovieLens release holds and abrec needs, with their header lines. */
+export const MOVIELENS_CSV_HEADERS = { "ratings.csv": RATINGS_HEADER, "movies.csv": MOVIES_HEADER } as const;
+
 /** Timestamps before this (1995-01-01 UTC) cannot be MovieLens ratings: a cut-off number is the likely cause. */
 export const EARLIEST_TIMESTAMP = 788_918_400;
 
