@@ -11,6 +11,7 @@ import { Unzip, UnzipInflate } from "fflate";
 import { InputError } from "../core/errors";
 import { publishDirectoryAtomic, temporarySibling } from "../core/files";
 import { createProgress } from "../core/progress";
+import { MOVIELENS_CSV_HEADERS } from "./movielens";
 
 /** Where GroupLens publishes the MovieLens zips (`<base>/<name>.zip` and `<base>/<name>.zip.md5`). */
 export const GROUPLENS_BASE_URL = "https://files.grouplens.org/datasets/movielens";
@@ -134,10 +135,15 @@ export async function unpackZip(zipFile: string, prefix: string, dir: string): P
  * Downloads `<baseUrl>/<name>.zip`, verifies it against `<baseUrl>/<name>.zip.md5`, and unpacks its `<name>/`
  * folder into `targetDir` atomically. Returns the files unpacked.
  *
- * @throws InputError on a network failure, an HTTP error, a checksum mismatch or a broken zip; nothing is left
- * behind in any of these cases.
+ * @throws InputError when `targetDir` exists and is not empty (nothing is downloaded), and on a network failure,
+ * an HTTP error, a checksum mismatch or a broken zip; nothing is left behind in any of these cases.
  */
 export async function downloadMovieLens(options: DownloadOptions): Promise<string[]> {
+  // Publishing replaces the whole folder: never do that to files a user put there.
+  if (fs.existsSync(options.targetDir) && fs.readdirSync(options.targetDir).length > 0)
+    throw new InputError(`the folder to unpack ${options.name} into is not empty: nothing was downloaded`, {
+      file: options.targetDir,
+    });
   const baseUrl = (options.baseUrl ?? GROUPLENS_BASE_URL).replace(/\/$/, "");
   const zipUrl = `${baseUrl}/${options.name}.zip`;
   const expectedMd5 = parseMd5File(await (await fetchOk(`${zipUrl}.md5`)).text(), `${zipUrl}.md5`);
@@ -154,7 +160,7 @@ export async function downloadMovieLens(options: DownloadOptions): Promise<strin
     let files: string[] = [];
     await publishDirectoryAtomic(options.targetDir, async (tmp) => {
       files = await unpackZip(zipFile, options.name, tmp);
-      for (const required of ["ratings.csv", "movies.csv"])
+      for (const required of Object.keys(MOVIELENS_CSV_HEADERS))
         if (!files.includes(required))
           throw new InputError(`the zip has no ${options.name}/${required}`, { file: zipUrl });
     });

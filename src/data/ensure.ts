@@ -5,7 +5,9 @@
  *
  * Where raw files come from, in order: already in `<dataDir>/<dataset>/`; for ml-latest-small, a copy of
  * `SHARED_DATA_DIR/ml-latest-small` (offline machines); otherwise the GroupLens zip (checksum-verified). The
- * `synthetic` dataset is generated (seeded) and regenerated when its size or seed changes.
+ * `synthetic` dataset is generated (seeded) and regenerated when its size or seed changes. Copying and
+ * downloading happen only into an absent or empty folder: one holding other files but not both CSVs fails with
+ * an InputError naming what is missing, and nothing in it is touched.
  *
  * @example
  * const dir = await ensurePreparedDataset({ dataset: "ml-latest-small" });
@@ -19,6 +21,7 @@ import { DEFAULT_DATA_DIR, SHARED_DATA_DIR } from "../core/paths";
 import { DEFAULT_SEED } from "../core/random";
 import { downloadMovieLens } from "./download";
 import { PREPARED_LAYOUT_VERSION } from "./load";
+import { MOVIELENS_CSV_HEADERS } from "./movielens";
 import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION, prepareDataset } from "./prepare";
 import { generateSyntheticMovieLens } from "./synthetic";
 import type { DatasetManifest, DatasetName } from "./types";
@@ -60,12 +63,34 @@ export function parseDatasetName(value: string): DatasetName {
 }
 
 function hasRawFiles(dir: string): boolean {
-  return fs.existsSync(path.join(dir, "ratings.csv")) && fs.existsSync(path.join(dir, "movies.csv"));
+  return Object.keys(MOVIELENS_CSV_HEADERS).every((name) => fs.existsSync(path.join(dir, name)));
+}
+
+/**
+ * Throws unless `rawDir` is absent or empty, so that copying or downloading a release into it replaces nothing a
+ * user put there. Called when `rawDir` lacks a required file. A folder with the user's ratings.csv but no
+ * movies.csv is an error rather than something to complete from the release: completing it would silently join
+ * the user's ratings to another dataset's movies, whose ids need not mean the same films.
+ */
+function checkNothingToReplace(rawDir: string, dataset: DatasetName): void {
+  const found = fs.existsSync(rawDir) ? fs.readdirSync(rawDir).sort() : [];
+  if (found.length === 0) return;
+  const missing = Object.entries(MOVIELENS_CSV_HEADERS).filter(([name]) => !found.includes(name));
+  const shown = found.length > 4 ? [...found.slice(0, 3), `${found.length - 3} more`] : found;
+  throw new InputError(
+    `has ${shown.join(", ")} but no ${missing.map(([name]) => name).join(" and no ")}, and abrec never ` +
+      `replaces files it did not write: add ` +
+      missing.map(([name, header]) => `${name} (header "${header.join(",")}")`).join(" and ") +
+      `, or empty or remove the folder so that abrec can fetch the ${dataset} release`,
+    { file: rawDir },
+  );
 }
 
 /**
  * Makes sure `<dataDir>/<dataset>/ratings.csv` and `movies.csv` exist (copy, download or generate) and returns
  * that folder.
+ *
+ * @throws InputError when the folder holds files but not both CSVs (nothing in it is touched).
  */
 export async function ensureRawDataset(options: EnsureOptions): Promise<string> {
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
@@ -87,6 +112,7 @@ export async function ensureRawDataset(options: EnsureOptions): Promise<string> 
     return rawDir;
   }
   if (hasRawFiles(rawDir)) return rawDir;
+  checkNothingToReplace(rawDir, options.dataset);
   const shared = path.join(options.sharedDataDir ?? SHARED_DATA_DIR, options.dataset);
   if (options.dataset === "ml-latest-small" && options.sharedDataDir !== "" && hasRawFiles(shared)) {
     await publishDirectoryAtomic(rawDir, (tmp) => {
@@ -112,7 +138,7 @@ async function isUpToDate(outDir: string, rawDir: string, options: EnsureOptions
   if (manifest.layoutVersion !== PREPARED_LAYOUT_VERSION) return false;
   if (manifest.positiveThreshold !== (options.positiveThreshold ?? DEFAULT_POSITIVE_THRESHOLD)) return false;
   if (manifest.testFraction !== (options.testFraction ?? DEFAULT_TEST_FRACTION)) return false;
-  for (const name of ["ratings.csv", "movies.csv"])
+  for (const name of Object.keys(MOVIELENS_CSV_HEADERS))
     if (manifest.inputChecksums[name] !== (await sha256File(path.join(rawDir, name)))) return false;
   return true;
 }

@@ -6,8 +6,13 @@
  *
  * Line numbers count the header as line 1, so the first data row is line 2 (what an editor shows). They assume
  * no quoted field spans lines, which holds for every MovieLens release.
+ *
+ * Lines may end in CRLF (as in the releases), LF, or a mix of both (what an editor leaves after changing one line);
+ * a mixed file costs one extra pass, described at `withUniformLineEnds`.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError } from "../core/errors";
 import { sqlString } from "./duckdb";
@@ -16,6 +21,9 @@ import { sqlString } from "./duckdb";
 export const RATINGS_HEADER = ["userId", "movieId", "rating", "timestamp"] as const;
 /** The header line of movies.csv in every MovieLens release. */
 export const MOVIES_HEADER = ["movieId", "title", "genres"] as const;
+
+/** The CSVs every MovieLens release holds and abrec needs, with their header lines. */
+export const MOVIELENS_CSV_HEADERS = { "ratings.csv": RATINGS_HEADER, "movies.csv": MOVIES_HEADER } as const;
 
 /** Timestamps before this (1995-01-01 UTC) cannot be MovieLens ratings: a cut-off number is the likely cause. */
 export const EARLIEST_TIMESTAMP = 788_918_400;
@@ -64,30 +72,139 @@ interface BadLine {
   problem: string;
 }
 
-/** DuckDB's own CSV error, as an InputError naming the file (and line when DuckDB gives one). */
+/** DuckDB's structural CSV error that names no line: with strict mode on, mixed line ends or a lone CR. */
+const UNPLACED_CSV_ERROR = /state machine reached an invalid state/;
+
+/** DuckDB's descriptions of what is wrong with a line, and what abrec says instead (with what was expected). */
+const DUCKDB_CSV_PROBLEMS: [RegExp, (match: RegExpExecArray) => string][] = [
+  [/Expected Number of Columns: (\d+) Found: (\d+)/, (m) => `expected ${m[1]} fields, found ${m[2]}`],
+  [
+    /unterminated quote/,
+    () => `unbalanced double quotes (expected quotes around a whole field, with "" for a quote inside it)`,
+  ],
+  [/Invalid unicode/, () => `not UTF-8 text (expected a UTF-8 encoded CSV file)`],
+  [
+    /Maximum line size of (\d+) bytes exceeded/,
+    (m) => `line longer than ${m[1]} bytes (expected one record per line)`,
+  ],
+  [/Error when converting column .*/, (m) => `cannot parse CSV: ${m[0].slice(0, 200)}`],
+  [
+    UNPLACED_CSV_ERROR,
+    () =>
+      `cannot parse CSV (expected comma-separated fields, double quotes around whole fields only, and lines ending ` +
+      `in CRLF or LF)`,
+  ],
+];
+
+/**
+ * DuckDB's CSV error as an InputError naming the file, the line when DuckDB gives one, and what was expected. The
+ * rest of DuckDB's message (the line echoed, its reader options, fixes naming options abrec sets) is dropped.
+ */
 function duckdbCsvError(file: string, error: unknown): InputError {
   const message = error instanceof Error ? error.message : String(error);
-  const line = /Line: (\d+)/.exec(message);
-  const reason = message.split("\n").find((l) => /Error when|Expected|found|Could not/.test(l)) ?? message;
-  return new InputError(`cannot parse CSV: ${reason.trim()}`, {
-    file,
-    line: line ? Number(line[1]) : undefined,
-  });
+  const line = /CSV Error on Line: (\d+)/.exec(message);
+  const where = { file, line: line ? Number(line[1]) : undefined };
+  const lines = message.split("\n");
+  const fixes = lines.findIndex((l) => /^Possible (fixes|solutions?)/i.test(l));
+  // The echoed input line comes first: the last description before the fixes is DuckDB's own.
+  const described = (fixes < 0 ? lines : lines.slice(0, fixes)).reverse();
+  for (const [pattern, explain] of DUCKDB_CSV_PROBLEMS)
+    for (const text of described) {
+      const match = pattern.exec(text);
+      if (match) return new InputError(explain(match), where);
+    }
+  return new InputError(
+    `cannot parse CSV: ${lines[0].replace(/^\w[\w ]* Error: /, "").slice(0, 200)}`,
+    where,
+  );
+}
+
+/** How the lines of a file end: counts of CRLF and lone-LF ends, and the first line ending in a CR without LF. */
+interface LineEnds {
+  crlf: number;
+  lf: number;
+  loneCrLine?: number;
 }
 
 /**
- * Re-reads `file` with every field as text and returns the first line (in file order) for which `problemSql`
- * (a SQL CASE over fields f1..f5 giving a message or NULL) reports a problem.
+ * Copies `file` to `copy` without the CR of its CRLF line ends, in one pass that also counts both kinds of line
+ * end; stops at the first CR not followed by LF.
+ */
+function copyWithLfEnds(file: string, copy: string): LineEnds {
+  const ends: LineEnds = { crlf: 0, lf: 0 };
+  const input = fs.openSync(file, "r");
+  const output = fs.openSync(copy, "w");
+  const buffer = Buffer.alloc(1 << 20);
+  const out = Buffer.alloc(buffer.length);
+  let line = 1;
+  let afterCr = false;
+  try {
+    for (let n; (n = fs.readSync(input, buffer, 0, buffer.length, null)) > 0;) {
+      let kept = 0;
+      for (let i = 0; i < n; i++) {
+        const byte = buffer[i];
+        if (afterCr && byte !== 0x0a) return { ...ends, loneCrLine: line };
+        if (byte === 0x0a) {
+          if (afterCr) ends.crlf++;
+          else ends.lf++;
+          line++;
+        }
+        afterCr = byte === 0x0d;
+        if (!afterCr) out[kept++] = byte;
+      }
+      fs.writeSync(output, out, 0, kept);
+    }
+  } finally {
+    fs.closeSync(input);
+    fs.closeSync(output);
+  }
+  return afterCr ? { ...ends, loneCrLine: line } : ends;
+}
+
+/**
+ * Runs `read(file)`, which reads the CSV `file` (or a copy of it given in its place) and names `file` in its errors.
+ * DuckDB's strict parser rejects a file whose lines end in both CRLF and LF, naming no line; pandas reads such a
+ * file, and relaxing DuckDB's strict mode instead would also let it silently drop extra fields and mangle stray
+ * quotes. So only when `read` fails without a line are the line ends looked at, while copying the file to a
+ * temporary one with LF line ends (same line numbers): mixed ends are read again from that copy, and a lone CR is
+ * reported with its line. Correct files never pay for this; a mixed file pays one copy and one more read.
+ */
+async function withUniformLineEnds<T>(file: string, read: (source: string) => Promise<T>): Promise<T> {
+  try {
+    return await read(file);
+  } catch (error) {
+    if (!(error instanceof InputError) || error.where.line !== undefined) throw error;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-lf-"));
+    try {
+      const copy = path.join(dir, path.basename(file));
+      const ends = copyWithLfEnds(file, copy);
+      if (ends.loneCrLine !== undefined)
+        throw new InputError(`the line ends in a CR without LF (expected lines ending in CRLF or LF)`, {
+          file,
+          line: ends.loneCrLine,
+        });
+      if (ends.crlf === 0 || ends.lf === 0) throw error;
+      return await read(copy);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * Re-reads `source` (the CSV `file` or a copy of it) with every field as text and returns the first line (in file
+ * order) for which `problemSql` (a SQL CASE over fields f1..f5 giving a message or NULL) reports a problem.
  */
 async function firstBadLine(
   connection: DuckDBConnection,
+  source: string,
   file: string,
   problemSql: string,
 ): Promise<BadLine | undefined> {
   const columns = "{'f1':'VARCHAR','f2':'VARCHAR','f3':'VARCHAR','f4':'VARCHAR','f5':'VARCHAR'}";
   try {
     await connection.run(
-      `CREATE OR REPLACE TEMP TABLE diagnostic AS SELECT * FROM read_csv(${sqlString(file)}, columns=${columns},
+      `CREATE OR REPLACE TEMP TABLE diagnostic AS SELECT * FROM read_csv(${sqlString(source)}, columns=${columns},
          header=false, null_padding=true, ${CSV_OPTIONS})`,
     );
     const reader = await connection.runAndReadAll(
@@ -132,11 +249,12 @@ const MOVIES_PROBLEMS = `CASE
 
 async function throwFirstBadLine(
   connection: DuckDBConnection,
+  source: string,
   file: string,
   problemSql: string,
   fallback: InputError,
 ): Promise<never> {
-  const bad = await firstBadLine(connection, file, problemSql);
+  const bad = await firstBadLine(connection, source, file, problemSql);
   if (bad) throw new InputError(bad.problem, { file, line: bad.line, field: bad.field });
   throw fallback;
 }
@@ -155,16 +273,20 @@ const RATINGS_ROW_INVALID = `userId IS NULL OR userId <= 0 OR movieId IS NULL OR
  */
 export async function loadRatingsTable(connection: DuckDBConnection, file: string): Promise<number> {
   checkCsvShape(file, RATINGS_HEADER);
-  try {
-    await connection.run(
-      `CREATE OR REPLACE TABLE ratings AS SELECT * FROM read_csv(${sqlString(file)},
-         columns={'userId':'INTEGER','movieId':'INTEGER','rating':'FLOAT','timestamp':'INTEGER'},
-         header=true, ${CSV_OPTIONS})
-       WHERE CASE WHEN ${RATINGS_ROW_INVALID} THEN error('invalid ratings row') ELSE true END`,
-    );
-  } catch (error) {
-    await throwFirstBadLine(connection, file, RATINGS_PROBLEMS, duckdbCsvError(file, error));
-  }
+  await withUniformLineEnds(file, async (source) => {
+    try {
+      await connection.run(
+        `CREATE OR REPLACE TABLE ratings AS SELECT * FROM read_csv(${sqlString(source)},
+           columns={'userId':'INTEGER','movieId':'INTEGER','rating':'FLOAT','timestamp':'INTEGER'},
+           header=true, ${CSV_OPTIONS})
+         WHERE CASE WHEN ${RATINGS_ROW_INVALID} THEN error('invalid ratings row') ELSE true END`,
+      );
+    } catch (error) {
+      // The text pass would fail the same way (and cost a full read): leave it to withUniformLineEnds.
+      if (UNPLACED_CSV_ERROR.test(String(error))) throw duckdbCsvError(file, error);
+      await throwFirstBadLine(connection, source, file, RATINGS_PROBLEMS, duckdbCsvError(file, error));
+    }
+  });
   const n = Number((await connection.runAndReadAll(`SELECT count(*)::BIGINT FROM ratings`)).getRows()[0][0]);
   if (n === 0) throw new InputError(`no data rows after the header`, { file, line: 2 });
   return n;
@@ -177,19 +299,21 @@ export async function loadRatingsTable(connection: DuckDBConnection, file: strin
  */
 export async function loadMoviesTable(connection: DuckDBConnection, file: string): Promise<number> {
   checkCsvShape(file, MOVIES_HEADER);
-  // movies.csv is small (62k rows in ml-25m): always validated through the text pass.
-  const bad = await firstBadLine(connection, file, MOVIES_PROBLEMS);
-  if (bad) throw new InputError(bad.problem, { file, line: bad.line, field: bad.field });
-  try {
-    await connection.run(
-      `CREATE OR REPLACE TABLE movies AS SELECT movieId, title, coalesce(genres, '') AS genres,
-         TRY_CAST(regexp_extract(title, '\\((\\d{4})\\)\\s*$', 1) AS INTEGER) AS year
-       FROM read_csv(${sqlString(file)}, columns={'movieId':'INTEGER','title':'VARCHAR','genres':'VARCHAR'},
-         header=true, ${CSV_OPTIONS})`,
-    );
-  } catch (error) {
-    throw duckdbCsvError(file, error);
-  }
+  await withUniformLineEnds(file, async (source) => {
+    // movies.csv is small (62k rows in ml-25m): always validated through the text pass.
+    const bad = await firstBadLine(connection, source, file, MOVIES_PROBLEMS);
+    if (bad) throw new InputError(bad.problem, { file, line: bad.line, field: bad.field });
+    try {
+      await connection.run(
+        `CREATE OR REPLACE TABLE movies AS SELECT movieId, title, coalesce(genres, '') AS genres,
+           TRY_CAST(regexp_extract(title, '\\((\\d{4})\\)\\s*$', 1) AS INTEGER) AS year
+         FROM read_csv(${sqlString(source)}, columns={'movieId':'INTEGER','title':'VARCHAR','genres':'VARCHAR'},
+           header=true, ${CSV_OPTIONS})`,
+      );
+    } catch (error) {
+      throw duckdbCsvError(file, error);
+    }
+  });
   const duplicate = (
     await connection.runAndReadAll(
       `SELECT movieId, (max(rowid) + 2)::INTEGER AS line FROM movies GROUP BY movieId HAVING count(*) > 1

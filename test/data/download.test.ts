@@ -134,6 +134,45 @@ test("an HTTP error, a zip without ratings.csv and a corrupt zip leave nothing b
   }
 });
 
+test("a download never replaces a folder holding files: the user's ratings.csv stays byte-identical", async () => {
+  const zip = buildZip("ml-25m");
+  const server = await serve({ "/movielens/ml-25m.zip": zip, "/movielens/ml-25m.zip.md5": md5(zip) });
+  try {
+    const dataDir = tempDir();
+    const rawDir = path.join(dataDir, "ml-25m");
+    fs.mkdirSync(rawDir);
+    const own = "userId,movieId,rating,timestamp\r\n9,9,1.0,964982703\r\n";
+    fs.writeFileSync(path.join(rawDir, "ratings.csv"), own);
+    const sha256 = () =>
+      crypto.createHash("sha256").update(fs.readFileSync(path.join(rawDir, "ratings.csv")));
+    const before = sha256().digest("hex");
+    await assert.rejects(
+      ensurePreparedDataset({ dataset: "ml-25m", dataDir, baseUrl: server.baseUrl, quiet: true }),
+      (error: Error) => {
+        assert.ok(error instanceof InputError);
+        assert.equal(error.where.file, rawDir);
+        assert.match(error.message, /has ratings\.csv but no movies\.csv, .*fetch the ml-25m release$/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      downloadMovieLens({ name: "ml-25m", targetDir: rawDir, baseUrl: server.baseUrl, quiet: true }),
+      (error: Error) => {
+        assert.equal(
+          error.message,
+          `${rawDir}: the folder to unpack ml-25m into is not empty: nothing was downloaded`,
+        );
+        return true;
+      },
+    );
+    assert.equal(sha256().digest("hex"), before);
+    assert.deepEqual(fs.readdirSync(rawDir), ["ratings.csv"]);
+    assert.deepEqual(server.requests, [], "nothing was fetched");
+  } finally {
+    await server.close();
+  }
+});
+
 test("ensurePreparedDataset downloads a missing ml-25m, prepares it, and reuses both on the next call", async () => {
   const zip = buildZip("ml-25m");
   const server = await serve({ "/movielens/ml-25m.zip": zip, "/movielens/ml-25m.zip.md5": md5(zip) });

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { InputError } from "../../src/core/errors";
+import { sha256File } from "../../src/core/files";
 import { SHARED_DATA_DIR } from "../../src/core/paths";
 import { ensurePreparedDataset, ensureRawDataset, parseDatasetName } from "../../src/data/ensure";
 import { loadPreparedDataset } from "../../src/data/load";
@@ -26,6 +27,65 @@ test("ml-latest-small is copied from the shared folder when data/ lacks it (no n
       fs.readFileSync(path.join(rawDir, name)),
       fs.readFileSync(path.join(SHARED_DATA_DIR, "ml-latest-small", name)),
     );
+});
+
+/** Sorted names and SHA-256 of every file in `dir`. */
+async function checksums(dir: string): Promise<Record<string, string>> {
+  const sums: Record<string, string> = {};
+  for (const name of fs.readdirSync(dir).sort()) sums[name] = await sha256File(path.join(dir, name));
+  return sums;
+}
+
+test("a folder with the user's ratings.csv but no movies.csv fails naming both, and nothing in it changes", async () => {
+  const dataDir = tempDir();
+  const rawDir = path.join(dataDir, "ml-latest-small");
+  fs.mkdirSync(rawDir);
+  // The user's own ratings: same format as the release, different content.
+  fs.writeFileSync(
+    path.join(rawDir, "ratings.csv"),
+    "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n2,1,3.0,964982704\r\n",
+  );
+  const before = await checksums(rawDir);
+  await assert.rejects(
+    ensurePreparedDataset({ dataset: "ml-latest-small", dataDir, quiet: true }),
+    (error) => {
+      assert.ok(error instanceof InputError);
+      assert.equal(error.where.file, rawDir);
+      assert.match(
+        error.message,
+        /has ratings\.csv but no movies\.csv, and abrec never replaces files it did not write: add movies\.csv \(header "movieId,title,genres"\), or empty or remove the folder so that abrec can fetch the ml-latest-small release$/,
+      );
+      return true;
+    },
+  );
+  assert.deepEqual(await checksums(rawDir), before, "the user's ratings.csv is byte-identical");
+  assert.equal(fs.existsSync(path.join(dataDir, "processed")), false);
+});
+
+test("a folder with only movies.csv, or only other files, fails naming what is missing and keeps them", async () => {
+  const dataDir = tempDir();
+  const rawDir = path.join(dataDir, "ml-latest-small");
+  fs.mkdirSync(rawDir);
+  fs.writeFileSync(path.join(rawDir, "movies.csv"), "movieId,title,genres\r\n1,A (1999),Drama\r\n");
+  await assert.rejects(
+    ensureRawDataset({ dataset: "ml-latest-small", dataDir, quiet: true }),
+    /has movies\.csv but no ratings\.csv, .* add ratings\.csv \(header "userId,movieId,rating,timestamp"\)/,
+  );
+  fs.rmSync(path.join(rawDir, "movies.csv"));
+  fs.writeFileSync(path.join(rawDir, "notes.txt"), "my notes\n");
+  await assert.rejects(
+    ensureRawDataset({ dataset: "ml-latest-small", dataDir, quiet: true }),
+    /has notes\.txt but no ratings\.csv and no movies\.csv, .* add ratings\.csv \(.*\) and movies\.csv/,
+  );
+  assert.deepEqual(fs.readdirSync(rawDir), ["notes.txt"]);
+  assert.equal(fs.readFileSync(path.join(rawDir, "notes.txt"), "utf8"), "my notes\n");
+});
+
+test("an empty folder is filled from the shared copy", async () => {
+  const dataDir = tempDir();
+  fs.mkdirSync(path.join(dataDir, "ml-latest-small"));
+  const rawDir = await ensureRawDataset({ dataset: "ml-latest-small", dataDir, quiet: true });
+  assert.deepEqual(await checksums(rawDir), await checksums(path.join(SHARED_DATA_DIR, "ml-latest-small")));
 });
 
 test("without a shared copy and with an unreachable server, the error names the URL", async () => {
