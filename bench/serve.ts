@@ -48,7 +48,7 @@ import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from "../src/core/paths";
 import { loadCatalog, startServing } from "../src/deployment/serve";
 import { MODEL_NAMES, loadModels } from "../src/models/trained-models";
 import { predictionRequest } from "../src/serving/seldon";
-import { EventStore } from "../src/serving/event-store";
+import { type EventStore, openEventStore } from "../src/serving/event-store";
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -647,7 +647,7 @@ async function main(): Promise<void> {
     // Audit: the store holds exactly the acknowledged impressions and clicks (read after the server stopped).
     // A request the client gave up on may have been stored without being acknowledged; none may be missing.
     await stopTarget(server.child);
-    const store = EventStore.open(eventsPath, { readonly: true });
+    const store = openEventStore(eventsPath, { readonly: true });
     const sizes = store.tableSizes();
     const counts = store.counts().variants;
     const stored = new Set(store.requestIds().map((r) => r.requestId));
