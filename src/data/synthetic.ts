@@ -19,6 +19,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { csvRow } from "../core/csv";
 import { InputError } from "../core/errors";
 import { createProgress } from "../core/progress";
 import { Random } from "../core/random";
@@ -169,8 +170,8 @@ function writeMovies(
     for (let g = 0; g < genreCount; g++)
       genres.add(MOVIELENS_GENRES[drawCumulative(genreCumulative, rng.float())]);
     const base = `Synthetic Movie ${movieId}`;
-    const title = rng.bernoulli(0.05) ? `"${base}, The (${year})"` : `${base} (${year})`;
-    out.line(`${movieId},${title},${[...genres].join("|")}`);
+    const title = rng.bernoulli(0.05) ? `${base}, The (${year})` : `${base} (${year})`;
+    out.line(csvRow([movieId, title, [...genres].join("|")]));
   }
   out.flush();
   fs.closeSync(fd);

@@ -19,7 +19,7 @@ import express from "express";
 import type { Movie } from "../data/types";
 import type { Recommender } from "../models/recommender";
 import { createSiteApp } from "../../mock-site/app";
-import { EventStore } from "../serving/event-store";
+import { openEventStore, type SqliteEventStore } from "../serving/event-store";
 import { ServingMetrics } from "../serving/metrics";
 import {
   type ModelClient,
@@ -59,7 +59,7 @@ export interface ServeOptions {
   movies?: readonly Movie[];
   routing?: RoutingSettings;
   cookieSecret?: string;
-  /** "power-loss" makes every commit fsync (see event-store.ts). */
+  /** "power-loss" makes every commit fsync (see serving/event-store). */
   durability?: "process-crash" | "power-loss";
 }
 
@@ -67,7 +67,7 @@ export interface RunningServer {
   url: string;
   port: number;
   /** The event store this process writes (roles all and router). */
-  store?: EventStore;
+  store?: SqliteEventStore;
   metrics: ServingMetrics;
   close(): Promise<void>;
 }
@@ -89,7 +89,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   const metrics = new ServingMetrics();
   const app = express();
   app.disable("x-powered-by");
-  let store: EventStore | undefined;
+  let store: SqliteEventStore | undefined;
   /** The hot endpoints served by the fast path in front of `app` (see http.ts). */
   let fastEndpoints: JsonEndpoint[] = [];
   const routing = options.routing ?? { mode: "sticky", ratioA: 0.5, seed: 20261128 };
@@ -102,7 +102,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     app.use(createModelServerApp(service, metrics));
     fastEndpoints = modelEndpoints(service, metrics);
   } else if (options.role === "all" || options.role === "router") {
-    store = EventStore.open(required(options.eventsPath, "an event store path", options.role), {
+    store = openEventStore(required(options.eventsPath, "an event store path", options.role), {
       durability: options.durability,
       checkpoint: "background",
     });

@@ -7,10 +7,14 @@ import { analyzeCounts, type ExperimentAnalysis } from "../stats/analysis";
 import type { DesignSettings, SampleSizeMethod } from "../stats/design";
 import { planExperiment, type ExperimentPlan } from "../stats/plan";
 import { powerForSampleSize } from "../stats/power";
-import { readVariantCounts, type EventCounts } from "../serving/event-store";
+import {
+  readVariantCounts,
+  readVisitEvents,
+  type EventCounts,
+  type VisitEvent,
+} from "../serving/event-store";
 import { type AnalysisUnit, armNames, type ArmNames, twoArmCountsFromEvents } from "./counts";
 import { cumulativeLooks, type CumulativePoint } from "./cumulative";
-import { readVisitEvents, type VisitEvent } from "./events";
 
 /** The business case: baseline CTR 7%, +4 points to detect, alpha 5%, power 90% (1124 users per group). */
 export const FUNFLIX_DESIGN: DesignSettings = {

@@ -8,7 +8,7 @@ import { twoProportionZTest } from "../stats/proportions-test";
 import { sequentialLooks } from "../stats/sequential";
 import type { TwoArmCounts } from "../stats/summary";
 import type { ArmNames } from "./counts";
-import type { VisitEvent } from "./events";
+import type { VisitEvent } from "../serving/event-store";
 
 export interface CumulativePoint {
   /** Visits so far, both arms (1-based count in serving order). */

@@ -3,7 +3,7 @@
  *
  *   report.md                    the results for people (./report)
  *   analysis.json                the pre-registered and two-sided analyses, coverage, looks (for notebook 05)
- *   events.csv                   one row per visit from the event store (./events)
+ *   events.csv                   one row per visit from the event store (serving/event-store)
  *   figures/ctr-by-variant.*     CTR per variant with Wilson intervals and ground truth
  *   figures/cumulative.*         cumulative CTR and p-values over the course of the experiment
  *   figures/power-curve.*        power against users per group, planned size marked
@@ -14,13 +14,13 @@ import { saveFigure } from "../core/figures";
 import { sha256File, writeFileAtomic, writeJsonAtomic } from "../core/files";
 import { runEnvironment, type RunEnvironment } from "../core/run-record";
 import { powerCurveSpec } from "../stats/figures";
+import { visitEventsCsv } from "../serving/event-store";
 import {
   analyzeResults,
   FUNFLIX_DESIGN,
   type ResultsAnalysis,
   type ResultsAnalysisInput,
 } from "./analyze-results";
-import { visitEventsCsv } from "./events";
 import { ctrByVariantSpec, cumulativeSpec } from "./figures";
 import { resultsMarkdown, type ReportContext } from "./report";
 

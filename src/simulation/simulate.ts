@@ -4,6 +4,7 @@
  * the summary with the run environment (`summary.json`), all in one output folder.
  */
 import * as path from "node:path";
+import { csvTable } from "../core/csv";
 import { writeFileAtomic, writeJsonAtomic } from "../core/files";
 import { runEnvironment } from "../core/run-record";
 import type { GroundTruth } from "./ground-truth";
@@ -43,24 +44,34 @@ export interface SimulationRecord {
 
 /** The visits as CSV: one row per finished visit, `clicked` 0/1, ordered by visit number. */
 export function visitsCsv(visits: readonly VisitRecord[]): string {
-  const header =
-    "visit,visit_id,user_id,variant,request_id,clicked,clicked_position,clicked_movie_id,expected_ctr,finished_at_ms";
-  const quote = (value: string) => (/[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
-  const rows = visits.map((v) =>
-    [
+  const header = [
+    "visit",
+    "visit_id",
+    "user_id",
+    "variant",
+    "request_id",
+    "clicked",
+    "clicked_position",
+    "clicked_movie_id",
+    "expected_ctr",
+    "finished_at_ms",
+  ];
+  const rows = visits.map((v) => {
+    const clicked = v.clickedPosition >= 0;
+    return [
       v.visit,
       v.visitId,
       v.userId,
-      quote(v.variant),
-      quote(v.requestId),
-      v.clickedPosition >= 0 ? 1 : 0,
-      v.clickedPosition >= 0 ? v.clickedPosition : "",
-      v.clickedPosition >= 0 ? v.movieIds[v.clickedPosition] : "",
+      v.variant,
+      v.requestId,
+      clicked ? 1 : 0,
+      clicked ? v.clickedPosition : null,
+      clicked ? v.movieIds[v.clickedPosition] : null,
       v.expectedCtr,
       v.finishedAtMs,
-    ].join(","),
-  );
-  return [header, ...rows].join("\n") + "\n";
+    ];
+  });
+  return csvTable(header, rows);
 }
 
 /** Runs (or resumes) the simulation and writes its records into `outDir`. */

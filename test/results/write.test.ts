@@ -4,48 +4,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { sha256File } from "../../src/core/files";
-import { readVisitEvents } from "../../src/results/events";
 import { RESULTS_FILES, writeResults, type RunRecord } from "../../src/results/write";
-import { FILLED_SLATE, fillEventStore } from "../support/event-store-fill";
-
-test("readVisitEvents lists every visit in serving order with its click, movie and position", () => {
-  const file = fillEventStore([
-    ["baseline", 5, 2],
-    ["challenger", 4, 1],
-  ]);
-  const events = readVisitEvents(file);
-  assert.equal(events.length, 9);
-  assert.deepEqual(
-    events.map((e) => e.variant),
-    [
-      "baseline",
-      "challenger",
-      "baseline",
-      "challenger",
-      "baseline",
-      "challenger",
-      "baseline",
-      "challenger",
-      "baseline",
-    ],
-  );
-  assert.deepEqual(
-    events.map((e) => e.clicked),
-    [1, 1, 1, 0, 0, 0, 0, 0, 0],
-  );
-  assert.deepEqual(
-    events.map((e) => e.visit),
-    [1, 2, 3, 4, 5, 6, 7, 8, 9],
-  );
-  assert.equal(events[0].clickedMovieId, FILLED_SLATE[1]);
-  assert.equal(events[0].clickedPosition, 1);
-  assert.equal(events[3].clickedMovieId, null);
-  assert.ok(events.every((e, i) => i === 0 || e.shownAtMs > events[i - 1].shownAtMs));
-});
+import { fillEventStore } from "../support/event-store-fill";
 
 test("writeResults writes report, analysis, events.csv, figures and run.json that agree with the event store", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-results-"));
-  const eventsPath = fillEventStore(
+  const eventsPath = await fillEventStore(
     [
       ["baseline", 1124, 79],
       ["challenger", 1124, 124],

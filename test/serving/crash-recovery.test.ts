@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
 import { PROJECT_ROOT } from "../../src/core/paths";
-import { EventStore } from "../../src/serving/event-store";
+import { openEventStore } from "../../src/serving/event-store";
 import { feedbackRequest, predictionRequest } from "../../src/serving/seldon";
 import { type Json, postJson } from "../support/http";
 
@@ -94,7 +94,7 @@ test("SIGKILL in the middle of traffic loses no acknowledged event and doubles n
   const db = new Database(eventsPath, { readonly: true });
   assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
   db.close();
-  const store = EventStore.open(eventsPath, { readonly: true });
+  const store = openEventStore(eventsPath, { readonly: true });
   const stored = new Map(store.requestIds().map((row) => [row.requestId, row]));
   for (const puid of acknowledgedImpressions.keys())
     assert.ok(stored.has(puid), `acknowledged impression ${puid} lost`);

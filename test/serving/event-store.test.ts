@@ -4,8 +4,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
-import { EventStore, readVariantCounts } from "../../src/serving/event-store";
+import {
+  openEventStore,
+  readVariantCounts,
+  readVisitEvents,
+  visitEventsCsv,
+} from "../../src/serving/event-store";
 import { InputError } from "../../src/core/errors";
+import { PROJECT_ROOT } from "../../src/core/paths";
+import { FILLED_SLATE, fillEventStore } from "../support/event-store-fill";
 
 function tempDb(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-store-")), "events.sqlite");
@@ -23,10 +30,10 @@ function impression(requestId: string, userId: number, variant: string, movieIds
   };
 }
 
-test("the store is a real SQLite file in WAL mode with foreign keys", () => {
+test("the store is a real SQLite file in WAL mode with foreign keys", async () => {
   const file = tempDb();
-  const store = EventStore.open(file);
-  store.recordImpression(impression("r1", 1, "baseline"));
+  const store = openEventStore(file);
+  await store.enqueueImpression(impression("r1", 1, "baseline"));
   store.close();
   const db = new Database(file, { readonly: true });
   assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
@@ -34,29 +41,29 @@ test("the store is a real SQLite file in WAL mode with foreign keys", () => {
 });
 
 test("durability levels: process-crash is WAL + synchronous NORMAL, power-loss is WAL + FULL", () => {
-  const normal = EventStore.open(tempDb());
+  const normal = openEventStore(tempDb());
   assert.deepEqual(normal.journal(), { journalMode: "wal", synchronous: 1 });
   normal.close();
-  const full = EventStore.open(tempDb(), { durability: "power-loss" });
+  const full = openEventStore(tempDb(), { durability: "power-loss" });
   assert.deepEqual(full.journal(), { journalMode: "wal", synchronous: 2 });
   full.close();
 });
 
-test("counts per variant and per user add up impressions and first clicks", () => {
+test("counts per variant and per user add up impressions and first clicks", async () => {
   const file = tempDb();
-  const store = EventStore.open(file);
-  assert.deepEqual(store.recordImpression(impression("a1", 1, "baseline")), { newAssignment: true });
-  assert.deepEqual(store.recordImpression(impression("a2", 1, "baseline")), { newAssignment: false });
-  store.recordImpression(impression("b1", 2, "challenger"));
-  store.recordImpression(impression("b2", 3, "challenger"));
-  assert.deepEqual(store.recordFeedback({ requestId: "a1", reward: 1, movieId: 30 }), {
+  const store = openEventStore(file);
+  assert.deepEqual(await store.enqueueImpression(impression("a1", 1, "baseline")), { newAssignment: true });
+  assert.deepEqual(await store.enqueueImpression(impression("a2", 1, "baseline")), { newAssignment: false });
+  await store.enqueueImpression(impression("b1", 2, "challenger"));
+  await store.enqueueImpression(impression("b2", 3, "challenger"));
+  assert.deepEqual(await store.enqueueFeedback({ requestId: "a1", reward: 1, movieId: 30 }), {
     status: "recorded",
     variant: "baseline",
     position: 2,
   });
-  store.recordFeedback({ requestId: "a2", reward: 1, movieId: 10 });
-  store.recordFeedback({ requestId: "b1", reward: 1, movieId: 10 });
-  store.recordFeedback({ requestId: "b2", reward: 0 });
+  await store.enqueueFeedback({ requestId: "a2", reward: 1, movieId: 10 });
+  await store.enqueueFeedback({ requestId: "b1", reward: 1, movieId: 10 });
+  await store.enqueueFeedback({ requestId: "b2", reward: 0 });
   store.recordSetting("routing", "sticky");
   store.close();
   const counts = readVariantCounts(file);
@@ -73,12 +80,15 @@ test("counts per variant and per user add up impressions and first clicks", () =
   assert.deepEqual(counts.settings, { routing: "sticky" });
 });
 
-test("a second reward for the same request is ignored, never double counted", () => {
-  const store = EventStore.open(tempDb());
-  store.recordImpression(impression("r1", 5, "baseline"));
-  assert.equal(store.recordFeedback({ requestId: "r1", reward: 1, movieId: 20 }).status, "recorded");
-  assert.equal(store.recordFeedback({ requestId: "r1", reward: 1, movieId: 20 }).status, "duplicate");
-  assert.equal(store.recordFeedback({ requestId: "r1", reward: 0 }).status, "duplicate");
+test("a second reward for the same request is ignored, never double counted", async () => {
+  const store = openEventStore(tempDb());
+  await store.enqueueImpression(impression("r1", 5, "baseline"));
+  assert.equal((await store.enqueueFeedback({ requestId: "r1", reward: 1, movieId: 20 })).status, "recorded");
+  assert.equal(
+    (await store.enqueueFeedback({ requestId: "r1", reward: 1, movieId: 20 })).status,
+    "duplicate",
+  );
+  assert.equal((await store.enqueueFeedback({ requestId: "r1", reward: 0 })).status, "duplicate");
   assert.deepEqual(store.counts().variants, [
     { variant: "baseline", users: 1, impressions: 1, clicks: 1, clickedUsers: 1 },
   ]);
@@ -86,36 +96,44 @@ test("a second reward for the same request is ignored, never double counted", ()
   store.close();
 });
 
-test("unknown requests and movies that were not shown are rejected naming the field", () => {
-  const store = EventStore.open(tempDb());
-  store.recordImpression(impression("r1", 5, "baseline"));
-  assert.throws(
-    () => store.recordFeedback({ requestId: "nope", reward: 1, movieId: 10 }),
+test("unknown requests and movies that were not shown are rejected naming the field", async () => {
+  const store = openEventStore(tempDb());
+  await store.enqueueImpression(impression("r1", 5, "baseline"));
+  await assert.rejects(
+    store.enqueueFeedback({ requestId: "nope", reward: 1, movieId: 10 }),
     (error: unknown) => {
       assert.ok(error instanceof InputError);
       assert.match(error.message, /puid.*no impression with request id "nope"/);
       return true;
     },
   );
-  assert.throws(() => store.recordFeedback({ requestId: "r1", reward: 1, movieId: 999 }), /truth.*movie 999/);
+  await assert.rejects(
+    store.enqueueFeedback({ requestId: "r1", reward: 1, movieId: 999 }),
+    /truth.*movie 999/,
+  );
+  await assert.rejects(
+    store.enqueueFeedback({ requestId: "r1", reward: 1, movieId: 20, position: 0 }),
+    /position.*shown at position 1/,
+  );
   assert.equal(store.tableSizes().feedback, 0);
   store.close();
 });
 
-test("constraints make duplicate impressions and slots impossible, and a failed write leaves nothing", () => {
-  const store = EventStore.open(tempDb());
-  store.recordImpression(impression("r1", 5, "baseline"));
-  assert.throws(() => store.recordImpression(impression("r1", 5, "baseline")), /UNIQUE|PRIMARY KEY/);
-  // The same movie twice in one impression violates UNIQUE (request_id, movie_id); the whole transaction rolls back.
-  assert.throws(() => store.recordImpression(impression("r2", 6, "baseline", [1, 2, 1])), /UNIQUE/);
+test("constraints make duplicate impressions and slots impossible, and a failed write leaves nothing", async () => {
+  const store = openEventStore(tempDb());
+  await store.enqueueImpression(impression("r1", 5, "baseline"));
+  await assert.rejects(store.enqueueImpression(impression("r1", 5, "baseline")), /UNIQUE|PRIMARY KEY/);
+  // The same movie twice in one impression violates UNIQUE (request_id, movie_id); its savepoint rolls back,
+  // user 6's assignment with it.
+  await assert.rejects(store.enqueueImpression(impression("r2", 6, "baseline", [1, 2, 1])), /UNIQUE/);
   assert.deepEqual(store.tableSizes(), { assignments: 1, impressions: 1, impression_items: 3, feedback: 0 });
   store.close();
 });
 
-test("random routing exposes a user to both variants and the counts say so", () => {
-  const store = EventStore.open(tempDb());
-  store.recordImpression({ ...impression("r1", 5, "baseline"), routingMode: "random" });
-  store.recordImpression({ ...impression("r2", 5, "challenger"), routingMode: "random" });
+test("random routing exposes a user to both variants and the counts say so", async () => {
+  const store = openEventStore(tempDb());
+  await store.enqueueImpression({ ...impression("r1", 5, "baseline"), routingMode: "random" });
+  await store.enqueueImpression({ ...impression("r2", 5, "challenger"), routingMode: "random" });
   assert.equal(store.counts().usersInSeveralVariants, 1);
   store.close();
 });
@@ -124,7 +142,7 @@ test("opening something that is not an event store fails with an InputError nami
   const file = tempDb();
   fs.writeFileSync(file, "not a database");
   assert.throws(
-    () => EventStore.open(file),
+    () => openEventStore(file),
     (error: unknown) => error instanceof InputError && error.message.includes(file),
   );
   assert.throws(
@@ -135,7 +153,7 @@ test("opening something that is not an event store fails with an InputError nami
 
 test("group commit: many concurrent impressions are stored once each, in one transaction", async () => {
   const file = tempDb();
-  const store = EventStore.open(file);
+  const store = openEventStore(file);
   const n = 300;
   const results = await Promise.all(
     Array.from({ length: n }, (_, i) =>
@@ -163,7 +181,7 @@ test("group commit: many concurrent impressions are stored once each, in one tra
 
 test("group commit: an event resolves only once committed (another connection already sees it)", async () => {
   const file = tempDb();
-  const store = EventStore.open(file);
+  const store = openEventStore(file);
   const reader = new Database(file, { readonly: true });
   const count = reader.prepare("SELECT COUNT(*) AS n FROM impressions");
   const pending = store.enqueueImpression(impression("c1", 1, "baseline"));
@@ -175,8 +193,8 @@ test("group commit: an event resolves only once committed (another connection al
 });
 
 test("group commit: one invalid event among many is rejected alone, the others are stored", async () => {
-  const store = EventStore.open(tempDb());
-  store.recordImpression(impression("taken", 1, "baseline"));
+  const store = openEventStore(tempDb());
+  await store.enqueueImpression(impression("taken", 1, "baseline"));
   const events = Array.from({ length: 50 }, (_, i) => impression(`v${i}`, 2 + i, "challenger"));
   events[20] = impression("taken", 99, "challenger"); // duplicate request id: PRIMARY KEY
   events[35] = impression("v35", 99, "challenger", [1, 2, 1]); // a movie twice: UNIQUE (request_id, movie_id)
@@ -197,9 +215,12 @@ test("group commit: one invalid event among many is rejected alone, the others a
 });
 
 test("group commit: feedback in one group is stored once; repeats are duplicates, unknown ids rejected", async () => {
-  const store = EventStore.open(tempDb());
-  store.recordImpression(impression("r1", 1, "baseline"));
-  store.recordImpression(impression("r2", 2, "challenger"));
+  const store = openEventStore(tempDb());
+  await Promise.all([
+    store.enqueueImpression(impression("r1", 1, "baseline")),
+    store.enqueueImpression(impression("r2", 2, "challenger")),
+  ]);
+  const before = store.groupCommitStats();
   const settled = await Promise.allSettled([
     store.enqueueFeedback({ requestId: "r1", reward: 1, movieId: 20 }),
     store.enqueueFeedback({ requestId: "r1", reward: 1, movieId: 20 }),
@@ -216,14 +237,15 @@ test("group commit: feedback in one group is stored once; repeats are duplicates
     { requestId: "r1", variant: "baseline", reward: 1 },
     { requestId: "r2", variant: "challenger", reward: 0 },
   ]);
-  assert.equal(store.groupCommitStats().commits, 1);
-  assert.equal(store.groupCommitStats().writes, 5);
+  // The five feedback events shared one commit.
+  const after = store.groupCommitStats();
+  assert.deepEqual([after.commits - before.commits, after.writes - before.writes], [1, 5]);
   store.close();
 });
 
 test("close() commits the writes still queued before closing the file", async () => {
   const file = tempDb();
-  const store = EventStore.open(file);
+  const store = openEventStore(file);
   const pending = store.enqueueImpression(impression("late", 3, "baseline"));
   store.close();
   assert.deepEqual(await pending, { newAssignment: true });
@@ -233,7 +255,7 @@ test("close() commits the writes still queued before closing the file", async ()
 test('checkpoint "background": a worker thread copies the WAL into the database file, not the writer', async () => {
   const writeAndWatch = async (checkpoint: "auto" | "background") => {
     const file = tempDb();
-    const store = EventStore.open(file, { checkpoint });
+    const store = openEventStore(file, { checkpoint });
     const initialBytes = fs.statSync(file).size;
     await Promise.all(
       Array.from({ length: 500 }, (_, i) =>
@@ -251,4 +273,78 @@ test('checkpoint "background": a worker thread copies the WAL into the database 
   };
   assert.equal(await writeAndWatch("auto"), false);
   assert.equal(await writeAndWatch("background"), true);
+});
+
+test("readVisitEvents lists every visit in serving order with its click, movie and position", async () => {
+  const file = await fillEventStore([
+    ["baseline", 5, 2],
+    ["challenger", 4, 1],
+  ]);
+  const events = readVisitEvents(file);
+  assert.equal(events.length, 9);
+  assert.deepEqual(
+    events.map((e) => e.variant),
+    [
+      "baseline",
+      "challenger",
+      "baseline",
+      "challenger",
+      "baseline",
+      "challenger",
+      "baseline",
+      "challenger",
+      "baseline",
+    ],
+  );
+  assert.deepEqual(
+    events.map((e) => e.clicked),
+    [1, 1, 1, 0, 0, 0, 0, 0, 0],
+  );
+  assert.deepEqual(
+    events.map((e) => e.visit),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.equal(events[0].clickedMovieId, FILLED_SLATE[1]);
+  assert.equal(events[0].clickedPosition, 1);
+  assert.equal(events[3].clickedMovieId, null);
+  assert.ok(events.every((e, i) => i === 0 || e.shownAtMs > events[i - 1].shownAtMs));
+});
+
+test("events.csv has one row per visit, times in ISO 8601 UTC, empty fields where there was no click", async () => {
+  const file = await fillEventStore([
+    ["baseline", 2, 1],
+    ["challenger", 1, 0],
+  ]);
+  assert.deepEqual(visitEventsCsv(readVisitEvents(file)).split("\n"), [
+    "visit,request_id,user_id,variant,model_version,fallback,clicked,clicked_movie_id,clicked_position,shown_at,clicked_at",
+    "1,req-0,1,baseline,baseline-v1,0,1,202,1,2026-11-28T12:00:00.000Z,2026-11-28T12:00:00.500Z",
+    "2,req-1,2,challenger,challenger-v1,0,0,,,2026-11-28T12:00:01.000Z,",
+    "3,req-2,3,baseline,baseline-v1,0,0,,,2026-11-28T12:00:02.000Z,",
+    "",
+  ]);
+});
+
+test("the event stores committed under results/runs open read-only, and their visits agree with their counts", () => {
+  const runs = path.join(PROJECT_ROOT, "results", "runs");
+  const stores = fs
+    .readdirSync(runs)
+    .map((run) => path.join(runs, run, "events.sqlite"))
+    .filter((file) => fs.existsSync(file));
+  assert.ok(stores.length > 0, `no events.sqlite under ${runs}`);
+  for (const committed of stores) {
+    // A copy: opening a WAL store, even read-only, creates its -wal and -shm files beside it.
+    const file = tempDb();
+    fs.copyFileSync(committed, file);
+    const counts = readVariantCounts(file);
+    const visits = readVisitEvents(file);
+    for (const arm of counts.variants) {
+      const own = visits.filter((visit) => visit.variant === arm.variant);
+      assert.equal(own.length, arm.impressions, `${committed}: ${arm.variant} impressions`);
+      assert.equal(
+        own.filter((visit) => visit.clicked === 1).length,
+        arm.clicks,
+        `${committed}: ${arm.variant} clicks`,
+      );
+    }
+  }
 });

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import express from "express";
-import { EventStore } from "../../src/serving/event-store";
+import { type EventStore, openEventStore } from "../../src/serving/event-store";
 import { ServingMetrics } from "../../src/serving/metrics";
 import { ModelService, RemoteModel, createModelServerApp } from "../../src/serving/model-server";
 import { RouterService, createRouterApp } from "../../src/serving/router";
@@ -21,7 +21,7 @@ function tempDb(): string {
 function inProcessRouter(routing: Partial<RoutingSettings> = {}) {
   const metrics = new ServingMetrics({ processMetrics: false });
   const [a, b] = testModels();
-  const store = EventStore.open(tempDb());
+  const store = openEventStore(tempDb());
   const service = new RouterService({
     models: [new ModelService(a, metrics), new ModelService(b, metrics)],
     store,
@@ -268,7 +268,7 @@ test("roles apart: a router over HTTP model servers gives the same answers, and 
     ),
   );
   const metrics = new ServingMetrics({ processMetrics: false });
-  const store = EventStore.open(tempDb());
+  const store = openEventStore(tempDb());
   const service = new RouterService({
     models: [new RemoteModel("baseline", servers[0].url), new RemoteModel("challenger", servers[1].url)],
     store,

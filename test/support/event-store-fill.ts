@@ -1,22 +1,22 @@
 /**
  * Fills a real event store (SQLite file) the way the router does under random routing: visits alternate between
  * the two variants, the first `clicks` visits of each variant click the movie at position 1, the others send
- * "no click" feedback or none (the browser sends none), users repeat.
+ * "no click" feedback or none (the browser sends none), users repeat. Written through the router's own API (group
+ * commits): all impressions in serving order, then their feedback.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EventStore } from "../../src/serving/event-store";
+import { type FeedbackEvent, type ImpressionEvent, openEventStore } from "../../src/serving/event-store";
 
 export const FILLED_SLATE = [101, 202, 303, 404];
 
-/** `arms`: [variant, visits, clicks], control first. Returns the file. */
-export function fillEventStore(arms: [string, number, number][], dir?: string): string {
+/** `arms`: [variant, visits, clicks], control first. Resolves with the file. */
+export async function fillEventStore(arms: [string, number, number][], dir?: string): Promise<string> {
   const folder = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "abrec-events-"));
   const file = path.join(folder, "events.sqlite");
-  const store = EventStore.open(file);
-  store.recordSetting("routing_mode", "random");
-  arms.forEach(([variant], child) => store.recordSetting(`child_${child}`, variant));
+  const impressions: ImpressionEvent[] = [];
+  const feedback: FeedbackEvent[] = [];
   const done = arms.map(() => 0);
   let request = 0;
   const t0 = Date.UTC(2026, 10, 28, 12);
@@ -24,7 +24,7 @@ export function fillEventStore(arms: [string, number, number][], dir?: string): 
     arms.forEach(([variant, visits, clicks], i) => {
       if (done[i] >= visits) return;
       const requestId = `req-${request}`;
-      store.recordImpression({
+      impressions.push({
         requestId,
         userId: 1 + (request % 97),
         variant,
@@ -35,16 +35,24 @@ export function fillEventStore(arms: [string, number, number][], dir?: string): 
         shownAtMs: t0 + 1000 * request,
       });
       if (done[i] < clicks)
-        store.recordFeedback({
+        feedback.push({
           requestId,
           reward: 1,
           movieId: FILLED_SLATE[1],
           receivedAtMs: t0 + 1000 * request + 500,
         });
-      else if (request % 3 === 0) store.recordFeedback({ requestId, reward: 0 });
+      else if (request % 3 === 0) feedback.push({ requestId, reward: 0 });
       done[i]++;
       request++;
     });
-  store.close();
+  const store = openEventStore(file);
+  try {
+    store.recordSetting("routing_mode", "random");
+    arms.forEach(([variant], child) => store.recordSetting(`child_${child}`, variant));
+    await Promise.all(impressions.map((event) => store.enqueueImpression(event)));
+    await Promise.all(feedback.map((event) => store.enqueueFeedback(event)));
+  } finally {
+    store.close();
+  }
   return file;
 }

@@ -1,47 +1,19 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../../src/core/paths";
-import { EventStore } from "../../../src/serving/event-store";
+import { fillEventStore } from "../../support/event-store-fill";
 
 const abrec = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "abrec"), ...args], { encoding: "utf8" });
 
-/**
- * A real event store as the router fills it under random routing: `visits[variant] = [impressions, clicks]`,
- * visitors drawn from users 1..50 so users repeat and see both variants.
- */
-function fillStore(visits: Record<string, [number, number]>): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-analyze-events-")), "events.sqlite");
-  const store = EventStore.open(file);
-  store.recordSetting("routing_mode", "random");
-  store.recordSetting("child_0", "baseline");
-  store.recordSetting("child_1", "challenger");
-  let request = 0;
-  for (const [variant, [impressions, clicks]] of Object.entries(visits))
-    for (let i = 0; i < impressions; i++) {
-      const requestId = `r${request++}`;
-      store.recordImpression({
-        requestId,
-        userId: 1 + (request % 50),
-        variant,
-        modelVersion: "v1",
-        fallback: false,
-        movieIds: [10, 20, 30],
-        routingMode: "random",
-      });
-      if (i < clicks) store.recordFeedback({ requestId, reward: 1, movieId: 20 });
-      else if (i % 2 === 0) store.recordFeedback({ requestId, reward: 0 }); // some "no click" feedback, some none
-    }
-  store.close();
-  return file;
-}
-
-test("abrec analyze --events counts visits per variant: 79/1124 vs 124/1124 gives the pooled z of issue 4", () => {
-  const file = fillStore({ baseline: [1124, 79], challenger: [1124, 124] });
+test("abrec analyze --events counts visits per variant: 79/1124 vs 124/1124 gives the pooled z of issue 4", async () => {
+  const file = await fillEventStore([
+    ["baseline", 1124, 79],
+    ["challenger", 1124, 124],
+  ]);
   const run = abrec("analyze", "--events", file, "--json");
   assert.equal(run.status, 0, run.stderr);
   const a = JSON.parse(run.stdout);
@@ -61,15 +33,21 @@ test("abrec analyze --events counts visits per variant: 79/1124 vs 124/1124 give
   assert.match(readable.stdout, /greater/);
 });
 
-test("abrec analyze --events --unit user is refused when users saw both variants (random routing)", () => {
-  const file = fillStore({ baseline: [100, 7], challenger: [100, 11] });
+test("abrec analyze --events --unit user is refused when users saw both variants (random routing)", async () => {
+  const file = await fillEventStore([
+    ["baseline", 100, 7],
+    ["challenger", 100, 11],
+  ]);
   const run = abrec("analyze", "--events", file, "--unit", "user");
   assert.equal(run.status, 2, run.stderr);
   assert.match(run.stderr, /more than one variant/);
 });
 
-test("abrec analyze --events: missing file, unknown variant, and mixing both forms exit 2 with the reason", () => {
-  const file = fillStore({ baseline: [10, 1], challenger: [10, 2] });
+test("abrec analyze --events: missing file, unknown variant, and mixing both forms exit 2 with the reason", async () => {
+  const file = await fillEventStore([
+    ["baseline", 10, 1],
+    ["challenger", 10, 2],
+  ]);
   const cases: [string[], RegExp][] = [
     [["--events", path.join(os.tmpdir(), "no-such-abrec-store.sqlite")], /event store not found/],
     [

@@ -1,156 +1,26 @@
 /**
- * The experiment's event store: every assignment, impression and click, durably, in one SQLite file
- * (better-sqlite3, WAL). It is the source of truth for the analysis (`readVariantCounts`); Prometheus only
- * mirrors it for monitoring.
- *
- * Durability: every event is committed before the HTTP response that acknowledges it is sent. In WAL mode with
- * `synchronous=NORMAL` (the default here) a committed transaction survives the process being killed (SIGKILL):
- * the WAL frames are in the OS page cache. It may not survive a power cut; choose `durability: "power-loss"`
- * (`synchronous=FULL`, one fsync per commit) for that.
- *
- * Group commit (the serving path, `enqueueImpression` / `enqueueFeedback`): the events that arrive in the same
- * event-loop turn are written in ONE transaction, flushed on `setImmediate`, and each caller's promise settles
- * only after that transaction committed, so an acknowledged event is as durable as with one transaction per
- * event, at a fraction of the cost under load (one commit and one set of WAL frames per group instead of per
- * event). If an event of the group is invalid (a duplicate request id, a click on a movie that was not shown),
- * the group is rolled back and rerun with each event in its own SAVEPOINT, so the invalid event rolls back
- * alone and rejects only its own promise. The synchronous
- * `recordImpression` / `recordFeedback` commit one event each, as before.
- *
- * Duplicates are impossible by construction: one impression per request id, one position and one movie per
- * slot of an impression, and at most one feedback (reward) per request id (PRIMARY KEY), which must name a movie
- * shown in that impression (composite FOREIGN KEY).
- *
- * @example
- * const store = EventStore.open("results/events.sqlite");
- * store.recordImpression({ requestId: "r1", userId: 7, variant: "baseline", modelVersion: "v1",
- *   fallback: false, movieIds: [318, 296], routingMode: "sticky" });
- * store.recordFeedback({ requestId: "r1", reward: 1, movieId: 296 }); // => { status: "recorded", position: 1, ... }
- * readVariantCounts("results/events.sqlite").variants; // => [{ variant: "baseline", users: 1, impressions: 1, clicks: 1 }]
+ * The SQLite backend of the event store (better-sqlite3, WAL): one file, written by one process (the router).
+ * See ./index.ts for durability and group commit, ./schema.ts for the tables.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { InputError } from "../core/errors";
-
-/** Bumped whenever the tables change; stored in `PRAGMA user_version`. */
-export const EVENT_STORE_SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS settings (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) WITHOUT ROWID;
-
--- A user exposed to a variant. Sticky routing gives one row per user; random routing may give two.
-CREATE TABLE IF NOT EXISTS assignments (
-  user_id INTEGER NOT NULL CHECK (user_id > 0),
-  variant TEXT NOT NULL CHECK (length(variant) > 0),
-  routing_mode TEXT NOT NULL CHECK (routing_mode IN ('sticky', 'random')),
-  assigned_at_ms INTEGER NOT NULL,
-  PRIMARY KEY (user_id, variant)
-) WITHOUT ROWID;
-
--- One served prediction (a list of movies shown to a user).
-CREATE TABLE IF NOT EXISTS impressions (
-  request_id TEXT PRIMARY KEY CHECK (length(request_id) > 0),
-  user_id INTEGER NOT NULL,
-  variant TEXT NOT NULL,
-  model_version TEXT NOT NULL,
-  fallback INTEGER NOT NULL CHECK (fallback IN (0, 1)),
-  shown_at_ms INTEGER NOT NULL,
-  FOREIGN KEY (user_id, variant) REFERENCES assignments (user_id, variant)
-);
-CREATE INDEX IF NOT EXISTS impressions_by_variant_user ON impressions (variant, user_id);
-
--- The movies of an impression, by 0-based position.
-CREATE TABLE IF NOT EXISTS impression_items (
-  request_id TEXT NOT NULL REFERENCES impressions (request_id),
-  position INTEGER NOT NULL CHECK (position >= 0),
-  movie_id INTEGER NOT NULL CHECK (movie_id > 0),
-  PRIMARY KEY (request_id, position),
-  UNIQUE (request_id, movie_id),
-  UNIQUE (request_id, position, movie_id)
-) WITHOUT ROWID;
-
--- At most one reward per impression: 1 = a click on movie_id at position, 0 = shown and not clicked.
-CREATE TABLE IF NOT EXISTS feedback (
-  request_id TEXT PRIMARY KEY REFERENCES impressions (request_id),
-  reward INTEGER NOT NULL CHECK (reward IN (0, 1)),
-  movie_id INTEGER,
-  position INTEGER,
-  received_at_ms INTEGER NOT NULL,
-  CHECK ((reward = 1) = (movie_id IS NOT NULL AND position IS NOT NULL)),
-  FOREIGN KEY (request_id, position, movie_id) REFERENCES impression_items (request_id, position, movie_id)
-);
-
-CREATE VIEW IF NOT EXISTS clicks AS
-  SELECT request_id, movie_id, position, received_at_ms AS clicked_at_ms FROM feedback WHERE reward = 1;
-`;
-
-export type RoutingMode = "sticky" | "random";
-
-export interface ImpressionEvent {
-  requestId: string;
-  userId: number;
-  variant: string;
-  modelVersion: string;
-  fallback: boolean;
-  /** Shown movies, position 0 first. */
-  movieIds: readonly number[];
-  routingMode: RoutingMode;
-  /** Unix milliseconds; defaults to now. */
-  shownAtMs?: number;
-}
-
-export interface FeedbackEvent {
-  requestId: string;
-  /** 1 = clicked `movieId`, 0 = not clicked. */
-  reward: 0 | 1;
-  /** The clicked movie; required when reward is 1. */
-  movieId?: number;
-  /** The position the client says it clicked; when given it must match the movie's position in the impression. */
-  position?: number;
-  receivedAtMs?: number;
-}
-
-export interface FeedbackResult {
-  /** "duplicate": this request was already rewarded; nothing was written (idempotent). */
-  status: "recorded" | "duplicate";
-  /** The variant that served the impression. */
-  variant: string;
-  /** Position of the clicked movie (null for reward 0 or a duplicate). */
-  position: number | null;
-}
-
-export interface VariantCounts {
-  variant: string;
-  /** Distinct users with at least one impression from this variant. */
-  users: number;
-  impressions: number;
-  clicks: number;
-  /** Distinct users with at least one click on this variant (the per-user conversion numerator). */
-  clickedUsers: number;
-}
-
-export interface UserCounts {
-  userId: number;
-  variant: string;
-  impressions: number;
-  clicks: number;
-}
-
-export interface EventCounts {
-  /** One row per variant, sorted by name. */
-  variants: VariantCounts[];
-  /** One row per (user, variant), sorted by user then variant: the input of user-level analyses. */
-  users: UserCounts[];
-  /** Users seen by more than one variant (0 under sticky routing; under random routing use impressions as unit). */
-  usersInSeveralVariants: number;
-  /** Settings recorded by the router (routing mode, ratio, seed, ...). */
-  settings: Record<string, string>;
-}
+import { InputError } from "../../core/errors";
+import { EVENT_STORE_SCHEMA_VERSION, SQLITE_SCHEMA } from "./schema";
+import type {
+  EventCounts,
+  EventStore,
+  FeedbackEvent,
+  FeedbackResult,
+  GroupCommitStats,
+  ImpressionEvent,
+  StoredRequest,
+  TableSizes,
+  UserCounts,
+  VariantCounts,
+  VisitEvent,
+} from "./types";
 
 export interface EventStoreOptions {
   /** "process-crash" (default): synchronous=NORMAL; "power-loss": synchronous=FULL. */
@@ -168,9 +38,9 @@ export interface EventStoreOptions {
 }
 
 /** Interval of the background WAL checkpoint (`checkpoint: "background"`). */
-export const BACKGROUND_CHECKPOINT_MS = 200;
+const BACKGROUND_CHECKPOINT_MS = 200;
 /** WAL size (pages) at which the writer still checkpoints itself when the background worker falls behind. */
-export const BACKSTOP_CHECKPOINT_PAGES = 20_000;
+const BACKSTOP_CHECKPOINT_PAGES = 20_000;
 
 /**
  * The worker of `checkpoint: "background"` (run with `eval`: no file to resolve under tsx or dist): opens the
@@ -199,7 +69,7 @@ interface PendingWrite {
 type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Writes and reads the experiment's events in one SQLite file. */
-export class EventStore {
+export class SqliteEventStore implements EventStore {
   private readonly insertAssignment: Database.Statement;
   private readonly insertImpression: Database.Statement;
   private readonly insertItemsByCount = new Map<number, Database.Statement>();
@@ -208,8 +78,6 @@ export class EventStore {
   private readonly insertFeedback: Database.Statement;
   private readonly writeImpression: (event: ImpressionEvent) => { newAssignment: boolean };
   private readonly writeFeedback: (event: FeedbackEvent) => FeedbackResult;
-  private readonly impressionTransaction: (event: ImpressionEvent) => { newAssignment: boolean };
-  private readonly feedbackTransaction: (event: FeedbackEvent) => FeedbackResult;
   private readonly savepoint: (write: () => unknown) => unknown;
   private readonly groupTransaction: (writes: readonly PendingWrite[], isolate: boolean) => WriteOutcome[];
   private pending: PendingWrite[] = [];
@@ -284,8 +152,6 @@ export class EventStore {
         ? { status: "recorded", variant: impression.variant, position }
         : { status: "duplicate", variant: impression.variant, position: null };
     };
-    this.impressionTransaction = db.transaction(this.writeImpression);
-    this.feedbackTransaction = db.transaction(this.writeFeedback);
     // Called inside the group's transaction, a better-sqlite3 transaction function runs in a SAVEPOINT.
     this.savepoint = db.transaction((write: () => unknown) => write());
     this.groupTransaction = db.transaction((writes: readonly PendingWrite[], isolate: boolean) =>
@@ -316,7 +182,7 @@ export class EventStore {
   }
 
   /** Opens (creating if needed) the store at `file`, in WAL mode with foreign keys enforced. */
-  static open(file: string, options: EventStoreOptions = {}): EventStore {
+  static open(file: string, options: EventStoreOptions = {}): SqliteEventStore {
     if (!options.readonly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     else if (!fs.existsSync(file)) throw new InputError("event store not found", { file });
     const db = new Database(file, {
@@ -332,7 +198,7 @@ export class EventStore {
       db.pragma("busy_timeout = 5000");
       const version = db.pragma("user_version", { simple: true }) as number;
       if (version === 0 && !options.readonly) {
-        db.exec(SCHEMA);
+        db.exec(SQLITE_SCHEMA);
         db.pragma(`user_version = ${EVENT_STORE_SCHEMA_VERSION}`);
       } else if (version !== EVENT_STORE_SCHEMA_VERSION) {
         throw new InputError(
@@ -345,7 +211,7 @@ export class EventStore {
       if (error instanceof InputError) throw error;
       throw new InputError(`cannot open as an SQLite event store: ${(error as Error).message}`, { file });
     }
-    const store = new EventStore(file, db);
+    const store = new SqliteEventStore(file, db);
     if (options.checkpoint === "background" && !options.readonly) store.startBackgroundCheckpoints();
     return store;
   }
@@ -375,37 +241,19 @@ export class EventStore {
     };
   }
 
-  /** Records a setting of the run (routing mode, ratio, seed); a later value replaces an earlier one. */
   recordSetting(key: string, value: string): void {
     this.db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)").run(key, value);
   }
 
   /**
-   * Records a served prediction and the user's assignment to its variant in one transaction.
-   * Returns whether this was the user's first impression from this variant.
-   */
-  recordImpression(event: ImpressionEvent): { newAssignment: boolean } {
-    return this.impressionTransaction(event);
-  }
-
-  /**
-   * Records the reward for an impression once. A second reward for the same request is ignored and reported as
-   * "duplicate". Throws `InputError` for an unknown request id or a clicked movie that was not shown.
-   */
-  recordFeedback(event: FeedbackEvent): FeedbackResult {
-    return this.feedbackTransaction(event);
-  }
-
-  /**
-   * `recordImpression` in the next group commit: resolves once the transaction holding it has committed
-   * (durable), rejects with this event's own error if it violates a constraint (the others in its group are
-   * unaffected).
+   * The impression in the next group commit: resolves once the transaction holding it has committed (durable),
+   * rejects with this event's own error if it violates a constraint (the others in its group are unaffected).
    */
   enqueueImpression(event: ImpressionEvent): Promise<{ newAssignment: boolean }> {
     return this.enqueue(() => this.writeImpression(event));
   }
 
-  /** `recordFeedback` in the next group commit; settles after the commit, like `enqueueImpression`. */
+  /** The feedback in the next group commit; settles after the commit, like `enqueueImpression`. */
   enqueueFeedback(event: FeedbackEvent): Promise<FeedbackResult> {
     return this.enqueue(() => this.writeFeedback(event));
   }
@@ -427,7 +275,7 @@ export class EventStore {
    * per write, so that only the failing writes are rejected. If the transaction itself fails, every write of the
    * group is rejected with that error (none of them was stored).
    */
-  flush(): void {
+  private flush(): void {
     this.flushScheduled = false;
     const writes = this.pending;
     if (writes.length === 0) return;
@@ -458,16 +306,14 @@ export class EventStore {
    * milliseconds (it blocks the event loop; SQLite's automatic WAL checkpoint runs inside a commit), for logs
    * and benches.
    */
-  groupCommitStats(): { commits: number; writes: number; longestMs: number } {
+  groupCommitStats(): GroupCommitStats {
     return { commits: this.groupCommits, writes: this.groupedWrites, longestMs: this.longestCommitMs };
   }
 
-  /** The variant that served `requestId`, or undefined. */
   variantOf(requestId: string): string | undefined {
     return (this.selectImpression.get(requestId) as { variant: string } | undefined)?.variant;
   }
 
-  /** Per-variant and per-user counts (see `EventCounts`). */
   counts(): EventCounts {
     const variants = this.db
       .prepare(
@@ -504,18 +350,57 @@ export class EventStore {
     return { variants, users, usersInSeveralVariants: several.n, settings };
   }
 
-  /** Every acknowledged request id with its reward (null when none), for audits and tests. */
-  requestIds(): { requestId: string; variant: string; reward: number | null }[] {
+  /** In serving order: the impressions' insertion order (SQLite rowid), which is the order the router stored them. */
+  visits(): VisitEvent[] {
+    const rows = this.db
+      .prepare(
+        `SELECT i.request_id AS requestId, i.user_id AS userId, i.variant AS variant,
+                i.model_version AS modelVersion, i.fallback AS fallback, i.shown_at_ms AS shownAtMs,
+                f.reward AS reward, f.movie_id AS movieId, f.position AS position,
+                f.received_at_ms AS receivedAtMs
+         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+         ORDER BY i.rowid`,
+      )
+      .all() as {
+      requestId: string;
+      userId: number;
+      variant: string;
+      modelVersion: string;
+      fallback: number;
+      shownAtMs: number;
+      reward: number | null;
+      movieId: number | null;
+      position: number | null;
+      receivedAtMs: number | null;
+    }[];
+    return rows.map((row, i) => {
+      const clicked = row.reward === 1;
+      return {
+        visit: i + 1,
+        requestId: row.requestId,
+        userId: row.userId,
+        variant: row.variant,
+        modelVersion: row.modelVersion,
+        fallback: row.fallback === 1,
+        clicked: clicked ? 1 : 0,
+        clickedMovieId: clicked ? row.movieId : null,
+        clickedPosition: clicked ? row.position : null,
+        shownAtMs: row.shownAtMs,
+        clickedAtMs: clicked ? row.receivedAtMs : null,
+      };
+    });
+  }
+
+  requestIds(): StoredRequest[] {
     return this.db
       .prepare(
         `SELECT i.request_id AS requestId, i.variant AS variant, f.reward AS reward
          FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id ORDER BY i.request_id`,
       )
-      .all() as { requestId: string; variant: string; reward: number | null }[];
+      .all() as StoredRequest[];
   }
 
-  /** Row counts of each table. */
-  tableSizes(): Record<"assignments" | "impressions" | "impression_items" | "feedback", number> {
+  tableSizes(): TableSizes {
     const count = (table: string) =>
       (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
     return {
@@ -533,18 +418,5 @@ export class EventStore {
     this.checkpointer?.postMessage("stop");
     this.checkpointer = undefined;
     this.db.close();
-  }
-}
-
-/**
- * Per-variant counts (users, impressions, clicks) and per-user rows from an event store file, opened read-only.
- * This is what `abrec analyze --events PATH` reads.
- */
-export function readVariantCounts(dbPath: string): EventCounts {
-  const store = EventStore.open(dbPath, { readonly: true });
-  try {
-    return store.counts();
-  } finally {
-    store.close();
   }
 }

@@ -1,0 +1,150 @@
+/**
+ * What an event store holds and the two interfaces every backend implements: `EventStoreWriter` (the router's
+ * serving path) and `EventStoreReader` (the analysis, audits and the site's live counts). SQLite (./sqlite.ts) is
+ * the one backend today; a second one (PostgreSQL) implements the same two interfaces over the same tables.
+ */
+
+export type RoutingMode = "sticky" | "random";
+
+export interface ImpressionEvent {
+  requestId: string;
+  userId: number;
+  variant: string;
+  modelVersion: string;
+  fallback: boolean;
+  /** Shown movies, position 0 first. */
+  movieIds: readonly number[];
+  routingMode: RoutingMode;
+  /** Unix milliseconds; defaults to now. */
+  shownAtMs?: number;
+}
+
+export interface FeedbackEvent {
+  requestId: string;
+  /** 1 = clicked `movieId`, 0 = not clicked. */
+  reward: 0 | 1;
+  /** The clicked movie; required when reward is 1. */
+  movieId?: number;
+  /** The position the client says it clicked; when given it must match the movie's position in the impression. */
+  position?: number;
+  receivedAtMs?: number;
+}
+
+export interface FeedbackResult {
+  /** "duplicate": this request was already rewarded; nothing was written (idempotent). */
+  status: "recorded" | "duplicate";
+  /** The variant that served the impression. */
+  variant: string;
+  /** Position of the clicked movie (null for reward 0 or a duplicate). */
+  position: number | null;
+}
+
+export interface VariantCounts {
+  variant: string;
+  /** Distinct users with at least one impression from this variant. */
+  users: number;
+  impressions: number;
+  clicks: number;
+  /** Distinct users with at least one click on this variant (the per-user conversion numerator). */
+  clickedUsers: number;
+}
+
+export interface UserCounts {
+  userId: number;
+  variant: string;
+  impressions: number;
+  clicks: number;
+}
+
+export interface EventCounts {
+  /** One row per variant, sorted by name. */
+  variants: VariantCounts[];
+  /** One row per (user, variant), sorted by user then variant: the input of user-level analyses. */
+  users: UserCounts[];
+  /** Users seen by more than one variant (0 under sticky routing; under random routing use impressions as unit). */
+  usersInSeveralVariants: number;
+  /** Settings recorded by the router (routing mode, ratio, seed, ...). */
+  settings: Record<string, string>;
+}
+
+/** One served slate and what became of it: one visit = one impression with its click, if any. */
+export interface VisitEvent {
+  /** 1-based position of the visit in serving order. */
+  visit: number;
+  requestId: string;
+  userId: number;
+  variant: string;
+  modelVersion: string;
+  /** True when the model served its unknown-user fallback. */
+  fallback: boolean;
+  /** 1 when a movie of the slate was clicked, else 0. */
+  clicked: 0 | 1;
+  /** The clicked movie, or null. */
+  clickedMovieId: number | null;
+  /** 0-based position of the clicked movie, or null. */
+  clickedPosition: number | null;
+  /** Unix milliseconds when the slate was served. */
+  shownAtMs: number;
+  /** Unix milliseconds when the click was stored, or null. */
+  clickedAtMs: number | null;
+}
+
+/** An acknowledged request id with its reward (null when none). */
+export interface StoredRequest {
+  requestId: string;
+  variant: string;
+  reward: number | null;
+}
+
+/** Row counts of each table. */
+export type TableSizes = Record<"assignments" | "impressions" | "impression_items" | "feedback", number>;
+
+/** Group commits so far, the writes they held and the longest one in milliseconds. */
+export interface GroupCommitStats {
+  commits: number;
+  writes: number;
+  longestMs: number;
+}
+
+/**
+ * Reads of an event store. Synchronous, as SQLite answers them in process and as the analysis (`analyzeResults`,
+ * `abrec analyze`) calls them; a backend over the network would return promises, and those callers await them.
+ */
+export interface EventStoreReader {
+  /** Per-variant and per-user counts and the recorded settings (see `EventCounts`). */
+  counts(): EventCounts;
+  /** Every visit in serving order (the order the router stored the impressions). */
+  visits(): VisitEvent[];
+  /** Every stored request id, sorted, with its reward: for audits and tests. */
+  requestIds(): StoredRequest[];
+  tableSizes(): TableSizes;
+  close(): void;
+}
+
+/**
+ * Writes of the router. `enqueueImpression` and `enqueueFeedback` settle only once their event is durable; an
+ * invalid event (a duplicate request id, a click on a movie that was not shown) rejects alone.
+ */
+export interface EventStoreWriter {
+  /** Records a setting of the run (routing mode, ratio, seed); a later value replaces an earlier one. */
+  recordSetting(key: string, value: string): void;
+  /**
+   * Records a served prediction and the user's assignment to its variant, atomically. Resolves with whether this
+   * was the user's first impression from this variant.
+   */
+  enqueueImpression(event: ImpressionEvent): Promise<{ newAssignment: boolean }>;
+  /**
+   * Records the reward for an impression once. A second reward for the same request is not written and resolves
+   * as "duplicate". Rejects with an `InputError` for an unknown request id or a clicked movie that was not shown.
+   */
+  enqueueFeedback(event: FeedbackEvent): Promise<FeedbackResult>;
+  /** The variant that served `requestId`, or undefined. */
+  variantOf(requestId: string): string | undefined;
+  /** For logs and benches: mean group size = writes / commits. */
+  groupCommitStats(): GroupCommitStats;
+  /** Commits any queued writes (their promises settle), then closes. */
+  close(): void;
+}
+
+/** A store the router both writes and reads (its live counts). */
+export interface EventStore extends EventStoreReader, EventStoreWriter {}
