@@ -37,9 +37,9 @@ export interface AnalysisSettings {
 }
 
 export interface ArmResult {
-  readonly users: number;
+  readonly units: number;
   readonly clicks: number;
-  /** clicks / users */
+  /** clicks / units */
   readonly rate: number;
   /** Wilson interval of the rate. */
   readonly interval: Interval;
@@ -97,7 +97,7 @@ function percent(x: number, digits = 2): string {
  * Analyses control and treatment counts (see the module comment).
  *
  * @example
- * analyzeCounts({ control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } }).zTest.z;
+ * analyzeCounts({ control: { units: 1124, clicks: 79 }, treatment: { units: 1124, clicks: 124 } }).zTest.z;
  * // => 3.3114
  */
 export function analyzeCounts(counts: TwoArmCounts, settings: AnalysisSettings = {}): ExperimentAnalysis {
@@ -109,7 +109,7 @@ export function analyzeCounts(counts: TwoArmCounts, settings: AnalysisSettings =
   const prior = settings.prior ?? { alpha: 1, beta: 1 };
   const sided = { alpha, alternative };
   const arm = (summary: TwoArmCounts["control"]): ArmResult => ({
-    users: summary.users,
+    units: summary.units,
     clicks: summary.clicks,
     rate: rate(summary),
     interval: wilsonInterval(summary, sided),
@@ -157,7 +157,7 @@ export function analyzeCounts(counts: TwoArmCounts, settings: AnalysisSettings =
     bayesian: bayesianAnalysis(checked, { prior, credibleLevel: 1 - alpha }),
     sequential: sequentialAnalysis(checked, { alpha, tuningParameter: sequentialTuningParameter }),
     sampleRatioMismatch: sampleRatioMismatch(
-      [checked.control.users, checked.treatment.users],
+      [checked.control.units, checked.treatment.units],
       [1, allocationRatio],
     ),
     secondaryMetrics: secondary.map((m, i) => ({

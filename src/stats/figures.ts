@@ -134,12 +134,12 @@ export function peekingSpec(simulation: PeekingSimulation): FigureSpec {
 export function sequentialLooksSpec(looks: readonly SequentialLook[], alpha = 0.05): FigureSpec {
   const values = looks.flatMap((look) => [
     {
-      users: look.controlUsers + look.treatmentUsers,
+      users: look.controlUnits + look.treatmentUnits,
       pValue: Math.max(look.fixedSamplePValue, 1e-12),
       kind: "fixed-n",
     },
     {
-      users: look.controlUsers + look.treatmentUsers,
+      users: look.controlUnits + look.treatmentUnits,
       pValue: Math.max(look.pValue, 1e-12),
       kind: "always valid",
     },

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { analyzeCounts } from "../../src/stats/analysis";
 import { InputError } from "../../src/core/errors";
 
-const funflix = { control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } };
+const funflix = { control: { units: 1124, clicks: 79 }, treatment: { units: 1124, clicks: 124 } };
 
 test("analyzeCounts assembles every figure; the z-test part reproduces issue 4's reference (z 3.3114)", () => {
   const a = analyzeCounts(funflix);
@@ -35,15 +35,15 @@ test("one-sided analysis halves the z-test p-value and opens the intervals upwar
 
 test("an A/A-like result is not significant; an unbalanced split is flagged as SRM", () => {
   const flat = analyzeCounts({
-    control: { users: 1124, clicks: 79 },
-    treatment: { users: 1124, clicks: 85 },
+    control: { units: 1124, clicks: 79 },
+    treatment: { units: 1124, clicks: 85 },
   });
   assert.equal(flat.significant, false);
   assert.match(flat.conclusion, /no significant difference/);
-  const srm = analyzeCounts({ control: { users: 1300, clicks: 91 }, treatment: { users: 1000, clicks: 70 } });
+  const srm = analyzeCounts({ control: { units: 1300, clicks: 91 }, treatment: { units: 1000, clicks: 70 } });
   assert.equal(srm.sampleRatioMismatch.mismatch, true);
   const planned = analyzeCounts(
-    { control: { users: 1000, clicks: 70 }, treatment: { users: 2000, clicks: 140 } },
+    { control: { units: 1000, clicks: 70 }, treatment: { units: 2000, clicks: 140 } },
     { allocationRatio: 2 },
   );
   assert.equal(planned.sampleRatioMismatch.mismatch, false);
@@ -54,11 +54,11 @@ test("secondary metrics get Holm and Benjamini-Hochberg adjusted p-values", () =
     secondaryMetrics: [
       {
         name: "watch",
-        counts: { control: { users: 1124, clicks: 30 }, treatment: { users: 1124, clicks: 52 } },
+        counts: { control: { units: 1124, clicks: 30 }, treatment: { units: 1124, clicks: 52 } },
       },
       {
         name: "rate",
-        counts: { control: { users: 1124, clicks: 40 }, treatment: { users: 1124, clicks: 44 } },
+        counts: { control: { units: 1124, clicks: 40 }, treatment: { units: 1124, clicks: 44 } },
       },
     ],
   });
@@ -71,17 +71,17 @@ test("secondary metrics get Holm and Benjamini-Hochberg adjusted p-values", () =
 
 test("impossible inputs are InputErrors", () => {
   assert.throws(() => analyzeCounts(funflix, { alpha: 1 }), InputError);
-  assert.throws(() => analyzeCounts({ ...funflix, treatment: { users: 10, clicks: 11 } }), InputError);
+  assert.throws(() => analyzeCounts({ ...funflix, treatment: { units: 10, clicks: 11 } }), InputError);
 });
 
 test("degenerate counts stay readable: no control clicks gives no relative lift, no clicks at all no evidence", () => {
   const noControlClicks = analyzeCounts({
-    control: { users: 100, clicks: 0 },
-    treatment: { users: 100, clicks: 5 },
+    control: { units: 100, clicks: 0 },
+    treatment: { units: 100, clicks: 5 },
   });
   assert.ok(Number.isNaN(noControlClicks.relativeLift.estimate));
   assert.doesNotMatch(noControlClicks.conclusion, /NaN/);
-  const none = analyzeCounts({ control: { users: 100, clicks: 0 }, treatment: { users: 100, clicks: 0 } });
+  const none = analyzeCounts({ control: { units: 100, clicks: 0 }, treatment: { units: 100, clicks: 0 } });
   assert.equal(none.significant, false);
   assert.equal(none.sequential.pValue, 1);
   assert.deepEqual(none.sequential.interval, { lower: -1, upper: 1 });

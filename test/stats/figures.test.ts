@@ -33,8 +33,8 @@ test("MDE, peeking and sequential-look specs render to SVG with their data", asy
   const peeking = peekingSpec(simulatePeeking({ experiments: 50, seed: 3 }));
   const looks = sequentialLooks(
     [200, 600, 1124].map((n) => ({
-      control: { users: n, clicks: Math.round(0.07 * n) },
-      treatment: { users: n, clicks: Math.round(0.11 * n) },
+      control: { units: n, clicks: Math.round(0.07 * n) },
+      treatment: { units: n, clicks: Math.round(0.11 * n) },
     })),
   );
   for (const spec of [mde, peeking, sequentialLooksSpec(looks)]) assert.match(await renderSvg(spec), /<svg/);

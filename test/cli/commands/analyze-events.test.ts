@@ -46,7 +46,7 @@ test("abrec analyze --events counts visits per variant: 79/1124 vs 124/1124 give
   assert.equal(run.status, 0, run.stderr);
   const a = JSON.parse(run.stdout);
   assert.deepEqual(
-    [a.control.users, a.control.clicks, a.treatment.users, a.treatment.clicks],
+    [a.control.units, a.control.clicks, a.treatment.units, a.treatment.clicks],
     [1124, 79, 1124, 124],
   );
   // Pooled two-proportion z by hand: p = 203/2248, z = (124 - 79)/1124 / sqrt(p (1 - p) 2/1124) = 3.3114

@@ -40,10 +40,10 @@ test("abrec analyze --one-sided --json carries every figure, named plainly (one-
   assert.equal(a.difference.interval.upper, null);
 });
 
-test("impossible counts exit 2 naming the arm: clicks > users, malformed, zero users", () => {
+test("impossible counts exit 2 naming the arm: clicks > units, malformed, zero units", () => {
   for (const [control, pattern] of [
     ["1125/1124", /--control.*cannot exceed/],
-    ["79", /--control.*CLICKS\/USERS/],
+    ["79", /--control.*CLICKS\/UNITS/],
     ["0/0", /--control.*positive integer/],
   ] as const) {
     const run = abrec("analyze", "--control", control, "--treatment", "124/1124");
