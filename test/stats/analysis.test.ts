@@ -21,7 +21,6 @@ test("analyzeCounts assembles every figure; the z-test part reproduces issue 4's
   assert.ok(a.sequential.pValue > a.zTest.pValue);
   assert.equal(a.sampleRatioMismatch.mismatch, false);
   assert.match(a.conclusion, /significantly higher/);
-  assert.deepEqual(a.secondaryMetrics, []);
   // JSON round trip keeps every number (no functions, no cycles).
   assert.equal(JSON.parse(JSON.stringify(a)).zTest.z, a.zTest.z);
 });
@@ -47,26 +46,6 @@ test("an A/A-like result is not significant; an unbalanced split is flagged as S
     { allocationRatio: 2 },
   );
   assert.equal(planned.sampleRatioMismatch.mismatch, false);
-});
-
-test("secondary metrics get Holm and Benjamini-Hochberg adjusted p-values", () => {
-  const a = analyzeCounts(funflix, {
-    secondaryMetrics: [
-      {
-        name: "watch",
-        counts: { control: { units: 1124, clicks: 30 }, treatment: { units: 1124, clicks: 52 } },
-      },
-      {
-        name: "rate",
-        counts: { control: { units: 1124, clicks: 40 }, treatment: { units: 1124, clicks: 44 } },
-      },
-    ],
-  });
-  assert.equal(a.secondaryMetrics.length, 2);
-  for (const m of a.secondaryMetrics) {
-    assert.ok(m.holmAdjustedPValue >= m.pValue && m.benjaminiHochbergAdjustedPValue >= m.pValue);
-    assert.ok(m.benjaminiHochbergAdjustedPValue <= m.holmAdjustedPValue);
-  }
 });
 
 test("impossible inputs are InputErrors", () => {
