@@ -6,7 +6,7 @@ import { InputError } from "../../src/core/errors";
 import { Random } from "../../src/core/random";
 import { powerForSampleSize } from "../../src/stats/power";
 
-// The business case's reference analysis (issue 4): 79/1124 control vs 124/1124 treatment gives z = 3.3114,
+// The business case's reference analysis: 79/1124 control vs 124/1124 treatment gives z = 3.3114,
 // one-sided p = 0.000464, two-sided p = 0.000928 (pooled z-test, Fleiss, Levin & Paik 2003, chapter 3; the
 // same numbers as R's prop.test(c(124, 79), c(1124, 1124), correct = FALSE)). Tolerances: half a unit in the last
 // quoted digit.
@@ -113,8 +113,8 @@ test("Monte Carlo: in 4000 A/A experiments (7%, 1124 per group) the z-test rejec
 });
 
 test("Monte Carlo: at 1124 per group the z-test detects 7% -> 11% with the theoretical power 0.91 +- 0.026", () => {
-  // Theory: issue 4 quotes power 0.91 at this n, from the uncorrected normal approximation (the z-test's own, the
-  // formula of R's power.prop.test, pinned against R's documentation examples in power.test.ts). 2000 seeded
+  // Theory: power 0.91 at this n (0.9126) from the uncorrected normal approximation (the z-test's own, the
+  // formula of R's power.prop.test(n = 1124, p1 = 0.07, p2 = 0.11), pinned against R's documentation examples in power.test.ts). 2000 seeded
   // experiments: SE sqrt(0.91 * 0.09 / 2000) = 0.0064; tolerance 4 SE.
   const theory = powerForSampleSize({ baselineRate: 0.07, minimumDetectableEffect: 0.04 }, 1124, "pooled");
   assert.ok(Math.abs(theory - 0.91) < 0.005, `theory ${theory}`);

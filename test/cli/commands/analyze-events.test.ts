@@ -40,7 +40,7 @@ function fillStore(visits: Record<string, [number, number]>): string {
   return file;
 }
 
-test("abrec analyze --events counts visits per variant: 79/1124 vs 124/1124 gives the pooled z of issue 4", () => {
+test("abrec analyze --events counts visits per variant: 79/1124 vs 124/1124 gives R prop.test's pooled z", () => {
   const file = fillStore({ baseline: [1124, 79], challenger: [1124, 124] });
   const run = abrec("analyze", "--events", file, "--json");
   assert.equal(run.status, 0, run.stderr);
@@ -50,11 +50,11 @@ test("abrec analyze --events counts visits per variant: 79/1124 vs 124/1124 give
     [1124, 79, 1124, 124],
   );
   // Pooled two-proportion z by hand: p = 203/2248, z = (124 - 79)/1124 / sqrt(p (1 - p) 2/1124) = 3.3114
-  // (the value issue 4 quotes for these counts; also test/cli/commands/analyze.test.ts). Tolerance 1e-4.
+  // (R's prop.test(c(124, 79), c(1124, 1124), correct = FALSE) gives X-squared 10.966 = z^2). Tolerance 1e-4.
   const pooled = 203 / 2248;
   const z = (124 / 1124 - 79 / 1124) / Math.sqrt(pooled * (1 - pooled) * (2 / 1124));
   assert.ok(Math.abs(a.zTest.z - z) < 1e-9, `z ${a.zTest.z} vs ${z} by hand`);
-  assert.ok(Math.abs(a.zTest.z - 3.3114) < 1e-4, `z ${a.zTest.z} vs 3.3114 (issue 4)`);
+  assert.ok(Math.abs(a.zTest.z - 3.3114) < 1e-4, `z ${a.zTest.z} vs 3.3114`);
   const readable = abrec("analyze", "--events", file, "--one-sided");
   assert.equal(readable.status, 0, readable.stderr);
   assert.match(readable.stdout, /one trial per visit/);

@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from "../../../src/core/paths";
 const abrec = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "abrec"), ...args], { encoding: "utf8" });
 
-test("abrec analyze prints the readable report with issue 4's z = 3.3114 and p = 0.000928", () => {
+test("abrec analyze prints the readable report with R prop.test's z = 3.3114 and p = 0.000928", () => {
   const run = abrec("analyze", "--control", "79/1124", "--treatment", "124/1124");
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /z = 3\.3114/);
