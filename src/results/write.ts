@@ -134,7 +134,7 @@ export async function writeResults(
     files[name] = await sha256File(path.join(dir, name));
   const summary = (variant: string, result: ResultsAnalysis["twoSided"]["control"]) => ({
     variant,
-    trials: result.users,
+    trials: result.units,
     clicks: result.clicks,
     ctr: result.rate,
   });

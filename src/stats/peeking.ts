@@ -81,8 +81,8 @@ export function simulatePeeking(settings: PeekingSimulationSettings = {}): Peeki
       controlClicks += rng.binomial(added, controlRate);
       treatmentClicks += rng.binomial(added, treatmentRate);
       const counts = {
-        control: { users: looks[k], clicks: controlClicks },
-        treatment: { users: looks[k], clicks: treatmentClicks },
+        control: { units: looks[k], clicks: controlClicks },
+        treatment: { units: looks[k], clicks: treatmentClicks },
       };
       const fixedP = twoProportionZTest(counts).pValue;
       if (!peekingStopped && fixedP < alpha) {

@@ -62,7 +62,7 @@ test(
 
     // The report's numbers are those recomputed from events.csv.
     const count = (variant: string) => ({
-      users: rows.filter((r) => r.variant === variant).length,
+      units: rows.filter((r) => r.variant === variant).length,
       clicks: rows.filter((r) => r.variant === variant && r.clicked === "1").length,
     });
     const control = count("baseline");
@@ -74,7 +74,7 @@ test(
     ] as const)
       assert.ok(
         report.includes(
-          `| ${variant} | ${arm.users} | ${arm.clicks} | ${((100 * arm.clicks) / arm.users).toFixed(2)}% |`,
+          `| ${variant} | ${arm.units} | ${arm.clicks} | ${((100 * arm.clicks) / arm.units).toFixed(2)}% |`,
         ),
         `${variant} row`,
       );
@@ -119,9 +119,9 @@ test(
     if (fs.existsSync("/usr/bin/prometheus")) {
       assert.equal(prometheus.enabled, true);
       // Prometheus mirrors the event store: its CTR per model equals clicks / visits.
-      assert.ok(Math.abs(prometheus.ctrPerModel!.byModel.baseline - control.clicks / control.users) < 1e-12);
+      assert.ok(Math.abs(prometheus.ctrPerModel!.byModel.baseline - control.clicks / control.units) < 1e-12);
       assert.ok(
-        Math.abs(prometheus.ctrPerModel!.byModel.challenger - treatment.clicks / treatment.users) < 1e-12,
+        Math.abs(prometheus.ctrPerModel!.byModel.challenger - treatment.clicks / treatment.units) < 1e-12,
       );
     }
   },

@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from "../../../src/core/paths";
 const abrec = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "abrec"), ...args], { encoding: "utf8" });
 
-test("abrec design prints all three methods with the business case's sizes (issue 4: 1124, 1074, 1063)", () => {
+test("abrec design prints all three methods with the business case's sizes (1124, 1074, 1063)", () => {
   const run = abrec("design", "--baseline", "0.07", "--mde", "0.04", "--alpha", "0.05", "--power", "0.9");
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /fleiss-cc \*\s+1124\s+1124\s+2248/);
@@ -15,7 +15,7 @@ test("abrec design prints all three methods with the business case's sizes (issu
   assert.match(run.stdout, /cohen-h\s+1063\s+1063\s+2126/);
 });
 
-test("abrec design --json --one-sided --relative gives 925 (Fleiss CC one-sided, issue 4) as JSON", () => {
+test("abrec design --json --one-sided --relative gives 925 (Fleiss CC one-sided) as JSON", () => {
   const run = abrec(
     "design",
     "--mde",
