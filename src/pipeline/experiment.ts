@@ -34,9 +34,9 @@ import { offlineComparison, writeOfflineReport } from "../evaluation/offline-rep
 import type { DesignSettings } from "../stats/design";
 import { planExperiment } from "../stats/plan";
 import { datasetChecksum } from "../models/artifact";
+import { FUNFLIX_DESIGN } from "../stats/business-case";
 import type { ChallengerHyperparameters } from "../models/challenger/train";
 import type { Recommender } from "../models/recommender";
-import { FUNFLIX_DESIGN } from "../results/analyze-results";
 import { type RunRecord, writeResults } from "../results/write";
 import type { ResultsAnalysis } from "../results/analyze-results";
 import { startServing, type RunningServer } from "../deployment/serve";
@@ -61,7 +61,7 @@ export type TrafficTransport = "browser" | "http";
 
 export interface ExperimentOptions {
   dataset?: DatasetName;
-  /** Planned visits; default 2 x the design's users per group (2248). */
+  /** Planned visits; default 2 x the design's users per group (2248 for the business case). */
   visits?: number;
   /** "browser" (default): headless Chromium on the mock site; "http": the router's API, no browser. */
   transport?: TrafficTransport;

@@ -14,12 +14,8 @@ import { saveFigure } from "../core/figures";
 import { sha256File, writeFileAtomic, writeJsonAtomic } from "../core/files";
 import { runEnvironment, type RunEnvironment } from "../core/run-record";
 import { powerCurveSpec } from "../stats/figures";
-import {
-  analyzeResults,
-  FUNFLIX_DESIGN,
-  type ResultsAnalysis,
-  type ResultsAnalysisInput,
-} from "./analyze-results";
+import { FUNFLIX_DESIGN } from "../stats/business-case";
+import { analyzeResults, type ResultsAnalysis, type ResultsAnalysisInput } from "./analyze-results";
 import { visitEventsCsv } from "./events";
 import { ctrByVariantSpec, cumulativeSpec } from "./figures";
 import { resultsMarkdown, type ReportContext } from "./report";
