@@ -46,7 +46,8 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from "../src/core/paths";
 import { loadCatalog, startServing } from "../src/deployment/serve";
-import { MODEL_NAMES, loadModels } from "../src/models/trained-models";
+import { readPreparedManifest } from "../src/data/load";
+import { MODEL_NAMES, loadTrainedModels } from "../src/models/trained-models";
 import { predictionRequest } from "../src/serving/seldon";
 import { EventStore } from "../src/serving/event-store";
 
@@ -164,7 +165,11 @@ async function serveTarget(kind: string, eventsPath: string): Promise<void> {
       role: "all",
       port: 0,
       eventsPath,
-      recommenders: await loadModels(modelsDir, MODEL_NAMES),
+      recommenders: await loadTrainedModels(
+        modelsDir,
+        MODEL_NAMES,
+        readPreparedManifest(path.join(dataDir, "processed", "ml-latest-small")),
+      ),
       movies: await loadCatalog(dataDir, "ml-latest-small"),
     });
     store = server.store;
@@ -443,7 +448,13 @@ async function main(): Promise<void> {
   );
 
   // The models' own scoring cost (CPU time in this process): the floor under the router's per-request CPU.
-  const models = await loadModels(process.env.BENCH_MODELS_DIR ?? DEFAULT_MODELS_DIR, MODEL_NAMES);
+  const models = await loadTrainedModels(
+    process.env.BENCH_MODELS_DIR ?? DEFAULT_MODELS_DIR,
+    MODEL_NAMES,
+    readPreparedManifest(
+      path.join(process.env.BENCH_DATA_DIR ?? DEFAULT_DATA_DIR, "processed", "ml-latest-small"),
+    ),
+  );
   const scoringMs = models.map((model) => {
     for (let i = 0; i < 500; i++) model.recommend(1 + (i % USERS), 10);
     const started = process.cpuUsage();

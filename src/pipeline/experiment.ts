@@ -40,7 +40,7 @@ import type { Recommender } from "../models/recommender";
 import { type RunRecord, writeResults } from "../results/write";
 import type { ResultsAnalysis } from "../results/analyze-results";
 import { startServing, type RunningServer } from "../deployment/serve";
-import { loadModels, MODEL_NAMES } from "../models/trained-models";
+import { loadTrainedModels, MODEL_NAMES } from "../models/trained-models";
 import type { RoutingSettings } from "../serving/assignment";
 import { browserTransport } from "../simulation/browser";
 import { DEFAULT_CALIBRATION_SETTINGS, type CalibrationSettings } from "../simulation/click-model";
@@ -195,7 +195,11 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   const training: TrainingStageResult = await stage("training", () =>
     ensureTrainedModels(data, { modelsDir, seed, overrides, quiet: options.quiet, log }),
   );
-  const [baseline, challenger]: Recommender[] = await loadModels(modelsDir, MODEL_NAMES);
+  const [baseline, challenger]: Recommender[] = await loadTrainedModels(
+    modelsDir,
+    MODEL_NAMES,
+    data.manifest,
+  );
 
   const offline = await stage("evaluation", async () => {
     const { report } = offlineComparison(data, [baseline, challenger], { seed });
