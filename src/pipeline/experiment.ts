@@ -27,6 +27,7 @@ import { launchBrowser } from "../core/browser";
 import { InputError } from "../core/errors";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../core/paths";
 import { DEFAULT_SEED } from "../core/random";
+import { projectRelativePath } from "../core/run-record";
 import { ensurePreparedDataset } from "../data/ensure";
 import { loadPreparedDataset } from "../data/load";
 import type { DatasetName, PreparedDataset } from "../data/types";
@@ -335,15 +336,18 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
           routing,
           sampling,
           unit: "visit",
-          resultsDir,
-          modelsDir,
-          dataDir,
+          resultsDir: projectRelativePath(resultsDir),
+          modelsDir: projectRelativePath(modelsDir),
+          dataDir: projectRelativePath(dataDir),
         },
         runFolder: path.relative(resultsDir, runDir),
         models: training.models,
         clickModel: truth.calibration,
         groundTruth: truth.models,
-        simulation: simulation.summary,
+        simulation: {
+          ...simulation.summary,
+          journalFile: projectRelativePath(simulation.summary.journalFile),
+        },
         offlineEvaluation: { file: "offline-metrics.json", evaluatedUsers: offline.evaluatedUsers },
         prometheus: prometheusRecord,
         totalMs: Date.now() - started,

@@ -35,7 +35,7 @@ export interface RunInfo {
   dataset: { name: string; checksum: string; inputChecksums?: Record<string, string> } | null;
   /** Wall time of each stage, in pipeline order. */
   stageTimingsMs: Record<string, number>;
-  /** Every setting of the run (visits, transport, epochs, calibration, routing, ...). */
+  /** Every setting of the run (visits, transport, epochs, calibration, routing, ...); paths relative to the project root. */
   parameters: Record<string, unknown>;
   /** Anything else worth keeping (model versions, Prometheus queries, simulation summary). */
   [key: string]: unknown;
