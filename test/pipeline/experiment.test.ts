@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { sha256File } from "../../src/core/files";
+import { PROJECT_ROOT } from "../../src/core/paths";
 import { analyzeCounts } from "../../src/stats/analysis";
 import { runExperiment, runFolderName } from "../../src/pipeline/experiment";
 import { readVariantCounts } from "../../src/serving/event-store";
@@ -108,6 +109,18 @@ test(
       assert.ok(Number.isFinite(run.stageTimingsMs[stage]), stage);
     assert.equal(run.parameters.visits, 60);
     assert.equal(run.parameters.transport, "browser");
+    // No path of the machine that wrote it: folders and files are relative to the project root.
+    assert.equal(run.parameters.resultsDir, path.relative(PROJECT_ROOT, resultsDir));
+    assert.equal(run.parameters.modelsDir, path.relative(PROJECT_ROOT, modelsDir));
+    assert.equal(run.parameters.dataDir, path.relative(PROJECT_ROOT, dataDir));
+    const journal = (run.simulation as { journalFile: string }).journalFile;
+    assert.equal(path.resolve(PROJECT_ROOT, journal), path.join(outcome.runDir, "journal.jsonl"));
+    const absolute: string[] = [];
+    JSON.stringify(run, (_key, value: unknown) => {
+      if (typeof value === "string" && path.isAbsolute(value)) absolute.push(value);
+      return value;
+    });
+    assert.deepEqual(absolute, []);
     assert.deepEqual(
       [run.results.control.clicks, run.results.treatment.clicks],
       [control.clicks, treatment.clicks],

@@ -6,11 +6,12 @@
 import { Command, Option } from "commander";
 import { InputError } from "../../core/errors";
 import { analyzeCounts, type ExperimentAnalysis } from "../../stats/analysis";
+import { FUNFLIX_BUSINESS_CASE } from "../../stats/business-case";
 import type { Interval } from "../../stats/intervals";
 import { parseProportionSummary, type TwoArmCounts } from "../../stats/summary";
 import { ANALYSIS_UNITS, type AnalysisUnit, twoArmCountsFromEvents } from "../../results/counts";
 import { readVariantCounts } from "../../serving/event-store";
-import { numberOption } from "../number-option";
+import { numberOption, probabilityOption } from "../number-option";
 import { formatTable } from "../table";
 
 interface AnalyzeOptions {
@@ -164,12 +165,17 @@ export function register(program: Command): void {
       "with --events: the treatment's variant name (default: the router's child 1, else challenger)",
     )
     .option("--one-sided", "one-sided tests and intervals (treatment better) instead of two-sided")
-    .option("--alpha <alpha>", "significance level, 0..1", numberOption("--alpha"), 0.05)
+    .option(
+      "--alpha <alpha>",
+      "significance level, 0..1",
+      probabilityOption("--alpha"),
+      FUNFLIX_BUSINESS_CASE.alpha,
+    )
     .option(
       "--ratio <r>",
       "planned treatment users per control user (for the SRM check)",
       numberOption("--ratio"),
-      1,
+      FUNFLIX_BUSINESS_CASE.allocationRatio,
     )
     .option(
       "--tuning <n>",

@@ -6,13 +6,15 @@
 import { Command } from "commander";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
-import { parseDatasetName } from "../../data/ensure";
+import type { DatasetName } from "../../data/types";
 import { runExperiment } from "../../pipeline/experiment";
 import { formatP } from "../../results/report";
-import { numberOption } from "../number-option";
+import { FUNFLIX_SAMPLE_SIZE } from "../../stats/business-case";
+import { datasetOption } from "../dataset-option";
+import { integerOption } from "../number-option";
 
 interface ExperimentCliOptions {
-  dataset: string;
+  dataset: DatasetName;
   visits?: number;
   http?: boolean;
   seed: number;
@@ -31,17 +33,17 @@ export function register(program: Command): void {
       "Run the A/B test end to end: data, models, offline evaluation, design, serving, simulated traffic " +
         "(headless Chromium by default), analysis; writes the results folder.",
     )
-    .option("--dataset <name>", "ml-latest-small, ml-25m or synthetic", "ml-latest-small")
+    .addOption(datasetOption("dataset to run the experiment on (prepared and trained on if need be)"))
     .option(
       "--visits <n>",
-      "planned visits in total (default: the design's 2 x 1124)",
-      numberOption("--visits", true),
+      `planned visits in total (default: the design's 2 x ${FUNFLIX_SAMPLE_SIZE.controlUsers})`,
+      integerOption("--visits", 2),
     )
     .option("--http", "send the traffic to the router's HTTP API instead of driving the site in Chromium")
     .option(
       "--seed <n>",
       "seed of training, routing, visitors and clicks",
-      numberOption("--seed", true),
+      integerOption("--seed", 0),
       DEFAULT_SEED,
     )
     .option(
@@ -58,7 +60,7 @@ export function register(program: Command): void {
     .option(
       "--epochs <n>",
       "the challenger's maximum training epochs (early stopping may stop sooner)",
-      numberOption("--epochs", true),
+      integerOption("--epochs", 1),
     )
     .option("--no-prometheus", "do not start Prometheus even when it is installed")
     .option("--quiet", "no progress output")
@@ -74,7 +76,7 @@ export function register(program: Command): void {
       process.on("SIGINT", onSignal);
       try {
         const outcome = await runExperiment({
-          dataset: parseDatasetName(options.dataset),
+          dataset: options.dataset,
           visits: options.visits,
           transport: options.http ? "http" : "browser",
           seed: options.seed,
