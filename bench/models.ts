@@ -4,7 +4,7 @@
  * BPR-SGD epoch on the same data as the speed reference (and the ratio), and top-10 scoring latency per user over
  * the whole catalogue (median and p99 microseconds).
  *
- * Goals (issue 3): full challenger training on ml-latest-small under 60 s; one epoch at 25M ratings under 5 min;
+ * Goals (docs/benchmarks.md): full challenger training on ml-latest-small under 60 s; one epoch at 25M ratings under 5 min;
  * top-10 over 62k movies under 2 ms p99.
  *
  * usage: tsx bench/models.ts [--ratings N] [--skip-large] [--large-batches N] [--data-dir DIR]
