@@ -19,7 +19,7 @@ if [ "${1:-}" = "--unit" ]; then
 fi
 if ! $unit; then
   bash scripts/bootstrap.sh
-  node node_modules/typescript/bin/tsc -p tsconfig.json
+  npm run --silent build
   node node_modules/typescript/bin/tsc -p tsconfig.check.json
   npx --no-install eslint --max-warnings 0 .
   npx --no-install prettier --check --log-level warn .
