@@ -29,7 +29,7 @@ import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../co
 import { DEFAULT_SEED } from "../core/random";
 import { ensurePreparedDataset } from "../data/ensure";
 import { loadPreparedDataset } from "../data/load";
-import type { DatasetName, PreparedDataset } from "../data/types";
+import type { DatasetName, PreparedDataset, SplitName } from "../data/types";
 import { offlineComparison, writeOfflineReport } from "../evaluation/offline-report";
 import type { DesignSettings } from "../stats/design";
 import { planExperiment } from "../stats/plan";
@@ -61,6 +61,8 @@ export type TrafficTransport = "browser" | "http";
 
 export interface ExperimentOptions {
   dataset?: DatasetName;
+  /** Default: DEFAULT_SPLIT (src/data/prepare.ts). */
+  split?: SplitName;
   /** Planned visits; default 2 x the design's users per group (2248). */
   visits?: number;
   /** "browser" (default): headless Chromium on the mock site; "http": the router's API, no browser. */
@@ -185,6 +187,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       dataset,
       dataDir,
       sharedDataDir: options.sharedDataDir,
+      split: options.split,
       seed,
       quiet: options.quiet,
     });

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeJsonAtomic } from "../core/files";
 import { MODEL_NAMES } from "../models/trained-models";
-import type { PreparedDataset } from "../data/types";
+import type { PreparedDataset, SplitName } from "../data/types";
 import { datasetChecksum, readModelMetadata } from "../models/artifact";
 import { DEFAULT_CHALLENGER, type ChallengerHyperparameters } from "../models/challenger/train";
 import {
@@ -26,6 +26,7 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 /** What a model was trained from: compared field by field to decide reuse. */
 export interface TrainingRequest {
   datasetChecksum: string;
+  split: SplitName;
   cutoffTimestamp: number;
   /** The challenger's seed (the baseline is deterministic: null). */
   seed: number | null;
@@ -47,6 +48,7 @@ export function trainingRequests(
 ): Record<ModelName, TrainingRequest> {
   const common = {
     datasetChecksum: datasetChecksum(dataset.manifest.inputChecksums),
+    split: dataset.manifest.split,
     cutoffTimestamp: dataset.manifest.cutoffTimestamp,
     validationFraction: DEFAULT_VALIDATION_FRACTION,
   };

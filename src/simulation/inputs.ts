@@ -47,11 +47,13 @@ export async function loadSimulationInputs(options: SimulationInputsOptions): Pr
     const metadata = readModelMetadata(dir);
     if (
       metadata.dataset.checksum !== expected ||
+      (metadata.dataset.split ?? "global") !== dataset.manifest.split ||
       metadata.dataset.cutoffTimestamp !== dataset.manifest.cutoffTimestamp
     )
       throw new InputError(
-        `the ${name} model was trained on other data (${metadata.dataset.name}, cutoff ` +
-          `${metadata.dataset.cutoffTimestamp}) than ${options.dataset} (cutoff ${dataset.manifest.cutoffTimestamp}): ` +
+        `the ${name} model was trained on other data (${metadata.dataset.name}, ${metadata.dataset.split ?? "global"} ` +
+          `split, cutoff ${metadata.dataset.cutoffTimestamp}) than ${options.dataset} (${dataset.manifest.split} ` +
+          `split, cutoff ${dataset.manifest.cutoffTimestamp}): ` +
           `retrain it with abrec train --dataset ${options.dataset}`,
         { file: path.join(dir, "metadata.json") },
       );

@@ -13,8 +13,13 @@ import {
   ensurePreparedDataset,
   parseDatasetName,
 } from "../../data/ensure";
-import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION } from "../../data/prepare";
-import type { DatasetManifest } from "../../data/types";
+import {
+  DEFAULT_POSITIVE_THRESHOLD,
+  DEFAULT_SPLIT,
+  DEFAULT_TEST_FRACTION,
+  SPLIT_NAMES,
+} from "../../data/prepare";
+import type { DatasetManifest, SplitName } from "../../data/types";
 import { numberOption } from "../number-option";
 
 interface DataOptions {
@@ -24,6 +29,7 @@ interface DataOptions {
   seed: number;
   positiveThreshold: number;
   testFraction: number;
+  split: SplitName;
   threads?: number;
   baseUrl?: string;
   force?: boolean;
@@ -67,6 +73,14 @@ export function register(program: Command): void {
       numberOption("--test-fraction"),
       DEFAULT_TEST_FRACTION,
     )
+    .addOption(
+      new Option(
+        "--split <name>",
+        "user-temporal: each user's last ratings are test; global: one cutoff time",
+      )
+        .choices([...SPLIT_NAMES])
+        .default(DEFAULT_SPLIT),
+    )
     .option("--threads <n>", "DuckDB worker threads (default: all cores)", numberOption("--threads", true))
     .option("--base-url <url>", "where to download MovieLens zips from (default: files.grouplens.org)")
     .option("--force", "prepare again even if the processed dataset is up to date")
@@ -80,6 +94,7 @@ export function register(program: Command): void {
         seed: options.seed,
         positiveThreshold: options.positiveThreshold,
         testFraction: options.testFraction,
+        split: options.split,
         threads: options.threads,
         baseUrl: options.baseUrl,
         force: options.force,
@@ -93,7 +108,10 @@ export function register(program: Command): void {
         `${result.prepared ? "prepared" : "up to date"}: ${result.dir}\n` +
           `read ${manifest.read.ratings} ratings, ${manifest.read.users} users, ${manifest.read.movies} movies ` +
           `from ${result.rawDir}\n` +
-          `cutoff ${new Date(manifest.cutoffTimestamp * 1000).toISOString()}: train ${c.trainRatings} ratings ` +
+          (manifest.split === "global"
+            ? `cutoff ${new Date(manifest.cutoffTimestamp * 1000).toISOString()}`
+            : `each user's last ${manifest.testFraction} of ratings`) +
+          `: train ${c.trainRatings} ratings ` +
           `(${c.trainPositives} >= ${manifest.positiveThreshold}), test ${c.testRatings} (${c.testPositives})\n` +
           `cold (first seen after the cutoff): ${c.coldUsers} users, ${c.coldMovies} movies; ` +
           `test users with train history ${c.testUsersWithTrainHistory} of ${c.testUsers}\n`,

@@ -3,16 +3,19 @@
  * offline evaluation, design, calibration, serving (+ Prometheus), browser or HTTP traffic, analysis, results/.
  * Ctrl-C stops after the visit in flight; running the same command again continues the run.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
 import { parseDatasetName } from "../../data/ensure";
+import { DEFAULT_SPLIT, SPLIT_NAMES } from "../../data/prepare";
+import type { SplitName } from "../../data/types";
 import { runExperiment } from "../../pipeline/experiment";
 import { formatP } from "../../results/report";
 import { numberOption } from "../number-option";
 
 interface ExperimentCliOptions {
   dataset: string;
+  split: SplitName;
   visits?: number;
   http?: boolean;
   seed: number;
@@ -32,6 +35,14 @@ export function register(program: Command): void {
         "(headless Chromium by default), analysis; writes the results folder.",
     )
     .option("--dataset <name>", "ml-latest-small, ml-25m or synthetic", "ml-latest-small")
+    .addOption(
+      new Option(
+        "--split <name>",
+        "user-temporal: each user's last ratings are test; global: one cutoff time",
+      )
+        .choices([...SPLIT_NAMES])
+        .default(DEFAULT_SPLIT),
+    )
     .option(
       "--visits <n>",
       "planned visits in total (default: the design's 2 x 1124)",
@@ -75,6 +86,7 @@ export function register(program: Command): void {
       try {
         const outcome = await runExperiment({
           dataset: parseDatasetName(options.dataset),
+          split: options.split,
           visits: options.visits,
           transport: options.http ? "http" : "browser",
           seed: options.seed,
