@@ -5,7 +5,7 @@
  * peak resident memory; the counts both print must agree, so both did the same work.
  *
  * Usage: tsx bench/data.ts [--ratings N] [--seed S]
- * Goal (issue 2): >= 3x faster than pandas with <= half its peak memory.
+ * Goal (docs/benchmarks.md): >= 3x faster than pandas with <= half its peak memory.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";

@@ -4,11 +4,14 @@
  * BPR-SGD epoch on the same data as the speed reference (and the ratio), and top-10 scoring latency per user over
  * the whole catalogue (median and p99 microseconds).
  *
- * Goals (issue 3): full challenger training on ml-latest-small under 60 s; one epoch at 25M ratings under 5 min;
+ * Goals (docs/benchmarks.md): full challenger training on ml-latest-small under 60 s; one epoch at 25M ratings under 5 min;
  * top-10 over 62k movies under 2 ms p99.
  *
  * usage: tsx bench/models.ts [--ratings N] [--skip-large] [--large-batches N] [--data-dir DIR]
- *   --large-batches N  time only the first N batches of the large epoch and extrapolate (printed as such)
+ *   --large-batches N  time N batches of the large epoch and extrapolate (printed as such): the challenger trains
+ *                      one epoch on N x batch size positives drawn at random from the training period, with the
+ *                      whole dataset's users and movies (the tables a batch reads and updates), and the time per
+ *                      batch is scaled to the whole epoch's batches, the shuffle to all its positives.
  */
 import * as os from "node:os";
 import * as path from "node:path";
@@ -16,7 +19,7 @@ import { DEFAULT_DATA_DIR } from "../src/core/paths";
 import { Random } from "../src/core/random";
 import { ensurePreparedDataset } from "../src/data/ensure";
 import { loadPreparedDataset } from "../src/data/load";
-import type { DatasetName, PreparedDataset } from "../src/data/types";
+import type { DatasetName, InteractionColumns, PreparedDataset } from "../src/data/types";
 import { DEFAULT_CHALLENGER, trainChallenger } from "../src/models/challenger/train";
 import { FactorRecommender } from "../src/models/factor-recommender";
 import { referenceBprEpochSeconds } from "./reference-bpr";
@@ -69,6 +72,35 @@ async function load(dataset: DatasetName, dataDir: string, ratings?: number): Pr
   return loadPreparedDataset(dir);
 }
 
+/**
+ * `data` with its training period cut to `count` of its positives drawn at random (same users, movies, cutoff
+ * and test period): an epoch over it is `count / batchSize` batches over the full-size tables.
+ */
+function withSampledPositives(data: PreparedDataset, count: number): PreparedDataset {
+  const { train, manifest } = data;
+  let total = 0;
+  for (let row = 0; row < train.length; row++) if (train.rating[row] >= manifest.positiveThreshold) total++;
+  const positives = new Int32Array(total);
+  for (let row = 0, k = 0; row < train.length; row++)
+    if (train.rating[row] >= manifest.positiveThreshold) positives[k++] = row;
+  // The first n of a partial Fisher-Yates shuffle: n distinct positives, uniformly.
+  const rng = new Random(7);
+  const n = Math.min(count, total);
+  for (let k = 0; k < n; k++) {
+    const swap = k + rng.int(total - k);
+    [positives[k], positives[swap]] = [positives[swap], positives[k]];
+  }
+  const rows = positives.subarray(0, n);
+  const sampled: InteractionColumns = {
+    length: n,
+    userIndex: Int32Array.from(rows, (row) => train.userIndex[row]),
+    movieIndex: Int32Array.from(rows, (row) => train.movieIndex[row]),
+    rating: Float32Array.from(rows, (row) => train.rating[row]),
+    timestamp: Float64Array.from(rows, (row) => train.timestamp[row]),
+  };
+  return { ...data, train: sampled };
+}
+
 async function benchmark(
   label: string,
   data: PreparedDataset,
@@ -80,32 +112,33 @@ async function benchmark(
     `\n## ${label}: ${data.train.length} training ratings (${positives} positives), ` +
       `${data.userIds.length} users, ${data.movies.length} movies`,
   );
+  const batchesPerEpoch = Math.ceil(positives / DEFAULT_CHALLENGER.batchSize);
+  const partial = maxBatches !== undefined && maxBatches < batchesPerEpoch;
+  const trained = partial ? withSampledPositives(data, maxBatches * DEFAULT_CHALLENGER.batchSize) : data;
+  const trainedPositives = partial ? trained.train.length : positives;
   const cpuBefore = process.cpuUsage();
-  const training = await trainChallenger(
-    data,
-    { maxEpochs: epochs },
-    { quiet: false, maxBatchesPerEpoch: maxBatches },
-  );
+  const training = await trainChallenger(trained, { maxEpochs: epochs }, { quiet: false });
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const batchesPerEpoch = Math.ceil(positives / DEFAULT_CHALLENGER.batchSize);
-  // A partial epoch is extrapolated by scaling its batches to the whole epoch; its shuffle already covered every
-  // positive, so it is counted once.
+  // A partial epoch is extrapolated to the whole one: its batches scaled to the epoch's batches, its shuffle
+  // (linear in the positives) to all the positives.
+  const shuffleScale = positives / trainedPositives;
   const measured = training.history.map(
-    (r) => r.shuffleSeconds + ((r.seconds - r.shuffleSeconds) * batchesPerEpoch) / r.batches,
+    (r) => r.shuffleSeconds * shuffleScale + ((r.seconds - r.shuffleSeconds) * batchesPerEpoch) / r.batches,
   );
-  const scale = maxBatches !== undefined && maxBatches < batchesPerEpoch ? batchesPerEpoch / maxBatches : 1;
   const epochSeconds = measured.reduce((a, b) => a + b, 0) / measured.length;
-  const shuffle = training.history.reduce((a, r) => a + r.shuffleSeconds, 0) / training.history.length;
+  const shuffle =
+    (training.history.reduce((a, r) => a + r.shuffleSeconds, 0) / training.history.length) * shuffleScale;
   console.log(
     `TensorFlow.js (${DEFAULT_CHALLENGER.dim} dims, ${DEFAULT_CHALLENGER.negatives} negatives, ` +
       `batch ${DEFAULT_CHALLENGER.batchSize}, wasm): ` +
       `${epochSeconds.toFixed(2)} s/epoch` +
-      (scale > 1
-        ? ` (extrapolated from ${maxBatches} of ${batchesPerEpoch} batches)`
+      (partial
+        ? ` (extrapolated from ${training.history[0].batches} of ${batchesPerEpoch} batches)`
         : ` (mean of ${measured.length})`) +
       ` including a ${shuffle.toFixed(1)} s shuffle` +
-      `, whole training ${training.trainingSeconds.toFixed(1)} s wall / ${cpuSeconds.toFixed(1)} s CPU`,
+      `, whole training ${training.trainingSeconds.toFixed(1)} s wall / ${cpuSeconds.toFixed(1)} s CPU` +
+      (partial ? ` on the ${trainedPositives} sampled positives` : ""),
   );
   const referenceSeconds = referenceBprEpochSeconds(data, {
     dim: DEFAULT_CHALLENGER.dim,

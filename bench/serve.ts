@@ -3,7 +3,7 @@
  * against a trivial Express JSON handler measured in the same run as the reference, then an audit that the event
  * store holds exactly the acknowledged events.
  *
- * Goals (issue 5): prediction throughput at least half the trivial handler's, p99 under 20 ms at 50 concurrent
+ * Goals (docs/benchmarks.md): prediction throughput at least half the trivial handler's, p99 under 20 ms at 50 concurrent
  * connections on 2 cores. Serves the trained models from models/ and the catalog from data/processed/ (run
  * `abrec data` and `abrec train` first), or from BENCH_MODELS_DIR / BENCH_DATA_DIR.
  *

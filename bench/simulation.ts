@@ -7,7 +7,7 @@
  *
  * Needs the trained models (`abrec train`) and the prepared dataset under the default folders.
  * Usage: tsx bench/simulation.ts [--visits N] [--seed S]
- * Goal (issue 6): >= 3 browser visits per second on 2 cores.
+ * Goal (docs/benchmarks.md): >= 3 browser visits per second on 2 cores.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";

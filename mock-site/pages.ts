@@ -142,9 +142,9 @@ export function experimentPage(counts: EventCounts, userId?: number): string {
   const rows = counts.variants
     .map((row) => {
       const ctr =
-        row.impressions > 0 ? wilsonInterval({ users: row.impressions, clicks: row.clicks }) : undefined;
+        row.impressions > 0 ? wilsonInterval({ units: row.impressions, clicks: row.clicks }) : undefined;
       const conversion =
-        row.users > 0 ? wilsonInterval({ users: row.users, clicks: row.clickedUsers }) : undefined;
+        row.users > 0 ? wilsonInterval({ units: row.users, clicks: row.clickedUsers }) : undefined;
       const cell = (x: number, n: number, interval: { lower: number; upper: number } | undefined) =>
         interval ? `${percent(x / n)} [${percent(interval.lower)}, ${percent(interval.upper)}]` : "–";
       return `<tr data-variant="${escapeHtml(row.variant)}">

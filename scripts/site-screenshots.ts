@@ -11,8 +11,9 @@ import { launchBrowser } from "../src/core/browser";
 import { publishDirectoryAtomic } from "../src/core/files";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../src/core/paths";
 import { Random } from "../src/core/random";
-import { loadCatalog, startServing } from "../src/deployment/serve";
-import { MODEL_NAMES, loadModels } from "../src/models/trained-models";
+import { startServing } from "../src/deployment/serve";
+import { loadPreparedDataset } from "../src/data/load";
+import { MODEL_NAMES, loadTrainedModels } from "../src/models/trained-models";
 import { visitSite } from "../src/deployment/screenshots";
 import { feedbackRequest, predictionRequest } from "../src/serving/seldon";
 
@@ -29,12 +30,13 @@ async function post(url: string, body: unknown): Promise<unknown> {
 
 async function main(): Promise<void> {
   const eventsDir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-screenshots-"));
+  const dataset = await loadPreparedDataset(path.join(DEFAULT_DATA_DIR, "processed", "ml-latest-small"));
   const server = await startServing({
     role: "all",
     port: 0,
     eventsPath: path.join(eventsDir, "events.sqlite"),
-    recommenders: await loadModels(DEFAULT_MODELS_DIR, MODEL_NAMES),
-    movies: await loadCatalog(DEFAULT_DATA_DIR, "ml-latest-small"),
+    recommenders: await loadTrainedModels(DEFAULT_MODELS_DIR, MODEL_NAMES, dataset.manifest),
+    movies: dataset.movies,
   });
   const target = path.join(DEFAULT_RESULTS_DIR, "screenshots");
   try {

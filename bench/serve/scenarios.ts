@@ -3,8 +3,10 @@
  * predictions, feedback), the fixed rates to run at, the results table and goal lines, and the audit of the event
  * store against the acknowledged answers.
  */
-import { DEFAULT_MODELS_DIR } from "../../src/core/paths";
-import { MODEL_NAMES, loadModels } from "../../src/models/trained-models";
+import * as path from "node:path";
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from "../../src/core/paths";
+import { readPreparedManifest } from "../../src/data/load";
+import { MODEL_NAMES, loadTrainedModels } from "../../src/models/trained-models";
 import { openEventStore } from "../../src/serving/event-store";
 import { predictionRequest } from "../../src/serving/seldon";
 import type { AutocannonRequest, Row } from "./load";
@@ -12,7 +14,13 @@ import { CONNECTIONS, GOAL_P99_MS, GOAL_THROUGHPUT_RATIO, USERS } from "./settin
 
 /** The models' own scoring cost (CPU time in this process): the floor under the router's per-request CPU. */
 export async function modelScoring(): Promise<{ line: string; meanMs: number }> {
-  const models = await loadModels(process.env.BENCH_MODELS_DIR ?? DEFAULT_MODELS_DIR, MODEL_NAMES);
+  const models = await loadTrainedModels(
+    process.env.BENCH_MODELS_DIR ?? DEFAULT_MODELS_DIR,
+    MODEL_NAMES,
+    readPreparedManifest(
+      path.join(process.env.BENCH_DATA_DIR ?? DEFAULT_DATA_DIR, "processed", "ml-latest-small"),
+    ),
+  );
   const scoringMs = models.map((model) => {
     for (let i = 0; i < 500; i++) model.recommend(1 + (i % USERS), 10);
     const started = process.cpuUsage();

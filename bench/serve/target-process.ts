@@ -3,13 +3,15 @@
  * EVENTS` serves KIND (`TargetKind`), prints `listening <url>` and answers each IPC message with its
  * `TargetStats`.
  */
+import * as path from "node:path";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { PerformanceObserver, monitorEventLoopDelay } from "node:perf_hooks";
 import express from "express";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from "../../src/core/paths";
 import { loadCatalog, startServing } from "../../src/deployment/serve";
-import { MODEL_NAMES, loadModels } from "../../src/models/trained-models";
+import { readPreparedManifest } from "../../src/data/load";
+import { MODEL_NAMES, loadTrainedModels } from "../../src/models/trained-models";
 import type { EventStore } from "../../src/serving/event-store";
 import type { TargetStats } from "./targets";
 
@@ -50,7 +52,11 @@ async function serveTarget(kind: string, eventsPath: string): Promise<void> {
       role: "all",
       port: 0,
       eventsPath,
-      recommenders: await loadModels(modelsDir, MODEL_NAMES),
+      recommenders: await loadTrainedModels(
+        modelsDir,
+        MODEL_NAMES,
+        readPreparedManifest(path.join(dataDir, "processed", "ml-latest-small")),
+      ),
       movies: await loadCatalog(dataDir, "ml-latest-small"),
     });
     store = server.store;

@@ -1,6 +1,6 @@
 /**
  * Launches headless Chromium under selenium-webdriver with the flags measured to work on this project's machines
- * (../shared/ENVIRONMENT.md): Debian's chromedriver and Chromium binaries given explicitly (so Selenium Manager
+ * (Debian 12, 2 cores): Debian's chromedriver and Chromium binaries given explicitly (so Selenium Manager
  * never runs), a fresh profile directory per browser (removed on quit), no outside network lookups. Shared by the
  * serving tests (the mock site in a real browser) and the browser simulation, so both launch it the same way.
  *

@@ -75,3 +75,14 @@ export function runEnvironment(): RunEnvironment {
     packages: Object.fromEntries(RECORDED_PACKAGES.map((name) => [name, installedVersion(name)])),
   };
 }
+
+/**
+ * `file` relative to the project root: run records store paths this way, so they hold nothing of the machine
+ * that wrote them and read the same on every checkout.
+ *
+ * @example
+ * projectRelativePath(path.join(PROJECT_ROOT, "results", "run.json")); // => "results/run.json"
+ */
+export function projectRelativePath(file: string): string {
+  return path.relative(PROJECT_ROOT, path.resolve(file)) || ".";
+}

@@ -88,6 +88,21 @@ async function readInteractions(
   return columns;
 }
 
+/** Reads `<dir>/manifest.json` of a prepared dataset alone (what checking a model against it needs). */
+export function readPreparedManifest(dir: string): DatasetManifest {
+  const file = path.join(dir, "manifest.json");
+  if (!fs.existsSync(file))
+    throw new InputError(`missing; expected a dataset prepared by \`abrec data\``, { file });
+  const manifest = JSON.parse(fs.readFileSync(file, "utf8")) as DatasetManifest;
+  if (manifest.layoutVersion !== PREPARED_LAYOUT_VERSION)
+    throw new InputError(
+      `layout version ${manifest.layoutVersion ?? 1}, expected ${PREPARED_LAYOUT_VERSION}: prepared by an older ` +
+        `version of the project; rerun \`abrec data --force\``,
+      { file },
+    );
+  return manifest;
+}
+
 /**
  * Loads `<dir>` (e.g. data/processed/ml-latest-small) as a `PreparedDataset`.
  *
@@ -102,13 +117,7 @@ export async function loadPreparedDataset(dir: string): Promise<PreparedDataset>
     if (!fs.existsSync(file))
       throw new InputError(`missing; expected a dataset prepared by \`abrec data\``, { file });
   }
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as DatasetManifest;
-  if (manifest.layoutVersion !== PREPARED_LAYOUT_VERSION)
-    throw new InputError(
-      `layout version ${manifest.layoutVersion ?? 1}, expected ${PREPARED_LAYOUT_VERSION}: prepared by an older ` +
-        `version of the project; rerun \`abrec data --force\``,
-      { file: path.join(dir, "manifest.json") },
-    );
+  const manifest = readPreparedManifest(dir);
   const db = await openDatabase();
   try {
     const users = (

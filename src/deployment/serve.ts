@@ -30,8 +30,9 @@ import {
 } from "../serving/model-server";
 import { RemoteRouter, RouterService, createRouterApp, routerEndpoints } from "../serving/router";
 import { type JsonEndpoint, withFastJsonEndpoints } from "../serving/http";
-import type { RoutingSettings } from "../serving/assignment";
+import { DEFAULT_RATIO_A, type RoutingSettings } from "../serving/assignment";
 import { InputError } from "../core/errors";
+import { DEFAULT_SEED } from "../core/random";
 import { loadPreparedDataset } from "../data/load";
 
 /** The movie catalog of the prepared dataset `<dataDir>/processed/<dataset>/` (what `abrec data` writes). */
@@ -92,7 +93,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   let store: SqliteEventStore | undefined;
   /** The hot endpoints served by the fast path in front of `app` (see http.ts). */
   let fastEndpoints: JsonEndpoint[] = [];
-  const routing = options.routing ?? { mode: "sticky", ratioA: 0.5, seed: 20261128 };
+  const routing = options.routing ?? { mode: "sticky", ratioA: DEFAULT_RATIO_A, seed: DEFAULT_SEED };
 
   if (options.role === "model") {
     const recommenders = required(options.recommenders, "one model", options.role);

@@ -1,7 +1,8 @@
 /**
  * Choosing hyperparameters on a validation period carved from the end of the training period (never the test
- * period), then retraining on the whole training period with the choice. The validation metric is NDCG@10 over
- * the users with positives on both sides of the validation cutoff.
+ * period): a pure choice, publishing nothing. The validation metric is NDCG@10 over the users with positives on
+ * both sides of the validation cutoff. Retraining on the whole training period with the choice, and publishing
+ * the artifacts, is src/pipeline/training.ts.
  */
 import type { PreparedDataset } from "../data/types";
 import { trainBaseline, type BaselineHyperparameters } from "../models/popularity";
@@ -17,7 +18,6 @@ import { validationSplit } from "../models/validation-split";
 import type { Recommender } from "../models/recommender";
 import { evaluateRecommender, evaluationUsers, type EvaluationUsers } from "./evaluate";
 import { InputError } from "../core/errors";
-import { publishModel } from "../models/artifact";
 
 /** The validation period's share of the training period's ratings. */
 export const DEFAULT_VALIDATION_FRACTION = 0.2;
@@ -142,136 +142,3 @@ export const CHALLENGER_GRID: readonly Partial<ChallengerHyperparameters>[] = [
   { l2: 1e-3 },
   { recencyHalfLifeDays: 730 },
 ];
-
-export type ModelChoice = "baseline" | "challenger" | "all";
-
-export interface TrainModelsOptions {
-  model: ModelChoice;
-  modelsDir: string;
-  seed?: number;
-  validationFraction?: number;
-  /** Challenger candidates (default: DEFAULT_CHALLENGER only). */
-  grid?: readonly Partial<ChallengerHyperparameters>[];
-  /** Overrides applied to every candidate (e.g. a smaller `maxEpochs` in tests). */
-  overrides?: Partial<ChallengerHyperparameters>;
-  backend?: TrainingBackend;
-  quiet?: boolean;
-  log?: (line: string) => void;
-}
-
-export interface TrainedModelSummary {
-  name: string;
-  folder: string;
-  version: string;
-  trainingSeconds: number;
-  hyperparameters: Record<string, unknown>;
-  validationNdcg: number;
-  /** Challenger only: loss and validation metric per epoch of the selected candidate on the validation split. */
-  history?: EpochRecord[];
-}
-
-/**
- * `abrec train`: chooses hyperparameters on the validation period, retrains on the whole training period and
- * publishes each artifact under `modelsDir`. The baseline's window is always selected, because the challenger
- * adds the same recent popularity to its scores (`popularityWindowDays`).
- */
-export async function trainSelectedModels(
-  dataset: PreparedDataset,
-  options: TrainModelsOptions,
-): Promise<TrainedModelSummary[]> {
-  const log = options.log ?? (() => {});
-  const fraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
-  const validation = validationSet(dataset, fraction);
-  log(
-    `validation: last ${fraction * 100}% of the training period, ${validation.users.userIds.length} users with positives on both sides`,
-  );
-  const baselineSelection = selectBaselineWindow(validation);
-  const baselineBest = baselineSelection.candidates.find(
-    (c) => c.windowDays === baselineSelection.hyperparameters.windowDays,
-  )!;
-  const summaries: TrainedModelSummary[] = [];
-  if (options.model !== "challenger") {
-    const started = performance.now();
-    const model = trainBaseline(dataset, baselineSelection.hyperparameters);
-    const trainingSeconds = (performance.now() - started) / 1000;
-    const hyperparameters = { ...baselineSelection.hyperparameters, validationFraction: fraction };
-    const { folder, metadata } = await publishModel(options.modelsDir, model.parts, dataset.manifest, {
-      hyperparameters,
-      seed: null,
-      trainingSeconds,
-      metrics: {
-        validationNdcgAt10: baselineBest.validationNdcg,
-        windowCandidates: baselineSelection.candidates,
-      },
-    });
-    log(
-      `baseline: window ${baselineSelection.hyperparameters.windowDays ?? "all"} days (validation NDCG@10 ${baselineBest.validationNdcg.toFixed(4)}) -> ${folder}`,
-    );
-    summaries.push({
-      name: "baseline",
-      folder,
-      version: metadata.version,
-      trainingSeconds,
-      hyperparameters,
-      validationNdcg: baselineBest.validationNdcg,
-    });
-  }
-  if (options.model !== "baseline") {
-    const started = performance.now();
-    const grid = (options.grid ?? [{}]).map((candidate) => ({
-      popularityWindowDays: baselineSelection.hyperparameters.windowDays,
-      ...candidate,
-      ...options.overrides,
-    }));
-    const selection = await selectChallenger(validation, grid, {
-      seed: options.seed,
-      backend: options.backend,
-      quiet: options.quiet,
-    });
-    const best = selection.best;
-    log(
-      `challenger: ${selection.trials.length} candidate(s) on validation, best NDCG@10 ${best.validationNdcg.toFixed(4)} at epoch ${best.bestEpoch}; retraining on the whole training period`,
-    );
-    const training = await trainChallenger(dataset, selection.hyperparameters, {
-      seed: options.seed,
-      backend: options.backend,
-      quiet: options.quiet,
-    });
-    const trainingSeconds = (performance.now() - started) / 1000;
-    const hyperparameters = { ...training.hyperparameters, validationFraction: fraction };
-    const { folder, metadata } = await publishModel(
-      options.modelsDir,
-      training.model.parts,
-      dataset.manifest,
-      {
-        hyperparameters,
-        seed: training.seed,
-        trainingSeconds,
-        metrics: {
-          validationNdcgAt10: best.validationNdcg,
-          finalTrainingSeconds: training.trainingSeconds,
-          finalLoss: training.history[training.history.length - 1]?.loss ?? null,
-          validationHistory: best.history,
-          trials: selection.trials.map((t) => ({
-            hyperparameters: t.hyperparameters,
-            bestEpoch: t.bestEpoch,
-            validationNdcgAt10: t.validationNdcg,
-          })),
-        },
-      },
-    );
-    log(
-      `challenger: trained in ${trainingSeconds.toFixed(1)} s (final fit ${training.trainingSeconds.toFixed(1)} s) -> ${folder}`,
-    );
-    summaries.push({
-      name: "challenger",
-      folder,
-      version: metadata.version,
-      trainingSeconds,
-      hyperparameters,
-      validationNdcg: best.validationNdcg,
-      history: best.history,
-    });
-  }
-  return summaries;
-}

@@ -75,8 +75,8 @@ export function offlineComparison(
 const format = (interval: Interval, digits = 3) =>
   `${interval.estimate.toFixed(digits)} [${interval.lower.toFixed(digits)}, ${interval.upper.toFixed(digits)}]`;
 
-/** A Markdown table: one row per metric, one column per model (mean [95% interval]), plus the lift. */
-export function offlineTable(report: OfflineReport): string {
+/** The comparison's cells: one row per metric, one column per model (mean [95% interval]), plus the lift. */
+export function offlineTableCells(report: OfflineReport): { header: string[]; rows: string[][] } {
   const hasLift = Object.keys(report.lift).length > 0;
   const header = ["metric", ...report.models.map((m) => m.name), ...(hasLift ? ["relative lift"] : [])];
   const rows = REPORTED_METRICS.map(({ metric, label }) => {
@@ -93,6 +93,12 @@ export function offlineTable(report: OfflineReport): string {
         : []),
     ];
   });
+  return { header, rows };
+}
+
+/** The comparison as a Markdown table (notebooks). */
+export function offlineTable(report: OfflineReport): string {
+  const { header, rows } = offlineTableCells(report);
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }

@@ -27,6 +27,7 @@ import { launchBrowser } from "../core/browser";
 import { InputError } from "../core/errors";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../core/paths";
 import { DEFAULT_SEED } from "../core/random";
+import { projectRelativePath } from "../core/run-record";
 import { ensurePreparedDataset } from "../data/ensure";
 import { loadPreparedDataset } from "../data/load";
 import type { DatasetName, PreparedDataset, SplitName } from "../data/types";
@@ -34,13 +35,13 @@ import { offlineComparison, writeOfflineReport } from "../evaluation/offline-rep
 import type { DesignSettings } from "../stats/design";
 import { planExperiment } from "../stats/plan";
 import { datasetChecksum } from "../models/artifact";
+import { FUNFLIX_DESIGN } from "../stats/business-case";
 import type { ChallengerHyperparameters } from "../models/challenger/train";
 import type { Recommender } from "../models/recommender";
-import { FUNFLIX_DESIGN } from "../results/analyze-results";
 import { type RunRecord, writeResults } from "../results/write";
 import type { ResultsAnalysis } from "../results/analyze-results";
 import { startServing, type RunningServer } from "../deployment/serve";
-import { loadModels, MODEL_NAMES } from "../models/trained-models";
+import { loadTrainedModels, MODEL_NAMES } from "../models/trained-models";
 import type { RoutingSettings } from "../serving/assignment";
 import { browserTransport } from "../simulation/browser";
 import { DEFAULT_CALIBRATION_SETTINGS, type CalibrationSettings } from "../simulation/click-model";
@@ -63,7 +64,7 @@ export interface ExperimentOptions {
   dataset?: DatasetName;
   /** Default: DEFAULT_SPLIT (src/data/prepare.ts). */
   split?: SplitName;
-  /** Planned visits; default 2 x the design's users per group (2248). */
+  /** Planned visits; default 2 x the design's users per group (2248 for the business case). */
   visits?: number;
   /** "browser" (default): headless Chromium on the mock site; "http": the router's API, no browser. */
   transport?: TrafficTransport;
@@ -198,7 +199,11 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   const training: TrainingStageResult = await stage("training", () =>
     ensureTrainedModels(data, { modelsDir, seed, overrides, quiet: options.quiet, log }),
   );
-  const [baseline, challenger]: Recommender[] = await loadModels(modelsDir, MODEL_NAMES);
+  const [baseline, challenger]: Recommender[] = await loadTrainedModels(
+    modelsDir,
+    MODEL_NAMES,
+    data.manifest,
+  );
 
   const offline = await stage("evaluation", async () => {
     const { report } = offlineComparison(data, [baseline, challenger], { seed });
@@ -334,15 +339,18 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
           routing,
           sampling,
           unit: "visit",
-          resultsDir,
-          modelsDir,
-          dataDir,
+          resultsDir: projectRelativePath(resultsDir),
+          modelsDir: projectRelativePath(modelsDir),
+          dataDir: projectRelativePath(dataDir),
         },
         runFolder: path.relative(resultsDir, runDir),
         models: training.models,
         clickModel: truth.calibration,
         groundTruth: truth.models,
-        simulation: simulation.summary,
+        simulation: {
+          ...simulation.summary,
+          journalFile: projectRelativePath(simulation.summary.journalFile),
+        },
         offlineEvaluation: { file: "offline-metrics.json", evaluatedUsers: offline.evaluatedUsers },
         prometheus: prometheusRecord,
         totalMs: Date.now() - started,

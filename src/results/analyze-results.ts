@@ -4,6 +4,7 @@
  * and the experiment as it unfolded. Pure apart from reading the event store; written out by ./write.
  */
 import { analyzeCounts, type ExperimentAnalysis } from "../stats/analysis";
+import { FUNFLIX_BUSINESS_CASE, FUNFLIX_DESIGN } from "../stats/business-case";
 import type { DesignSettings, SampleSizeMethod } from "../stats/design";
 import { planExperiment, type ExperimentPlan } from "../stats/plan";
 import { powerForSampleSize } from "../stats/power";
@@ -15,15 +16,6 @@ import {
 } from "../serving/event-store";
 import { type AnalysisUnit, armNames, type ArmNames, twoArmCountsFromEvents } from "./counts";
 import { cumulativeLooks, type CumulativePoint } from "./cumulative";
-
-/** The business case: baseline CTR 7%, +4 points to detect, alpha 5%, power 90% (1124 users per group). */
-export const FUNFLIX_DESIGN: DesignSettings = {
-  baselineRate: 0.07,
-  minimumDetectableEffect: 0.04,
-  alpha: 0.05,
-  power: 0.9,
-  oneSided: false,
-};
 
 /** The exact expected CTR of each model under the click model (src/simulation/ground-truth.ts), by variant. */
 export interface GroundTruthCtr {
@@ -37,9 +29,9 @@ export interface ResultsAnalysisInput {
   names?: Partial<ArmNames>;
   /** Default "visit" (see ./counts). */
   unit?: AnalysisUnit;
-  /** Default FUNFLIX_DESIGN. */
+  /** Default the business case (src/stats/business-case.ts). */
   design?: DesignSettings;
-  /** Default "fleiss-cc". */
+  /** Default the business case's ("fleiss-cc"). */
   method?: SampleSizeMethod;
   /** Ground truth per variant; empty when unknown (a real experiment). */
   groundTruth?: readonly GroundTruthCtr[];
@@ -101,7 +93,9 @@ export function analyzeResults(input: ResultsAnalysisInput): ResultsAnalysis {
   const counts = readVariantCounts(input.eventsPath);
   const names = armNames(counts, input.names);
   const arms = twoArmCountsFromEvents(counts, unit, names, input.eventsPath);
-  const plan = planExperiment(design, { method: input.method ?? "fleiss-cc" });
+  const plan = planExperiment(design, {
+    method: input.method ?? FUNFLIX_BUSINESS_CASE.sampleSizeMethod,
+  });
   const plannedTotal = plan.chosen.totalUsers;
   const settings = {
     alpha,

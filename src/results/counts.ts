@@ -52,7 +52,7 @@ function variantRow(counts: EventCounts, variant: string, field: string, file?: 
  *
  * @example
  * twoArmCountsFromEvents(readVariantCounts("events.sqlite"), "visit")
- * // => { control: { users: 1130, clicks: 79 }, treatment: { users: 1118, clicks: 121 } } (users = visits here)
+ * // => { control: { units: 1130, clicks: 79 }, treatment: { units: 1118, clicks: 121 } } (units = visits here)
  * @throws InputError when a variant has no impressions, or for the user unit when users saw both variants.
  */
 export function twoArmCountsFromEvents(

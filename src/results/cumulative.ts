@@ -69,7 +69,7 @@ export function cumulativeLooks(
     if (testable && (visits % step === 0 || visits === events.length))
       looks.push({
         visits,
-        counts: { control: { users: cv, clicks: cc }, treatment: { users: tv, clicks: tc } },
+        counts: { control: { units: cv, clicks: cc }, treatment: { units: tv, clicks: tc } },
       });
   });
   const sequential = sequentialLooks(
@@ -78,12 +78,12 @@ export function cumulativeLooks(
   );
   return looks.map(({ visits, counts }, k) => ({
     visits,
-    controlVisits: counts.control.users,
+    controlVisits: counts.control.units,
     controlClicks: counts.control.clicks,
-    treatmentVisits: counts.treatment.users,
+    treatmentVisits: counts.treatment.units,
     treatmentClicks: counts.treatment.clicks,
-    controlCtr: counts.control.clicks / counts.control.users,
-    treatmentCtr: counts.treatment.clicks / counts.treatment.users,
+    controlCtr: counts.control.clicks / counts.control.units,
+    treatmentCtr: counts.treatment.clicks / counts.treatment.units,
     pValueOneSided: twoProportionZTest(counts, "greater").pValue,
     pValueTwoSided: twoProportionZTest(counts, "two-sided").pValue,
     alwaysValidPValue: sequential[k].pValue,

@@ -35,7 +35,7 @@ export function resultsMarkdown(r: ResultsAnalysis, context: ReportContext): str
   const { control: c, treatment: tr } = r.names;
   const alpha = a.settings.alpha;
   const unit = r.unit === "visit" ? "visits" : "users";
-  const total = a.control.users + a.treatment.users;
+  const total = a.control.units + a.treatment.units;
   const b = a.bayesian;
   const srm = a.sampleRatioMismatch;
   const s = t.sequential;
@@ -67,8 +67,8 @@ export function resultsMarkdown(r: ResultsAnalysis, context: ReportContext): str
     "",
     `Baseline CTR ${pct(d.baselineRate)}, minimum detectable effect ${pts(d.absoluteEffect)} (CTR ${pct(d.treatmentRate)}), ` +
       `alpha ${d.alpha}, power ${d.power}, sized ${d.oneSided ? "one" : "two"}-sided with ${r.plan.method}: ` +
-      `**${r.plan.chosen.controlUsers} per group, ${r.plan.chosen.totalUsers} in all**. Observed: ${a.control.users} + ` +
-      `${a.treatment.users} = ${total} ${unit}.`,
+      `**${r.plan.chosen.controlUsers} per group, ${r.plan.chosen.totalUsers} in all**. Observed: ${a.control.units} + ` +
+      `${a.treatment.units} = ${total} ${unit}.`,
     "",
     `Pre-registered hypothesis: H0: CTR(${tr}) <= CTR(${c}) against **H1: CTR(${tr}) > CTR(${c})**, pooled two-proportion ` +
       `z-test, **one-sided, alpha ${alpha}**, decided once at the planned sample size. The two-sided test is ` +
@@ -89,7 +89,7 @@ export function resultsMarkdown(r: ResultsAnalysis, context: ReportContext): str
       [
         [
           c,
-          String(t.control.users),
+          String(t.control.units),
           String(t.control.clicks),
           pct(t.control.rate),
           range(t.control.interval),
@@ -97,7 +97,7 @@ export function resultsMarkdown(r: ResultsAnalysis, context: ReportContext): str
         ],
         [
           tr,
-          String(t.treatment.users),
+          String(t.treatment.units),
           String(t.treatment.clicks),
           pct(t.treatment.rate),
           range(t.treatment.interval),

@@ -15,12 +15,8 @@ import { sha256File, writeFileAtomic, writeJsonAtomic } from "../core/files";
 import { runEnvironment, type RunEnvironment } from "../core/run-record";
 import { powerCurveSpec } from "../stats/figures";
 import { visitEventsCsv } from "../serving/event-store";
-import {
-  analyzeResults,
-  FUNFLIX_DESIGN,
-  type ResultsAnalysis,
-  type ResultsAnalysisInput,
-} from "./analyze-results";
+import { FUNFLIX_DESIGN } from "../stats/business-case";
+import { analyzeResults, type ResultsAnalysis, type ResultsAnalysisInput } from "./analyze-results";
 import { ctrByVariantSpec, cumulativeSpec } from "./figures";
 import { resultsMarkdown, type ReportContext } from "./report";
 
@@ -39,7 +35,7 @@ export interface RunInfo {
   dataset: { name: string; checksum: string; inputChecksums?: Record<string, string> } | null;
   /** Wall time of each stage, in pipeline order. */
   stageTimingsMs: Record<string, number>;
-  /** Every setting of the run (visits, transport, epochs, calibration, routing, ...). */
+  /** Every setting of the run (visits, transport, epochs, calibration, routing, ...); paths relative to the project root. */
   parameters: Record<string, unknown>;
   /** Anything else worth keeping (model versions, Prometheus queries, simulation summary). */
   [key: string]: unknown;
@@ -134,7 +130,7 @@ export async function writeResults(
     files[name] = await sha256File(path.join(dir, name));
   const summary = (variant: string, result: ResultsAnalysis["twoSided"]["control"]) => ({
     variant,
-    trials: result.users,
+    trials: result.units,
     clicks: result.clicks,
     ctr: result.rate,
   });

@@ -12,6 +12,7 @@
  */
 import * as crypto from "node:crypto";
 import { Random } from "../core/random";
+import { FUNFLIX_CONTROL_SHARE } from "../stats/business-case";
 import type { RoutingMode } from "./event-store";
 
 export interface RoutingSettings {
@@ -22,7 +23,8 @@ export interface RoutingSettings {
   seed: number;
 }
 
-export const DEFAULT_RATIO_A = 0.5;
+/** The business case's split: 50/50. */
+export const DEFAULT_RATIO_A = FUNFLIX_CONTROL_SHARE;
 
 /** A function from user id to child index (0 = A, 1 = B). */
 export type Router = (userId: number) => 0 | 1;

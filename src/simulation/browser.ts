@@ -1,6 +1,6 @@
 /**
  * Visits through the mock movie site in a real (headless) Chromium, driven by selenium-webdriver. One reused
- * driver, the lean flow measured fastest on 2 cores (../shared/ENVIRONMENT.md: ~0.27 s per visit with page-load
+ * driver, the lean flow measured fastest on 2 cores (measured on a 2-core machine: ~0.27 s per visit with page-load
  * strategy "eager"):
  *
  * 1. `GET /login?user=<userId>`: signs the visitor in (the new cookie replaces the previous visitor's) and lands on

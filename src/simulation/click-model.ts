@@ -26,6 +26,7 @@
  */
 import { InputError } from "../core/errors";
 import type { Random } from "../core/random";
+import { FUNFLIX_BUSINESS_CASE } from "../stats/business-case";
 
 /** The parameters of the cascade click model. */
 export interface ClickModelParameters {
@@ -202,7 +203,7 @@ export interface CalibrationSettings {
 }
 
 export const DEFAULT_CALIBRATION_SETTINGS: CalibrationSettings = {
-  targetCtr: 0.07,
+  targetCtr: FUNFLIX_BUSINESS_CASE.baselineCtr,
   slateLength: 10,
   patience: 0.85,
   // With 0.05, about three quarters of the baseline's clicks on ml-latest-small are on relevant movies.

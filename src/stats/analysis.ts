@@ -2,12 +2,11 @@
  * One call that analyses a two-proportion experiment the way experimentation platforms report it: rates with
  * Wilson intervals, the difference with Newcombe's interval, the relative lift with the delta method, the z-test,
  * chi-square (plain and Yates) and Fisher's exact test, the Bayesian beta-binomial view, the always-valid
- * sequential result, the sample-ratio-mismatch check, and Holm/Benjamini-Hochberg adjusted p-values for any
- * secondary metrics. `abrec analyze` prints this object; the results report reads it from JSON.
+ * sequential result and the sample-ratio-mismatch check. `abrec analyze` prints this object; the results report
+ * reads it from JSON.
  */
 import { type BayesianResult, bayesianAnalysis, type BetaDistribution } from "./bayesian";
 import { type Interval, newcombeDifferenceInterval, relativeLiftInterval, wilsonInterval } from "./intervals";
-import { adjustPValues } from "./multiple-testing";
 import {
   type ChiSquareResult,
   chiSquareTest,
@@ -32,26 +31,15 @@ export interface AnalysisSettings {
   readonly sequentialTuningParameter?: number;
   /** Beta prior of the Bayesian analysis. Default Beta(1, 1). */
   readonly prior?: BetaDistribution;
-  /** Secondary metrics: their own counts per arm, analysed by z-test and adjusted together. */
-  readonly secondaryMetrics?: readonly { readonly name: string; readonly counts: TwoArmCounts }[];
 }
 
 export interface ArmResult {
-  readonly users: number;
+  readonly units: number;
   readonly clicks: number;
-  /** clicks / users */
+  /** clicks / units */
   readonly rate: number;
   /** Wilson interval of the rate. */
   readonly interval: Interval;
-}
-
-export interface SecondaryMetricResult {
-  readonly name: string;
-  readonly controlRate: number;
-  readonly treatmentRate: number;
-  readonly pValue: number;
-  readonly holmAdjustedPValue: number;
-  readonly benjaminiHochbergAdjustedPValue: number;
 }
 
 export interface ExperimentAnalysis {
@@ -82,7 +70,6 @@ export interface ExperimentAnalysis {
   /** Always-valid (two-sided) result; valid however often the experiment was looked at. */
   readonly sequential: SequentialResult;
   readonly sampleRatioMismatch: SampleRatioMismatch;
-  readonly secondaryMetrics: readonly SecondaryMetricResult[];
   /** zTest.pValue < alpha */
   readonly significant: boolean;
   /** One plain sentence for people. */
@@ -97,7 +84,7 @@ function percent(x: number, digits = 2): string {
  * Analyses control and treatment counts (see the module comment).
  *
  * @example
- * analyzeCounts({ control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } }).zTest.z;
+ * analyzeCounts({ control: { units: 1124, clicks: 79 }, treatment: { units: 1124, clicks: 124 } }).zTest.z;
  * // => 3.3114
  */
 export function analyzeCounts(counts: TwoArmCounts, settings: AnalysisSettings = {}): ExperimentAnalysis {
@@ -109,23 +96,13 @@ export function analyzeCounts(counts: TwoArmCounts, settings: AnalysisSettings =
   const prior = settings.prior ?? { alpha: 1, beta: 1 };
   const sided = { alpha, alternative };
   const arm = (summary: TwoArmCounts["control"]): ArmResult => ({
-    users: summary.users,
+    units: summary.units,
     clicks: summary.clicks,
     rate: rate(summary),
     interval: wilsonInterval(summary, sided),
   });
   const zTest = twoProportionZTest(checked, alternative);
   const lift = relativeLiftInterval(checked, sided);
-  const secondary = (settings.secondaryMetrics ?? []).map((metric) => {
-    const test = twoProportionZTest(metric.counts, alternative);
-    return {
-      name: metric.name,
-      controlRate: test.controlRate,
-      treatmentRate: test.treatmentRate,
-      pValue: test.pValue,
-    };
-  });
-  const adjusted = adjustPValues(secondary);
   const significant = zTest.pValue < alpha;
   const direction = zTest.difference >= 0 ? "higher" : "lower";
   const pText = `${alternative === "two-sided" ? "two-sided" : "one-sided"} p = ${zTest.pValue.toPrecision(3)}`;
@@ -157,14 +134,9 @@ export function analyzeCounts(counts: TwoArmCounts, settings: AnalysisSettings =
     bayesian: bayesianAnalysis(checked, { prior, credibleLevel: 1 - alpha }),
     sequential: sequentialAnalysis(checked, { alpha, tuningParameter: sequentialTuningParameter }),
     sampleRatioMismatch: sampleRatioMismatch(
-      [checked.control.users, checked.treatment.users],
+      [checked.control.units, checked.treatment.units],
       [1, allocationRatio],
     ),
-    secondaryMetrics: secondary.map((m, i) => ({
-      ...m,
-      holmAdjustedPValue: adjusted[i].holmAdjustedPValue,
-      benjaminiHochbergAdjustedPValue: adjusted[i].benjaminiHochbergAdjustedPValue,
-    })),
     significant,
     conclusion,
   };

@@ -1,7 +1,7 @@
 /**
  * Bayesian beta-binomial analysis of two click-through rates (the model behind GrowthBook's, VWO's and Evan
  * Miller's Bayesian A/B calculators): each rate gets a Beta(a0, b0) prior (uniform Beta(1, 1) by default), so its
- * posterior after x clicks from n users is Beta(a0 + x, b0 + n - x), independently per arm.
+ * posterior after x clicks from n units (visits or users) is Beta(a0 + x, b0 + n - x), independently per arm.
  *
  * Everything is computed deterministically by one-dimensional numerical integration over the control posterior
  * (Simpson's rule on `integrationNodes` intervals of normal-quantile-spaced points, see `posteriorGrid`); the
@@ -46,9 +46,9 @@ export interface BayesianResult {
   readonly integrationNodes: number;
 }
 
-/** Posterior Beta(a0 + clicks, b0 + users - clicks). */
-export function betaPosterior(prior: BetaDistribution, users: number, clicks: number): BetaDistribution {
-  return { alpha: prior.alpha + clicks, beta: prior.beta + users - clicks };
+/** Posterior Beta(a0 + clicks, b0 + units - clicks). */
+export function betaPosterior(prior: BetaDistribution, units: number, clicks: number): BetaDistribution {
+  return { alpha: prior.alpha + clicks, beta: prior.beta + units - clicks };
 }
 
 /** Integration grid: points of the control posterior and their weights (summing to ~1). */
@@ -107,7 +107,7 @@ function quantile(cdf: (t: number) => number, p: number, low: number, high: numb
  * the tests); Chris Stucchio 2015, "Bayesian A/B testing at VWO" (expected loss as the decision criterion).
  *
  * @example
- * bayesianAnalysis({ control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } });
+ * bayesianAnalysis({ control: { units: 1124, clicks: 79 }, treatment: { units: 1124, clicks: 124 } });
  * // => probabilityTreatmentBetter ~0.9995
  */
 export function bayesianAnalysis(counts: TwoArmCounts, settings: BayesianSettings = {}): BayesianResult {
@@ -123,8 +123,8 @@ export function bayesianAnalysis(counts: TwoArmCounts, settings: BayesianSetting
     throw new InputError(`expected an integer of at least 10 integration nodes, got ${nodes}`, {
       field: "integrationNodes",
     });
-  const c = betaPosterior(prior, control.users, control.clicks);
-  const t = betaPosterior(prior, treatment.users, treatment.clicks);
+  const c = betaPosterior(prior, control.units, control.clicks);
+  const t = betaPosterior(prior, treatment.units, treatment.clicks);
   const grid = posteriorGrid(c, nodes);
   const meanC = c.alpha / (c.alpha + c.beta);
   const meanT = t.alpha / (t.alpha + t.beta);

@@ -1,13 +1,12 @@
 /**
  * Vega-Lite specs (pure data) for the experiment-design figures: power curves, minimum detectable effect versus
- * sample size, the peeking simulation, and p-values across looks. Rendering happens in notebooks
+ * sample size and the peeking simulation. Rendering happens in notebooks
  * (`showFigure`) and the CLI (`saveFigure`) through core/figures.
  */
 import type { FigureSpec } from "../core/figures";
 import { type DesignSettings, SAMPLE_SIZE_METHODS, type SampleSizeMethod } from "./design";
 import type { PeekingSimulation } from "./peeking";
 import { minimumDetectableEffect, powerForSampleSize } from "./power";
-import type { SequentialLook } from "./sequential";
 
 const WIDTH = 520;
 const HEIGHT = 300;
@@ -126,39 +125,6 @@ export function peekingSpec(simulation: PeekingSimulation): FigureSpec {
         },
       },
       horizontalRule(simulation.settings.alpha),
-    ],
-  } as FigureSpec;
-}
-
-/** The fixed-n p-value and the always-valid p-value after each look of one experiment (log scale). */
-export function sequentialLooksSpec(looks: readonly SequentialLook[], alpha = 0.05): FigureSpec {
-  const values = looks.flatMap((look) => [
-    {
-      users: look.controlUsers + look.treatmentUsers,
-      pValue: Math.max(look.fixedSamplePValue, 1e-12),
-      kind: "fixed-n",
-    },
-    {
-      users: look.controlUsers + look.treatmentUsers,
-      pValue: Math.max(look.pValue, 1e-12),
-      kind: "always valid",
-    },
-  ]);
-  return {
-    title: "p-value after each look",
-    width: WIDTH,
-    height: HEIGHT,
-    layer: [
-      {
-        data: { values },
-        mark: { type: "line", point: true },
-        encoding: {
-          x: { field: "users", type: "quantitative", title: "users so far (both arms)" },
-          y: { field: "pValue", type: "quantitative", title: "p-value", scale: { type: "log" } },
-          color: { field: "kind", type: "nominal" },
-        },
-      },
-      horizontalRule(alpha),
     ],
   } as FigureSpec;
 }

@@ -43,7 +43,7 @@ function sided(interval: Interval, alternative: Alternative): Interval {
 
 /** Wilson's interval with an explicit critical value z (both sides). */
 function wilsonWithZ(summary: ProportionSummary, z: number): Interval {
-  const { users: n, clicks: x } = summary;
+  const { units: n, clicks: x } = summary;
   const p = x / n;
   const z2 = z * z;
   const center = (x + z2 / 2) / (n + z2);
@@ -62,10 +62,10 @@ function wilsonWithZ(summary: ProportionSummary, z: number): Interval {
  * Unlike the Wald interval it never leaves [0, 1] and keeps its coverage near 0 and 1 clicks.
  *
  * @example
- * wilsonInterval({ users: 263, clicks: 81 }); // => { lower: 0.2553, upper: 0.3662 } (Newcombe 1998a, method 3)
+ * wilsonInterval({ units: 263, clicks: 81 }); // => { lower: 0.2553, upper: 0.3662 } (Newcombe 1998a, method 3)
  */
 export function wilsonInterval(summary: ProportionSummary, settings: IntervalSettings = {}): Interval {
-  const checked = proportionSummary(summary.users, summary.clicks, "summary");
+  const checked = proportionSummary(summary.units, summary.clicks, "summary");
   return sided(wilsonWithZ(checked, criticalValue(settings)), settings.alternative ?? "two-sided");
 }
 
@@ -75,7 +75,7 @@ export function wilsonInterval(summary: ProportionSummary, settings: IntervalSet
  *   lower = d - sqrt((p_t - l_t)^2 + (u_c - p_c)^2),  upper = d + sqrt((u_t - p_t)^2 + (p_c - l_c)^2).
  *
  * @example
- * newcombeDifferenceInterval({ treatment: { users: 70, clicks: 56 }, control: { users: 80, clicks: 48 } });
+ * newcombeDifferenceInterval({ treatment: { units: 70, clicks: 56 }, control: { units: 80, clicks: 48 } });
  * // => { lower: 0.0524, upper: 0.3339 } (Newcombe 1998, example (a))
  */
 export function newcombeDifferenceInterval(counts: TwoArmCounts, settings: IntervalSettings = {}): Interval {
@@ -116,8 +116,8 @@ export function relativeLiftInterval(
   const z = criticalValue(settings);
   const pc = rate(control);
   const pt = rate(treatment);
-  const varC = (pc * (1 - pc)) / control.users;
-  const varT = (pt * (1 - pt)) / treatment.users;
+  const varC = (pc * (1 - pc)) / control.units;
+  const varT = (pt * (1 - pt)) / treatment.units;
   const lift = pc > 0 ? pt / pc - 1 : NaN;
   const standardError = pc > 0 ? Math.sqrt(varT / pc ** 2 + (pt ** 2 * varC) / pc ** 4) : NaN;
   const interval = sided(

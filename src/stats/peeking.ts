@@ -8,16 +8,17 @@
  */
 import { InputError } from "../core/errors";
 import { DEFAULT_SEED, Random } from "../core/random";
+import { FUNFLIX_BUSINESS_CASE, FUNFLIX_SAMPLE_SIZE } from "./business-case";
 import { twoProportionZTest } from "./proportions-test";
 import { sequentialAnalysis, type SequentialSettings } from "./sequential";
 import { requireOpenUnit } from "./summary";
 
 export interface PeekingSimulationSettings {
-  /** True control click-through rate. Default 0.07. */
+  /** True control click-through rate. Default the business case's baseline CTR (0.07). */
   readonly controlRate?: number;
   /** True treatment rate; equal to the control rate (the default) for an A/A experiment. */
   readonly treatmentRate?: number;
-  /** Users per group at the last look. Default 1124. */
+  /** Users per group at the last look. Default the business case's sample size per group (1124). */
   readonly usersPerGroup?: number;
   /** Users per group between looks. Default 100. */
   readonly lookEveryUsers?: number;
@@ -48,9 +49,12 @@ export interface PeekingSimulation {
 
 /** Runs the peeking simulation described above. */
 export function simulatePeeking(settings: PeekingSimulationSettings = {}): PeekingSimulation {
-  const controlRate = requireOpenUnit(settings.controlRate ?? 0.07, "controlRate");
+  const controlRate = requireOpenUnit(
+    settings.controlRate ?? FUNFLIX_BUSINESS_CASE.baselineCtr,
+    "controlRate",
+  );
   const treatmentRate = requireOpenUnit(settings.treatmentRate ?? controlRate, "treatmentRate");
-  const usersPerGroup = settings.usersPerGroup ?? 1124;
+  const usersPerGroup = settings.usersPerGroup ?? FUNFLIX_SAMPLE_SIZE.controlUsers;
   const lookEveryUsers = settings.lookEveryUsers ?? 100;
   const experiments = settings.experiments ?? 2000;
   for (const [field, value] of Object.entries({ usersPerGroup, lookEveryUsers, experiments }))
@@ -81,8 +85,8 @@ export function simulatePeeking(settings: PeekingSimulationSettings = {}): Peeki
       controlClicks += rng.binomial(added, controlRate);
       treatmentClicks += rng.binomial(added, treatmentRate);
       const counts = {
-        control: { users: looks[k], clicks: controlClicks },
-        treatment: { users: looks[k], clicks: treatmentClicks },
+        control: { units: looks[k], clicks: controlClicks },
+        treatment: { units: looks[k], clicks: treatmentClicks },
       };
       const fixedP = twoProportionZTest(counts).pValue;
       if (!peekingStopped && fixedP < alpha) {

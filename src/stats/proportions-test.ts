@@ -32,7 +32,7 @@ export function normalPValue(z: number, alternative: Alternative): number {
  * When nobody (or everybody) clicked, the statistic is undefined and the p-value is 1.
  *
  * @example
- * twoProportionZTest({ control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } });
+ * twoProportionZTest({ control: { units: 1124, clicks: 79 }, treatment: { units: 1124, clicks: 124 } });
  * // => z 3.3114, pValue 0.000928 (two-sided)
  */
 export function twoProportionZTest(
@@ -42,8 +42,8 @@ export function twoProportionZTest(
   const { control, treatment } = validateTwoArmCounts(counts);
   const controlRate = rate(control);
   const treatmentRate = rate(treatment);
-  const pooled = (control.clicks + treatment.clicks) / (control.users + treatment.users);
-  const standardError = Math.sqrt(pooled * (1 - pooled) * (1 / control.users + 1 / treatment.users));
+  const pooled = (control.clicks + treatment.clicks) / (control.units + treatment.units);
+  const standardError = Math.sqrt(pooled * (1 - pooled) * (1 / control.units + 1 / treatment.units));
   const difference = treatmentRate - controlRate;
   const z = standardError > 0 ? difference / standardError : difference === 0 ? 0 : NaN;
   return {
@@ -75,13 +75,13 @@ export function chiSquareTest(
 ): ChiSquareResult {
   const { control, treatment } = validateTwoArmCounts(counts);
   const yatesCorrection = options.yatesCorrection ?? false;
-  const total = control.users + treatment.users;
+  const total = control.units + treatment.units;
   const clicks = control.clicks + treatment.clicks;
   const observed = [
-    [control.clicks, control.users - control.clicks],
-    [treatment.clicks, treatment.users - treatment.clicks],
+    [control.clicks, control.units - control.clicks],
+    [treatment.clicks, treatment.units - treatment.clicks],
   ];
-  const rowTotals = [control.users, treatment.users];
+  const rowTotals = [control.units, treatment.units];
   const columnTotals = [clicks, total - clicks];
   let statistic = 0;
   for (let i = 0; i < 2; i++)
@@ -110,7 +110,7 @@ export interface FisherExactResult {
  *
  * @example
  * // Fisher's tea-tasting table: 3 of 4 cups identified in each row.
- * fisherExactTest({ control: { users: 4, clicks: 1 }, treatment: { users: 4, clicks: 3 } }, "greater");
+ * fisherExactTest({ control: { units: 4, clicks: 1 }, treatment: { units: 4, clicks: 3 } }, "greater");
  * // => pValue 17/70 = 0.2429
  */
 export function fisherExactTest(
@@ -119,12 +119,12 @@ export function fisherExactTest(
 ): FisherExactResult {
   const { control, treatment } = validateTwoArmCounts(counts);
   const clicks = control.clicks + treatment.clicks;
-  const total = control.users + treatment.users;
-  const low = Math.max(0, clicks - control.users);
-  const high = Math.min(clicks, treatment.users);
+  const total = control.units + treatment.units;
+  const low = Math.max(0, clicks - control.units);
+  const high = Math.min(clicks, treatment.units);
   const logDenominator = logChoose(total, clicks);
   const probability = (k: number) =>
-    Math.exp(logChoose(treatment.users, k) + logChoose(control.users, clicks - k) - logDenominator);
+    Math.exp(logChoose(treatment.units, k) + logChoose(control.units, clicks - k) - logDenominator);
   const observed = treatment.clicks;
   let pValue = 0;
   if (alternative === "greater") for (let k = observed; k <= high; k++) pValue += probability(k);
@@ -137,7 +137,7 @@ export function fisherExactTest(
     }
   }
   const sampleOddsRatio =
-    (treatment.clicks * (control.users - control.clicks)) /
-    (control.clicks * (treatment.users - treatment.clicks));
+    (treatment.clicks * (control.units - control.clicks)) /
+    (control.clicks * (treatment.units - treatment.clicks));
   return { pValue: Math.min(1, pValue), alternative, sampleOddsRatio };
 }

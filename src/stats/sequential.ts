@@ -42,7 +42,7 @@ export interface SequentialResult {
   readonly tuningParameter: number;
   /** The mixing parameter rho derived from alpha and the tuning parameter. */
   readonly rho: number;
-  readonly totalUsers: number;
+  readonly totalUnits: number;
   /** p_t - p_c */
   readonly difference: number;
   /** sqrt(p_t q_t / n_t + p_c q_c / n_c) (unpooled) */
@@ -70,13 +70,13 @@ export function sequentialRho(alpha: number, tuningParameter: number): number {
  */
 export function confidenceSequenceHalfWidth(
   s2: number,
-  totalUsers: number,
+  totalUnits: number,
   rho: number,
   alpha: number,
 ): number {
-  const nr2 = totalUsers * rho * rho;
+  const nr2 = totalUnits * rho * rho;
   return (
-    Math.sqrt(s2) * Math.sqrt(((2 * (nr2 + 1)) / (nr2 * totalUsers)) * Math.log(Math.sqrt(nr2 + 1) / alpha))
+    Math.sqrt(s2) * Math.sqrt(((2 * (nr2 + 1)) / (nr2 * totalUnits)) * Math.log(Math.sqrt(nr2 + 1) / alpha))
   );
 }
 
@@ -94,7 +94,7 @@ function resolveSettings(settings: SequentialSettings) {
  * The always-valid interval and p-value for the difference p_t - p_c at one look.
  *
  * @example
- * sequentialAnalysis({ control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } });
+ * sequentialAnalysis({ control: { units: 1124, clicks: 79 }, treatment: { units: 1124, clicks: 124 } });
  * // => interval [0.0026, 0.0774] excludes 0; pValue 0.029 (the fixed-n test gives 0.000928)
  */
 export function sequentialAnalysis(
@@ -105,27 +105,27 @@ export function sequentialAnalysis(
   const { alpha, tuningParameter, rho } = resolveSettings(settings);
   const pc = rate(control);
   const pt = rate(treatment);
-  const variance = (pt * (1 - pt)) / treatment.users + (pc * (1 - pc)) / control.users;
-  const totalUsers = control.users + treatment.users;
-  const s2 = variance * totalUsers;
+  const variance = (pt * (1 - pt)) / treatment.units + (pc * (1 - pc)) / control.units;
+  const totalUnits = control.units + treatment.units;
+  const s2 = variance * totalUnits;
   const difference = pt - pc;
   // With no variance estimate yet (every rate 0 or 1) the plug-in sequence is degenerate: report no information
   // (the whole range and p = 1) rather than a zero-width interval.
   const informative = s2 > 0;
-  const halfWidth = informative ? confidenceSequenceHalfWidth(s2, totalUsers, rho, alpha) : NaN;
-  const nr2 = totalUsers * rho * rho;
+  const halfWidth = informative ? confidenceSequenceHalfWidth(s2, totalUnits, rho, alpha) : NaN;
+  const nr2 = totalUnits * rho * rho;
   const pValue = informative
     ? Math.min(
         1,
         Math.sqrt(nr2 + 1) *
-          Math.exp(-(difference ** 2 * totalUsers * totalUsers * rho * rho) / (2 * s2 * (nr2 + 1))),
+          Math.exp(-(difference ** 2 * totalUnits * totalUnits * rho * rho) / (2 * s2 * (nr2 + 1))),
       )
     : 1;
   return {
     alpha,
     tuningParameter,
     rho,
-    totalUsers,
+    totalUnits,
     difference,
     standardError: Math.sqrt(variance),
     interval: informative
@@ -136,8 +136,8 @@ export function sequentialAnalysis(
 }
 
 export interface SequentialLook {
-  readonly controlUsers: number;
-  readonly treatmentUsers: number;
+  readonly controlUnits: number;
+  readonly treatmentUnits: number;
   readonly difference: number;
   /** This look's always-valid interval. */
   readonly interval: Interval;
@@ -167,7 +167,7 @@ export function sequentialLooks(
     const previous = looks[index - 1];
     if (
       previous &&
-      (look.control.users < previous.control.users || look.treatment.users < previous.treatment.users)
+      (look.control.units < previous.control.units || look.treatment.units < previous.treatment.units)
     )
       throw new InputError(`look ${index}: users decreased; looks must be cumulative counts`, {
         field: "looks",
@@ -177,8 +177,8 @@ export function sequentialLooks(
     upper = Math.min(upper, result.interval.upper);
     minP = Math.min(minP, result.pValue);
     out.push({
-      controlUsers: look.control.users,
-      treatmentUsers: look.treatment.users,
+      controlUnits: look.control.units,
+      treatmentUnits: look.treatment.units,
       difference: result.difference,
       interval: result.interval,
       runningInterval: { lower, upper },

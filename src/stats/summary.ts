@@ -4,9 +4,15 @@
  */
 import { InputError } from "../core/errors";
 
-/** One arm of a two-proportion experiment: how many users saw it and how many of them clicked. */
+/**
+ * One arm of a two-proportion experiment: how many randomisation units were exposed to it and how many of them
+ * clicked. The unit is whatever the analysis counts: visits (the default run's unit, see src/results/counts.ts) or
+ * users.
+ */
 export interface ProportionSummary {
-  readonly users: number;
+  /** Units exposed to the arm (visits or users): the binomial's number of trials. */
+  readonly units: number;
+  /** Units that clicked at least once: the binomial's successes, 0..units. */
   readonly clicks: number;
 }
 
@@ -22,45 +28,48 @@ export interface TwoArmCounts {
  */
 export type Alternative = "two-sided" | "greater" | "less";
 
-/** The observed rate clicks / users. */
+/** The observed rate clicks / units. */
 export function rate(summary: ProportionSummary): number {
-  return summary.clicks / summary.users;
+  return summary.clicks / summary.units;
 }
 
 /**
- * Builds a validated summary: users a positive integer, clicks an integer in 0..users.
+ * Builds a validated summary: units a positive integer, clicks an integer in 0..units.
  *
  * @throws InputError naming `field` and what was expected.
  */
-export function proportionSummary(users: number, clicks: number, field = "counts"): ProportionSummary {
-  if (!Number.isInteger(users) || users <= 0)
-    throw new InputError(`expected the number of users to be a positive integer, got ${users}`, { field });
+export function proportionSummary(units: number, clicks: number, field = "counts"): ProportionSummary {
+  if (!Number.isInteger(units) || units <= 0)
+    throw new InputError(
+      `expected the number of units (visits or users) to be a positive integer, got ${units}`,
+      { field },
+    );
   if (!Number.isInteger(clicks) || clicks < 0)
     throw new InputError(`expected the number of clicks to be a non-negative integer, got ${clicks}`, {
       field,
     });
-  if (clicks > users) throw new InputError(`clicks (${clicks}) cannot exceed users (${users})`, { field });
-  return Object.freeze({ users, clicks });
+  if (clicks > units) throw new InputError(`clicks (${clicks}) cannot exceed units (${units})`, { field });
+  return Object.freeze({ units, clicks });
 }
 
 /** Validates both arms of `counts` (field names "control" and "treatment"). */
 export function validateTwoArmCounts(counts: TwoArmCounts): TwoArmCounts {
   return Object.freeze({
-    control: proportionSummary(counts.control.users, counts.control.clicks, "control"),
-    treatment: proportionSummary(counts.treatment.users, counts.treatment.clicks, "treatment"),
+    control: proportionSummary(counts.control.units, counts.control.clicks, "control"),
+    treatment: proportionSummary(counts.treatment.units, counts.treatment.clicks, "treatment"),
   });
 }
 
 /**
- * Parses "CLICKS/USERS" (e.g. "79/1124"), the form the CLI takes.
+ * Parses "CLICKS/UNITS" (e.g. "79/1124": 79 of 1124 visits clicked), the form the CLI takes.
  *
  * @example
- * parseProportionSummary("79/1124", "control"); // => { users: 1124, clicks: 79 }
- * @throws InputError for anything but two non-negative integers separated by "/", or clicks > users.
+ * parseProportionSummary("79/1124", "control"); // => { units: 1124, clicks: 79 }
+ * @throws InputError for anything but two non-negative integers separated by "/", or clicks > units.
  */
 export function parseProportionSummary(text: string, field: string): ProportionSummary {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!match) throw new InputError(`expected CLICKS/USERS such as 79/1124, got "${text}"`, { field });
+  if (!match) throw new InputError(`expected CLICKS/UNITS such as 79/1124, got "${text}"`, { field });
   return proportionSummary(Number(match[2]), Number(match[1]), field);
 }
 

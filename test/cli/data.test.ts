@@ -51,5 +51,5 @@ test("abrec data exits 2 with file and line for a bad ratings.csv, and 2 for a b
   assert.equal(fs.existsSync(path.join(dataDir, "processed", "ml-25m")), false);
   const option = abrec("data", "--data-dir", dataDir, "--test-fraction", "2");
   assert.equal(option.status, 2);
-  assert.match(option.stderr, /field "testFraction": expected a fraction in \(0, 1\), got 2/);
+  assert.match(option.stderr, /field "--test-fraction": expected a number in \[0, 1\], got "2"/);
 });

@@ -32,8 +32,14 @@ function startServe(args: string[]): Promise<{ child: ChildProcess; url: string;
   });
 }
 
+/** Both tests serve the same trained models (training once). */
+const trained = trainedModelsOnMlLatestSmall();
+
+const runServe = (args: string[]) =>
+  spawnSync(process.execPath, [ABREC, "serve", ...args], { cwd: PROJECT_ROOT, encoding: "utf8" });
+
 test("abrec serve: real models on ml-latest-small, API and site in Chromium with real titles, stops on SIGTERM", async () => {
-  const { dataDir, modelsDir, dataset } = await trainedModelsOnMlLatestSmall();
+  const { dataDir, modelsDir, dataset } = await trained;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-cli-serve-"));
   const events = path.join(dir, "events.sqlite");
   const served = await startServe(["--models-dir", modelsDir, "--data-dir", dataDir, "--events", events]);
@@ -85,18 +91,42 @@ test("abrec serve: real models on ml-latest-small, API and site in Chromium with
   }
 });
 
+test("abrec serve --dataset B refuses models trained on dataset A, naming the model's folder and both datasets", async () => {
+  const { dataDir, modelsDir } = await trained;
+  const data = spawnSync(
+    process.execPath,
+    [ABREC, "data", "--dataset", "synthetic", "--ratings", "5000", "--data-dir", dataDir, "--quiet"],
+    { cwd: PROJECT_ROOT, encoding: "utf8" },
+  );
+  assert.equal(data.status, 0, data.stderr);
+  const common = ["--data-dir", dataDir, "--models-dir", modelsDir, "--port", "0"];
+  const all = runServe(["--dataset", "synthetic", ...common]);
+  assert.equal(all.status, 2, all.stderr);
+  assert.match(
+    all.stderr,
+    /baseline[/\\]metadata\.json: the baseline model was trained on ml-latest-small \(.*\), expected synthetic \(/,
+  );
+  const one = runServe(["--role", "model", "--model", "challenger", "--dataset", "synthetic", ...common]);
+  assert.equal(one.status, 2, one.stderr);
+  assert.match(
+    one.stderr,
+    /challenger[/\\]metadata\.json: the challenger model was trained on ml-latest-small/,
+  );
+  const missing = runServe([...common, "--models-dir", path.join(os.tmpdir(), "no-such-models")]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /no-such-models[/\\]baseline[/\\]metadata\.json: no model artifact here/);
+  const unknown = runServe(["--dataset", "ml-1m", ...common]);
+  assert.notEqual(unknown.status, 0);
+  assert.match(unknown.stderr, /Allowed choices are ml-latest-small, ml-25m, synthetic/);
+});
+
 test("abrec serve rejects bad options with exit code 2 and a message naming the option", () => {
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, [ABREC, "serve", ...args], { cwd: PROJECT_ROOT, encoding: "utf8" });
-  const ratio = run(["--ratio-a", "1.5"]);
+  const ratio = runServe(["--ratio-a", "1.5"]);
   assert.equal(ratio.status, 2);
   assert.match(ratio.stderr, /--ratio-a.*\[0, 1\]/);
-  const role = run(["--role", "site"]);
+  const role = runServe(["--role", "site"]);
   assert.equal(role.status, 2);
   assert.match(role.stderr, /--router-url/);
-  const models = run(["--models-dir", path.join(os.tmpdir(), "no-such-models"), "--port", "0"]);
-  assert.equal(models.status, 2);
-  assert.match(models.stderr, /no-such-models\/baseline: no model folder/);
   assert.throws(() => parseModelUrls("baseline=http://a:1"), /expected two models/);
   assert.deepEqual(parseModelUrls("baseline=http://a:1,challenger=http://b:2"), [
     { name: "baseline", url: "http://a:1" },

@@ -86,7 +86,8 @@ test("hand-checked summaries of the tiny dataset", async () => {
 });
 
 test("ml-latest-small facts: 610 users with >= 20 ratings, 48.2% positives, 1996-03-29 .. 2018-09-24", async () => {
-  // Facts from ../shared/ENVIRONMENT.md (measured on the GroupLens release) and its README.txt.
+  // Counts, dates and >= 20 ratings per user from the GroupLens release's README.txt; 48.2% positives measured
+  // on its ratings.csv.
   const data = await prepared(path.join(SHARED_DATA_DIR, "ml-latest-small"));
   const sizes = datasetSizes(data);
   assert.equal(sizes.ratings, 100_836);

@@ -30,7 +30,7 @@ test("same seed, same bytes; another seed, other bytes", () => {
 
 test("sizes follow MovieLens ratios", () => {
   // ml-latest-small: 100,836 ratings, 610 users, 9,742 movies; ml-25m: 25,000,095 ratings, 162,541 users, 62,423
-  // movies (../shared ENVIRONMENT.md). Users within 5% (one ratio for both), movies within 0.1% (fitted).
+  // movies (each GroupLens release's README.txt). Users within 5% (one ratio for both), movies within 0.1% (fitted).
   for (const [ratings, users, movies] of [
     [100_836, 610, 9_742],
     [25_000_095, 162_541, 62_423],

@@ -75,7 +75,7 @@ test("real Prometheus scraping the running service reports the event store's CTR
       const recorded = ctr.find((sample) => sample.metric.model_name === row.variant)!;
       // Prometheus divides the same two integers the store counts: equal to floating-point rounding.
       assert.ok(Math.abs(Number(recorded.value[1]) - row.clicks / row.impressions) < 1e-12, row.variant);
-      const interval = wilsonInterval({ users: row.impressions, clicks: row.clicks });
+      const interval = wilsonInterval({ units: row.impressions, clicks: row.clicks });
       const [lower] = await prometheus.query(
         `model_name:abrec_ctr_wilson_lower:ratio{model_name="${row.variant}"}`,
       );

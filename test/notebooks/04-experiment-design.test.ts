@@ -13,12 +13,13 @@ test("notebook 04 runs and records the business case's design and the peeking si
   });
   assert.equal(run.status, 0, run.stderr);
   const v = run.values as Record<string, number>;
-  // Issue 4's reference sizes: Fleiss CC 1124 (925 one-sided), pooled 1074, Cohen's h 1063.
+  // Reference sizes (sourced in test/stats/sample-size.test.ts): Fleiss CC 1124, 925 one-sided (Fleiss, Levin &
+  // Paik 2003, ch. 4), pooled 1074 (R's power.prop.test), Cohen's h 1063 (statsmodels NormalIndPower).
   assert.equal(v.sampleSizeFleissCc, 1124);
   assert.equal(v.sampleSizePooled, 1074);
   assert.equal(v.sampleSizeCohenH, 1063);
   assert.equal(v.sampleSizeFleissCcOneSided, 925);
-  // Issue 4: power near 0.91 at 1124 per group.
+  // Power 0.9126 at 1124 per group by R's power.prop.test formula (n = 1124, p1 = 0.07, p2 = 0.11); within 0.005.
   assert.ok(Math.abs(v.zTestPowerAtDesign - 0.91) < 0.005);
   // ceil(2248 / 300) = 8 days.
   assert.equal(v.durationDays, 8);

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { sha256File } from "../../src/core/files";
+import { PROJECT_ROOT } from "../../src/core/paths";
 import { analyzeCounts } from "../../src/stats/analysis";
 import { runExperiment, runFolderName } from "../../src/pipeline/experiment";
 import { readVariantCounts } from "../../src/serving/event-store";
@@ -62,7 +63,7 @@ test(
 
     // The report's numbers are those recomputed from events.csv.
     const count = (variant: string) => ({
-      users: rows.filter((r) => r.variant === variant).length,
+      units: rows.filter((r) => r.variant === variant).length,
       clicks: rows.filter((r) => r.variant === variant && r.clicked === "1").length,
     });
     const control = count("baseline");
@@ -74,7 +75,7 @@ test(
     ] as const)
       assert.ok(
         report.includes(
-          `| ${variant} | ${arm.users} | ${arm.clicks} | ${((100 * arm.clicks) / arm.users).toFixed(2)}% |`,
+          `| ${variant} | ${arm.units} | ${arm.clicks} | ${((100 * arm.clicks) / arm.units).toFixed(2)}% |`,
         ),
         `${variant} row`,
       );
@@ -108,6 +109,18 @@ test(
       assert.ok(Number.isFinite(run.stageTimingsMs[stage]), stage);
     assert.equal(run.parameters.visits, 60);
     assert.equal(run.parameters.transport, "browser");
+    // No path of the machine that wrote it: folders and files are relative to the project root.
+    assert.equal(run.parameters.resultsDir, path.relative(PROJECT_ROOT, resultsDir));
+    assert.equal(run.parameters.modelsDir, path.relative(PROJECT_ROOT, modelsDir));
+    assert.equal(run.parameters.dataDir, path.relative(PROJECT_ROOT, dataDir));
+    const journal = (run.simulation as { journalFile: string }).journalFile;
+    assert.equal(path.resolve(PROJECT_ROOT, journal), path.join(outcome.runDir, "journal.jsonl"));
+    const absolute: string[] = [];
+    JSON.stringify(run, (_key, value: unknown) => {
+      if (typeof value === "string" && path.isAbsolute(value)) absolute.push(value);
+      return value;
+    });
+    assert.deepEqual(absolute, []);
     assert.deepEqual(
       [run.results.control.clicks, run.results.treatment.clicks],
       [control.clicks, treatment.clicks],
@@ -119,9 +132,9 @@ test(
     if (fs.existsSync("/usr/bin/prometheus")) {
       assert.equal(prometheus.enabled, true);
       // Prometheus mirrors the event store: its CTR per model equals clicks / visits.
-      assert.ok(Math.abs(prometheus.ctrPerModel!.byModel.baseline - control.clicks / control.users) < 1e-12);
+      assert.ok(Math.abs(prometheus.ctrPerModel!.byModel.baseline - control.clicks / control.units) < 1e-12);
       assert.ok(
-        Math.abs(prometheus.ctrPerModel!.byModel.challenger - treatment.clicks / treatment.users) < 1e-12,
+        Math.abs(prometheus.ctrPerModel!.byModel.challenger - treatment.clicks / treatment.units) < 1e-12,
       );
     }
   },

@@ -64,7 +64,7 @@ test("writeResults writes report, analysis, events.csv, figures and run.json tha
     [1124, 79, 1124, 124],
   );
 
-  // Pre-registered one-sided z-test: z = 3.3114 for 79/1124 vs 124/1124 (issue 4), p = 1 - Phi(3.3114) = 0.000464
+  // Pre-registered one-sided z-test: z = 3.3114 for 79/1124 vs 124/1124 (R's prop.test, correct = FALSE), p = 1 - Phi(3.3114) = 0.000464
   // (standard normal upper tail; the two-sided 0.000928 is twice it). Tolerances 1e-4 on z, 1e-6 on p.
   assert.ok(Math.abs(analysis.preRegistered.zTest.z - 3.3114) < 1e-4);
   assert.ok(Math.abs(analysis.preRegistered.zTest.pValue - 0.000464) < 1e-6);

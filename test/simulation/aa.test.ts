@@ -38,8 +38,8 @@ test("A/A: the same model in both arms is significant at alpha 0.05 in at most 2
     const [a, b] = summary.variants;
     pValues.push(
       twoProportionZTest({
-        control: { users: a.visits, clicks: a.clicks },
-        treatment: { users: b.visits, clicks: b.clicks },
+        control: { units: a.visits, clicks: a.clicks },
+        treatment: { units: b.visits, clicks: b.clicks },
       }).pValue,
     );
   }

@@ -26,10 +26,10 @@ function expectedShortfall(ax: number, bx: number, ay: number, by: number): numb
 }
 
 const cases = [
-  { control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } },
-  { control: { users: 200, clicks: 20 }, treatment: { users: 180, clicks: 25 } },
-  { control: { users: 10, clicks: 0 }, treatment: { users: 10, clicks: 1 } },
-  { control: { users: 50, clicks: 30 }, treatment: { users: 50, clicks: 22 } },
+  { control: { units: 1124, clicks: 79 }, treatment: { units: 1124, clicks: 124 } },
+  { control: { units: 200, clicks: 20 }, treatment: { units: 180, clicks: 25 } },
+  { control: { units: 10, clicks: 0 }, treatment: { units: 10, clicks: 1 } },
+  { control: { units: 50, clicks: 30 }, treatment: { units: 50, clicks: 22 } },
 ];
 
 test("P(treatment better) and both expected losses match Evan Miller's closed forms (tolerance 1e-6)", () => {
@@ -51,7 +51,7 @@ test("P(treatment better) and both expected losses match Evan Miller's closed fo
 });
 
 test("symmetry: identical arms give P = 1/2 and equal losses; swapping arms gives 1 - P", () => {
-  const same = bayesianAnalysis({ control: { users: 10, clicks: 0 }, treatment: { users: 10, clicks: 0 } });
+  const same = bayesianAnalysis({ control: { units: 10, clicks: 0 }, treatment: { units: 10, clicks: 0 } });
   assert.ok(Math.abs(same.probabilityTreatmentBetter - 0.5) < 1e-9);
   assert.ok(Math.abs(same.expectedLossChoosingControl - same.expectedLossChoosingTreatment) < 1e-9);
   const a = bayesianAnalysis(cases[1]);
@@ -62,7 +62,7 @@ test("symmetry: identical arms give P = 1/2 and equal losses; swapping arms give
 test("credible intervals: tails hold 2.5% each, and at large counts the lift interval nears the delta method", () => {
   // With 100x the Funflix counts the posterior is nearly normal, so the credible interval of the lift should agree
   // with the frequentist delta-method interval to within 2% of its width (Bernstein-von Mises).
-  const big = { control: { users: 112400, clicks: 7900 }, treatment: { users: 112400, clicks: 12400 } };
+  const big = { control: { units: 112400, clicks: 7900 }, treatment: { units: 112400, clicks: 12400 } };
   const bayes = bayesianAnalysis(big).relativeLiftCredibleInterval;
   const delta = relativeLiftInterval(big).interval;
   const width = delta.upper - delta.lower;

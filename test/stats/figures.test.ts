@@ -1,13 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import {
-  mdeVersusUsersSpec,
-  peekingSpec,
-  powerCurveSpec,
-  sequentialLooksSpec,
-} from "../../src/stats/figures";
+import { mdeVersusUsersSpec, peekingSpec, powerCurveSpec } from "../../src/stats/figures";
 import { simulatePeeking } from "../../src/stats/peeking";
-import { sequentialLooks } from "../../src/stats/sequential";
 import { renderSvg } from "../../src/core/figures";
 
 const funflix = { baselineRate: 0.07, minimumDetectableEffect: 0.04, alpha: 0.05, power: 0.9 };
@@ -26,16 +20,10 @@ test("power curve data: increasing in n for every method, crossing 0.9 near each
   assert.match(svg, /users per group/);
 });
 
-test("MDE, peeking and sequential-look specs render to SVG with their data", async () => {
+test("MDE and peeking specs render to SVG with their data", async () => {
   const mde = mdeVersusUsersSpec({ baselineRate: 0.07, power: 0.9 }, 2000, ["fleiss-cc"]);
   const mdeValues = (mde as unknown as { data: { values: { mdePoints: number }[] } }).data.values;
   assert.ok(mdeValues[0].mdePoints > mdeValues[mdeValues.length - 1].mdePoints, "MDE shrinks with n");
   const peeking = peekingSpec(simulatePeeking({ experiments: 50, seed: 3 }));
-  const looks = sequentialLooks(
-    [200, 600, 1124].map((n) => ({
-      control: { users: n, clicks: Math.round(0.07 * n) },
-      treatment: { users: n, clicks: Math.round(0.11 * n) },
-    })),
-  );
-  for (const spec of [mde, peeking, sequentialLooksSpec(looks)]) assert.match(await renderSvg(spec), /<svg/);
+  for (const spec of [mde, peeking]) assert.match(await renderSvg(spec), /<svg/);
 });

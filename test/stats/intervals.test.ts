@@ -12,7 +12,7 @@ test("Wilson intervals match Newcombe 1998 (Stat Med 17:857-872), method 3, to t
     [1, 29, 0.0061, 0.1718],
   ];
   for (const [clicks, users, lower, upper] of cases) {
-    const interval = wilsonInterval({ users, clicks });
+    const interval = wilsonInterval({ units: users, clicks });
     close(interval.lower, lower, 5e-5, `${clicks}/${users} lower`);
     close(interval.upper, upper, 5e-5, `${clicks}/${users} upper`);
   }
@@ -32,8 +32,8 @@ test("Newcombe's method 10 matches Newcombe 1998 (Stat Med 17:873-890) examples 
   ];
   for (const [xt, nt, xc, nc, lower, upper] of cases) {
     const interval = newcombeDifferenceInterval({
-      treatment: { users: nt, clicks: xt },
-      control: { users: nc, clicks: xc },
+      treatment: { units: nt, clicks: xt },
+      control: { units: nc, clicks: xc },
     });
     close(interval.lower, lower, 5e-5, `${xt}/${nt} - ${xc}/${nc} lower`);
     close(interval.upper, upper, 5e-5, `${xt}/${nt} - ${xc}/${nc} upper`);
@@ -41,7 +41,7 @@ test("Newcombe's method 10 matches Newcombe 1998 (Stat Med 17:873-890) examples 
 });
 
 test("one-sided intervals are open on one side and use z_{1-alpha}", () => {
-  const summary = { users: 1124, clicks: 124 };
+  const summary = { units: 1124, clicks: 124 };
   const greater = wilsonInterval(summary, { alternative: "greater" });
   assert.equal(greater.upper, Infinity);
   // The one-sided 95% lower bound equals the two-sided 90% lower bound.
@@ -52,14 +52,14 @@ test("one-sided intervals are open on one side and use z_{1-alpha}", () => {
     "one-sided = two-sided at 2 alpha",
   );
   const less = newcombeDifferenceInterval(
-    { control: { users: 100, clicks: 5 }, treatment: summary },
+    { control: { units: 100, clicks: 5 }, treatment: summary },
     { alternative: "less" },
   );
   assert.equal(less.lower, -Infinity);
 });
 
 test("relative lift: point estimate p_t/p_c - 1 and delta-method SE by hand for 79/1124 vs 124/1124", () => {
-  const counts = { control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } };
+  const counts = { control: { units: 1124, clicks: 79 }, treatment: { units: 1124, clicks: 124 } };
   const result = relativeLiftInterval(counts);
   const pc = 79 / 1124;
   const pt = 124 / 1124;
@@ -78,8 +78,8 @@ test("coverage by simulation: Wilson, Newcombe and delta-method 95% intervals co
   let newcombe = 0;
   let delta = 0;
   for (let i = 0; i < trials; i++) {
-    const control = { users: 1124, clicks: rng.binomial(1124, 0.07) };
-    const treatment = { users: 1124, clicks: rng.binomial(1124, 0.11) };
+    const control = { units: 1124, clicks: rng.binomial(1124, 0.07) };
+    const treatment = { units: 1124, clicks: rng.binomial(1124, 0.11) };
     const w = wilsonInterval(control);
     if (w.lower <= 0.07 && 0.07 <= w.upper) wilson++;
     const d = newcombeDifferenceInterval({ control, treatment });

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { simulatePeeking } from "../../src/stats/peeking";
 
-// Monte Carlo validation of issue 4: A/A experiments at the business case's 7% and 1124 users per group, looked at
+// Monte Carlo validation of the peeking problem (Armitage, McPherson & Rowe 1969, "Repeated significance tests on
+// accumulating data", JRSS A 132:235-244; Johari et al. 2017, "Peeking at A/B tests", KDD): A/A experiments at the business case's 7% and 1124 users per group, looked at
 // after every 100 users per group (12 looks), two-sided alpha 0.05, seeded. 2000 experiments: the binomial standard
 // error of a rejection rate near 0.05 is sqrt(0.05 * 0.95 / 2000) = 0.0049.
 

@@ -3,7 +3,8 @@ import * as assert from "node:assert/strict";
 import { planExperiment } from "../../src/stats/plan";
 
 test("the default business-case plan: 1124 per group (Fleiss CC), all three methods, duration from traffic", () => {
-  // Issue 4's reference sizes: 1124 (Fleiss CC), 1074 (pooled), 1063 (Cohen's h).
+  // Reference sizes, sourced in sample-size.test.ts: 1124 (Fleiss CC; Fleiss, Levin & Paik 2003, ch. 4), 1074
+  // (pooled; R's power.prop.test), 1063 (Cohen's h; statsmodels NormalIndPower).
   const plan = planExperiment(
     { baselineRate: 0.07, minimumDetectableEffect: 0.04, alpha: 0.05, power: 0.9 },
     { dailyUsers: 300 },

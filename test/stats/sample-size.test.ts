@@ -3,26 +3,26 @@ import * as assert from "node:assert/strict";
 import { sampleSizePerGroup, sampleSizesByMethod } from "../../src/stats/sample-size";
 import { InputError } from "../../src/core/errors";
 
-// The business case (issue 4): baseline 7%, minimum detectable effect +4 points absolute, alpha 5%, power 90%.
+// The business case: baseline 7%, minimum detectable effect +4 points absolute, alpha 5%, power 90%.
 const funflix = { baselineRate: 0.07, minimumDetectableEffect: 0.04, alpha: 0.05, power: 0.9 };
 
 test("Fleiss with continuity correction: 1124 per group two-sided, 925 one-sided (the business case)", () => {
   // Source: Fleiss, Levin & Paik 2003, Statistical Methods for Rates and Proportions, chapter 4 (the
-  // Fleiss-Tytun-Ury corrected formula), the business case's own figures quoted in issue 4.
+  // Fleiss-Tytun-Ury continuity-corrected formula applied to the pooled-approximation n of R's power.prop.test).
   assert.equal(sampleSizePerGroup(funflix, "fleiss-cc").controlUsers, 1124);
   assert.equal(sampleSizePerGroup({ ...funflix, oneSided: true }, "fleiss-cc").controlUsers, 925);
 });
 
 test("pooled normal approximation without correction: 1074 two-sided, 875 one-sided (R power.prop.test)", () => {
   // Source: R, power.prop.test(p1 = 0.07, p2 = 0.11, power = 0.9) gives n = 1073.6 (ceil 1074), with
-  // alternative = "one.sided" n = 874.8 (875); values quoted in issue 4.
+  // alternative = "one.sided" n = 874.8 (875).
   assert.equal(sampleSizePerGroup(funflix, "pooled").controlUsers, 1074);
   assert.equal(sampleSizePerGroup({ ...funflix, oneSided: true }, "pooled").controlUsers, 875);
 });
 
 test("Cohen's h: 1063 per group two-sided (statsmodels NormalIndPower with proportion_effectsize)", () => {
   // Source: statsmodels NormalIndPower().solve_power(proportion_effectsize(0.11, 0.07), alpha=0.05, power=0.9,
-  // ratio=1) = 1063.0 (ceil 1063), quoted in issue 4.
+  // ratio=1) = 1063.0 (ceil 1063).
   assert.equal(sampleSizePerGroup(funflix, "cohen-h").controlUsers, 1063);
 });
 

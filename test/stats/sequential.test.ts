@@ -9,7 +9,7 @@ import {
 import { newcombeDifferenceInterval } from "../../src/stats/intervals";
 import { InputError } from "../../src/core/errors";
 
-const funflix = { control: { users: 1124, clicks: 79 }, treatment: { users: 1124, clicks: 124 } };
+const funflix = { control: { units: 1124, clicks: 79 }, treatment: { units: 1124, clicks: 124 } };
 
 test("rho and the half-width follow Waudby-Smith et al. 2023 eqs. 161 and 9, computed by hand", () => {
   // rho = sqrt((-2 ln 0.05 + ln(-2 ln 0.05 + 1)) / 5000): -2 ln 0.05 = 5.991465, ln(6.991465) = 1.944691,
@@ -26,7 +26,7 @@ test("rho and the half-width follow Waudby-Smith et al. 2023 eqs. 161 and 9, com
 test("the always-valid p-value is below alpha exactly when the interval excludes 0", () => {
   for (const treatmentClicks of [90, 100, 105, 108, 110, 115, 124, 140]) {
     for (const alpha of [0.01, 0.05, 0.1]) {
-      const counts = { control: funflix.control, treatment: { users: 1124, clicks: treatmentClicks } };
+      const counts = { control: funflix.control, treatment: { units: 1124, clicks: treatmentClicks } };
       const result = sequentialAnalysis(counts, { alpha });
       assert.equal(
         result.pValue < alpha,
@@ -52,8 +52,8 @@ test("the tuning parameter N* makes the sequence tightest at N = N* (the paper's
 
 test("sequentialLooks: running minimum p-value, running intersection, rejects non-cumulative looks", () => {
   const looks = [100, 300, 600, 1124].map((n) => ({
-    control: { users: n, clicks: Math.round(n * 0.07) },
-    treatment: { users: n, clicks: Math.round(n * 0.11) },
+    control: { units: n, clicks: Math.round(n * 0.07) },
+    treatment: { units: n, clicks: Math.round(n * 0.11) },
   }));
   const out = sequentialLooks(looks);
   assert.equal(out.length, 4);

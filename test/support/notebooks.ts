@@ -2,6 +2,7 @@
  * Runs a notebook headlessly (scripts/run_notebook.py, project-local tslab kernel) and reads back the headline
  * values it recorded with `recordValues`. Notebook parameters are passed as environment variables.
  */
+import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -36,4 +37,24 @@ export function runNotebook(notebook: string, env: Record<string, string> = {}):
       if (recorded && typeof recorded === "object") Object.assign(values, recorded);
     }
   return { status: result.status ?? -1, stderr: result.stderr, executed, values };
+}
+
+/**
+ * Asserts that a notebook recorded `key` as a number within `tolerance` (absolute) of `expected`, naming the key
+ * and both values when it is not: the way notebook tests pin the headline values the README quotes.
+ */
+export function assertRecordedClose(
+  values: Record<string, unknown>,
+  key: string,
+  expected: number,
+  tolerance: number,
+): void {
+  const actual = values[key];
+  if (typeof actual !== "number" || !(Math.abs(actual - expected) <= tolerance))
+    throw new assert.AssertionError({
+      message: `recorded ${key} = ${String(actual)}, expected ${expected} +- ${tolerance}`,
+      actual,
+      expected,
+      operator: "assertRecordedClose",
+    });
 }

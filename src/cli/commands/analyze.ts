@@ -1,16 +1,17 @@
 /**
  * `abrec analyze`: the full analysis of the experiment's clicks (src/stats/analysis.ts `analyzeCounts`) from
- * "CLICKS/USERS" counts per arm, or from an event store file (`--events PATH`, counted per visit or per user by
+ * "CLICKS/UNITS" counts per arm (units: visits or users), or from an event store file (`--events PATH`, counted per visit or per user by
  * src/results/counts.ts), as readable tables or `--json`.
  */
 import { Command, Option } from "commander";
 import { InputError } from "../../core/errors";
 import { analyzeCounts, type ExperimentAnalysis } from "../../stats/analysis";
+import { FUNFLIX_BUSINESS_CASE } from "../../stats/business-case";
 import type { Interval } from "../../stats/intervals";
 import { parseProportionSummary, type TwoArmCounts } from "../../stats/summary";
 import { ANALYSIS_UNITS, type AnalysisUnit, twoArmCountsFromEvents } from "../../results/counts";
 import { readVariantCounts } from "../../serving/event-store";
-import { numberOption } from "../number-option";
+import { numberOption, probabilityOption } from "../number-option";
 import { formatTable } from "../table";
 
 interface AnalyzeOptions {
@@ -45,7 +46,7 @@ export function formatAnalysis(a: ExperimentAnalysis): string {
   const srm = a.sampleRatioMismatch;
   const armRow = (name: string, arm: ExperimentAnalysis["control"]) => [
     name,
-    String(arm.users),
+    String(arm.units),
     String(arm.clicks),
     pct(arm.rate),
     interval(arm.interval),
@@ -119,7 +120,7 @@ function countsFromOptions(options: AnalyzeOptions): TwoArmCounts {
     );
   }
   if (options.control === undefined || options.treatment === undefined)
-    throw new InputError("expected --control and --treatment (CLICKS/USERS), or --events PATH", {
+    throw new InputError("expected --control and --treatment (CLICKS/UNITS), or --events PATH", {
       field: options.control === undefined ? "--control" : "--treatment",
     });
   return {
@@ -134,8 +135,14 @@ export function register(program: Command): void {
     .description(
       "Analyse the A/B test's clicks: rates and intervals, z / chi-square / Fisher tests, Bayesian, sequential, SRM.",
     )
-    .option("--control <clicks/users>", 'control clicks and users, e.g. "79/1124" (or use --events)')
-    .option("--treatment <clicks/users>", 'treatment clicks and users, e.g. "124/1124" (or use --events)')
+    .option(
+      "--control <clicks/units>",
+      'control clicks and units (visits or users), e.g. "79/1124" (or use --events)',
+    )
+    .option(
+      "--treatment <clicks/units>",
+      'treatment clicks and units (visits or users), e.g. "124/1124" (or use --events)',
+    )
     .option(
       "--events <path>",
       "read both arms from this event store (SQLite) instead of --control/--treatment",
@@ -158,12 +165,17 @@ export function register(program: Command): void {
       "with --events: the treatment's variant name (default: the router's child 1, else challenger)",
     )
     .option("--one-sided", "one-sided tests and intervals (treatment better) instead of two-sided")
-    .option("--alpha <alpha>", "significance level, 0..1", numberOption("--alpha"), 0.05)
+    .option(
+      "--alpha <alpha>",
+      "significance level, 0..1",
+      probabilityOption("--alpha"),
+      FUNFLIX_BUSINESS_CASE.alpha,
+    )
     .option(
       "--ratio <r>",
       "planned treatment users per control user (for the SRM check)",
       numberOption("--ratio"),
-      1,
+      FUNFLIX_BUSINESS_CASE.allocationRatio,
     )
     .option(
       "--tuning <n>",

@@ -4,26 +4,17 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { DEFAULT_DATA_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
-import {
-  DATASET_NAMES,
-  DEFAULT_SYNTHETIC_RATINGS,
-  ensurePreparedDataset,
-  parseDatasetName,
-} from "../../data/ensure";
-import {
-  DEFAULT_POSITIVE_THRESHOLD,
-  DEFAULT_SPLIT,
-  DEFAULT_TEST_FRACTION,
-  SPLIT_NAMES,
-} from "../../data/prepare";
-import type { DatasetManifest, SplitName } from "../../data/types";
-import { numberOption } from "../number-option";
+import { DEFAULT_SYNTHETIC_RATINGS, ensurePreparedDataset } from "../../data/ensure";
+import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION } from "../../data/prepare";
+import type { DatasetManifest, DatasetName, SplitName } from "../../data/types";
+import { datasetOption, splitOption } from "../dataset-option";
+import { integerOption, numberOption, probabilityOption } from "../number-option";
 
 interface DataOptions {
-  dataset: string;
+  dataset: DatasetName;
   dataDir: string;
   ratings: number;
   seed: number;
@@ -43,22 +34,18 @@ export function register(program: Command): void {
       "Get a MovieLens dataset into <data-dir>/<dataset>/ (copy, download from GroupLens, or generate) and " +
         "preprocess it into <data-dir>/processed/<dataset>/ (validated, temporal split, dense indices, manifest.json).",
     )
-    .addOption(
-      new Option("--dataset <name>", "dataset to get and prepare")
-        .choices([...DATASET_NAMES])
-        .default("ml-latest-small"),
-    )
+    .addOption(datasetOption("dataset to get and prepare"))
     .option("--data-dir <dir>", "folder holding <dataset>/ and processed/", DEFAULT_DATA_DIR)
     .option(
       "--ratings <n>",
       "synthetic only: number of ratings to generate",
-      numberOption("--ratings", true),
+      integerOption("--ratings", 1),
       DEFAULT_SYNTHETIC_RATINGS,
     )
     .option(
       "--seed <s>",
       "seed for synthetic data (recorded in the manifest)",
-      numberOption("--seed", true),
+      integerOption("--seed", 0),
       DEFAULT_SEED,
     )
     .option(
@@ -70,25 +57,17 @@ export function register(program: Command): void {
     .option(
       "--test-fraction <f>",
       "share of ratings (the most recent) in the test period",
-      numberOption("--test-fraction"),
+      probabilityOption("--test-fraction"),
       DEFAULT_TEST_FRACTION,
     )
-    .addOption(
-      new Option(
-        "--split <name>",
-        "user-temporal: each user's last ratings are test; global: one cutoff time",
-      )
-        .choices([...SPLIT_NAMES])
-        .default(DEFAULT_SPLIT),
-    )
-    .option("--threads <n>", "DuckDB worker threads (default: all cores)", numberOption("--threads", true))
+    .addOption(splitOption())
+    .option("--threads <n>", "DuckDB worker threads (default: all cores)", integerOption("--threads", 1))
     .option("--base-url <url>", "where to download MovieLens zips from (default: files.grouplens.org)")
     .option("--force", "prepare again even if the processed dataset is up to date")
     .option("--quiet", "no progress output")
     .action(async (options: DataOptions) => {
-      const dataset = parseDatasetName(options.dataset);
       const result = await ensurePreparedDataset({
-        dataset,
+        dataset: options.dataset,
         dataDir: path.resolve(options.dataDir),
         ratings: options.ratings,
         seed: options.seed,

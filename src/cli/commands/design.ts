@@ -4,9 +4,10 @@
  * duration. `--json` prints the plan object.
  */
 import { Command, Option } from "commander";
+import { FUNFLIX_BUSINESS_CASE as CASE } from "../../stats/business-case";
 import { SAMPLE_SIZE_METHODS, type SampleSizeMethod } from "../../stats/design";
 import { type ExperimentPlan, planExperiment } from "../../stats/plan";
-import { numberOption } from "../number-option";
+import { numberOption, probabilityOption } from "../number-option";
 import { formatTable } from "../table";
 
 interface DesignOptions {
@@ -71,28 +72,43 @@ export function register(program: Command): void {
       "Sample size per group for the A/B test (Fleiss with continuity correction, pooled normal approximation, " +
         "Cohen's h), with the power, minimum detectable effect and duration.",
     )
-    .option("--baseline <rate>", "control click-through rate, 0..1", numberOption("--baseline"), 0.07)
+    .option(
+      "--baseline <rate>",
+      "control click-through rate, 0..1",
+      probabilityOption("--baseline"),
+      CASE.baselineCtr,
+    )
     .option(
       "--mde <effect>",
       "minimum detectable effect: absolute (0.04 = +4 points) or, with --relative, relative (0.2 = +20%)",
       numberOption("--mde"),
-      0.04,
+      CASE.minimumDetectableEffect,
     )
     .option("--relative", "read --mde as a relative lift instead of absolute points")
-    .option("--alpha <alpha>", "significance level, 0..1", numberOption("--alpha"), 0.05)
-    .option("--power <power>", "probability of detecting the effect, 0..1", numberOption("--power"), 0.9)
+    .option("--alpha <alpha>", "significance level, 0..1", probabilityOption("--alpha"), CASE.alpha)
+    .option(
+      "--power <power>",
+      "probability of detecting the effect, 0..1",
+      probabilityOption("--power"),
+      CASE.power,
+    )
     .option("--one-sided", "one-sided test (treatment better) instead of two-sided")
-    .option("--ratio <r>", "allocation ratio: treatment users per control user", numberOption("--ratio"), 1)
+    .option(
+      "--ratio <r>",
+      "allocation ratio: treatment users per control user",
+      numberOption("--ratio"),
+      CASE.allocationRatio,
+    )
     .addOption(
       new Option("--method <method>", "the sample-size method the experiment uses")
         .choices([...SAMPLE_SIZE_METHODS])
-        .default("fleiss-cc"),
+        .default(CASE.sampleSizeMethod),
     )
     .option("--daily-users <n>", "new users per day, to compute the duration", numberOption("--daily-users"))
     .option(
       "--traffic-fraction <f>",
       "share of daily users that enter the experiment, (0, 1]",
-      numberOption("--traffic-fraction"),
+      probabilityOption("--traffic-fraction"),
       1,
     )
     .option("--json", "print the plan as JSON instead of a table")

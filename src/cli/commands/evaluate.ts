@@ -7,10 +7,11 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
-import { loadRecommender } from "../../models/artifact";
-import { offlineComparison, offlineTable, writeOfflineReport } from "../../evaluation/offline-report";
+import { loadTrainedModels } from "../../models/trained-models";
+import { offlineComparison, offlineTableCells, writeOfflineReport } from "../../evaluation/offline-report";
 import { addDatasetOptions, loadDatasetOption, type DatasetOptions } from "../dataset-option";
-import { numberOption } from "../number-option";
+import { integerOption } from "../number-option";
+import { formatTable } from "../table";
 
 interface EvaluateOptions extends DatasetOptions {
   modelsDir: string;
@@ -37,9 +38,9 @@ export function register(program: Command): void {
       "baseline,challenger",
     )
     .option("--out <dir>", "results folder for offline-metrics.json and figures/", DEFAULT_RESULTS_DIR)
-    .option("--k <k>", "list length", numberOption("--k", true), 10)
-    .option("--resamples <n>", "bootstrap resamples", numberOption("--resamples", true), 1000)
-    .option("--seed <s>", "bootstrap seed", numberOption("--seed", true), DEFAULT_SEED)
+    .option("--k <k>", "list length", integerOption("--k", 1), 10)
+    .option("--resamples <n>", "bootstrap resamples", integerOption("--resamples", 0), 1000)
+    .option("--seed <s>", "bootstrap seed", integerOption("--seed", 0), DEFAULT_SEED)
     .option("--json", "print the report as JSON instead of a table")
     .option("--quiet", "no progress output")
     .action(async (options: EvaluateOptions) => {
@@ -48,20 +49,19 @@ export function register(program: Command): void {
         .split(",")
         .map((name) => name.trim())
         .filter(Boolean);
-      const models = await Promise.all(
-        names.map((name) => loadRecommender(path.join(path.resolve(options.modelsDir), name))),
-      );
+      const models = await loadTrainedModels(path.resolve(options.modelsDir), names, dataset.manifest);
       const { report } = offlineComparison(dataset, models, {
         k: options.k,
         resamples: options.resamples,
         seed: options.seed,
       });
       const written = await writeOfflineReport(path.resolve(options.out), report);
+      const table = offlineTableCells(report);
       if (options.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       else
         process.stdout.write(
           `${report.dataset}: ${report.evaluatedUsers} users with positives before and after the cutoff\n\n` +
-            offlineTable(report) +
+            formatTable(table.header, table.rows) +
             `\n\nwrote ${written.json}, ${written.figure.svg}\n`,
         );
     });

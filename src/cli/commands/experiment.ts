@@ -3,18 +3,18 @@
  * offline evaluation, design, calibration, serving (+ Prometheus), browser or HTTP traffic, analysis, results/.
  * Ctrl-C stops after the visit in flight; running the same command again continues the run.
  */
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
-import { parseDatasetName } from "../../data/ensure";
-import { DEFAULT_SPLIT, SPLIT_NAMES } from "../../data/prepare";
-import type { SplitName } from "../../data/types";
+import type { DatasetName, SplitName } from "../../data/types";
 import { runExperiment } from "../../pipeline/experiment";
 import { formatP } from "../../results/report";
-import { numberOption } from "../number-option";
+import { FUNFLIX_SAMPLE_SIZE } from "../../stats/business-case";
+import { datasetOption, splitOption } from "../dataset-option";
+import { integerOption } from "../number-option";
 
 interface ExperimentCliOptions {
-  dataset: string;
+  dataset: DatasetName;
   split: SplitName;
   visits?: number;
   http?: boolean;
@@ -34,25 +34,18 @@ export function register(program: Command): void {
       "Run the A/B test end to end: data, models, offline evaluation, design, serving, simulated traffic " +
         "(headless Chromium by default), analysis; writes the results folder.",
     )
-    .option("--dataset <name>", "ml-latest-small, ml-25m or synthetic", "ml-latest-small")
-    .addOption(
-      new Option(
-        "--split <name>",
-        "user-temporal: each user's last ratings are test; global: one cutoff time",
-      )
-        .choices([...SPLIT_NAMES])
-        .default(DEFAULT_SPLIT),
-    )
+    .addOption(datasetOption("dataset to run the experiment on (prepared and trained on if need be)"))
+    .addOption(splitOption())
     .option(
       "--visits <n>",
-      "planned visits in total (default: the design's 2 x 1124)",
-      numberOption("--visits", true),
+      `planned visits in total (default: the design's 2 x ${FUNFLIX_SAMPLE_SIZE.controlUsers})`,
+      integerOption("--visits", 2),
     )
     .option("--http", "send the traffic to the router's HTTP API instead of driving the site in Chromium")
     .option(
       "--seed <n>",
       "seed of training, routing, visitors and clicks",
-      numberOption("--seed", true),
+      integerOption("--seed", 0),
       DEFAULT_SEED,
     )
     .option(
@@ -69,7 +62,7 @@ export function register(program: Command): void {
     .option(
       "--epochs <n>",
       "the challenger's maximum training epochs (early stopping may stop sooner)",
-      numberOption("--epochs", true),
+      integerOption("--epochs", 1),
     )
     .option("--no-prometheus", "do not start Prometheus even when it is installed")
     .option("--quiet", "no progress output")
@@ -85,7 +78,7 @@ export function register(program: Command): void {
       process.on("SIGINT", onSignal);
       try {
         const outcome = await runExperiment({
-          dataset: parseDatasetName(options.dataset),
+          dataset: options.dataset,
           split: options.split,
           visits: options.visits,
           transport: options.http ? "http" : "browser",

@@ -1,5 +1,5 @@
 /**
- * `abrec serve`: the serving tier (src/serving/serve.ts). By default everything in one process on one port: the
+ * `abrec serve`: the serving tier (src/deployment/serve.ts). By default everything in one process on one port: the
  * router's Seldon endpoints, both models, the mock site and `/metrics`. `--role` runs one part alone, as the
  * Kubernetes manifests in deploy/kubernetes do. Stops cleanly on SIGINT or SIGTERM.
  */
@@ -8,11 +8,14 @@ import { Command, Option } from "commander";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
 import { InputError } from "../../core/errors";
+import { readPreparedManifest } from "../../data/load";
+import type { DatasetName } from "../../data/types";
 import { type ServeRole, loadCatalog, startServing } from "../../deployment/serve";
-import { MODEL_NAMES, loadModels } from "../../models/trained-models";
+import { MODEL_NAMES, loadTrainedModels } from "../../models/trained-models";
 import { DEFAULT_RATIO_A } from "../../serving/assignment";
 import type { RoutingMode } from "../../serving/event-store";
-import { numberOption } from "../number-option";
+import { datasetOption } from "../dataset-option";
+import { integerOption, probabilityOption } from "../number-option";
 
 interface ServeOptions {
   port: number;
@@ -24,7 +27,7 @@ interface ServeOptions {
   modelUrls?: string;
   routerUrl?: string;
   dataDir: string;
-  dataset: string;
+  dataset: DatasetName;
   routing: RoutingMode;
   ratioA: number;
   seed: number;
@@ -50,7 +53,7 @@ export function register(program: Command): void {
   program
     .command("serve")
     .description("serve both models behind the A/B router, the mock site and /metrics (Ctrl-C stops)")
-    .option("--port <n>", "TCP port to listen on (0 picks a free one)", numberOption("--port", true), 8080)
+    .option("--port <n>", "TCP port to listen on (0 picks a free one)", integerOption("--port", 0), 8080)
     .option("--host <host>", "address to listen on (0.0.0.0 in a container)", "127.0.0.1")
     .addOption(
       new Option("--role <role>", "what to run: everything, or one part of the deployment")
@@ -75,7 +78,9 @@ export function register(program: Command): void {
       "data folder holding processed/<dataset>/ (the site's movie titles)",
       DEFAULT_DATA_DIR,
     )
-    .option("--dataset <name>", "prepared dataset whose movies the site shows", "ml-latest-small")
+    .addOption(
+      datasetOption("prepared dataset whose movies the site shows and on which the models were trained"),
+    )
     .addOption(
       new Option(
         "--routing <mode>",
@@ -87,13 +92,13 @@ export function register(program: Command): void {
     .option(
       "--ratio-a <r>",
       "share of traffic for child 0 (the baseline), 0..1",
-      numberOption("--ratio-a"),
+      probabilityOption("--ratio-a"),
       DEFAULT_RATIO_A,
     )
     .option(
       "--seed <n>",
       "seed of the random routing stream / salt of the sticky hash",
-      numberOption("--seed", true),
+      integerOption("--seed", 0),
       DEFAULT_SEED,
     )
     .addOption(
@@ -105,9 +110,7 @@ export function register(program: Command): void {
         .default("process-crash"),
     )
     .action(async (options: ServeOptions) => {
-      if (!(options.ratioA >= 0 && options.ratioA <= 1))
-        throw new InputError(`expected a share in [0, 1], got ${options.ratioA}`, { field: "--ratio-a" });
-      if (options.port < 0 || options.port > 65535)
+      if (options.port > 65535)
         throw new InputError(`expected a port in 0..65535, got ${options.port}`, { field: "--port" });
       const role = options.role;
       const needsCatalog = role === "all" || role === "site";
@@ -117,12 +120,15 @@ export function register(program: Command): void {
         throw new InputError("role site needs --router-url", { field: "--router-url" });
       if (role === "router" && !options.modelUrls)
         throw new InputError("role router needs --model-urls", { field: "--model-urls" });
+      const served = role === "all" ? MODEL_NAMES : role === "model" ? [options.model!] : [];
       const recommenders =
-        role === "all"
-          ? await loadModels(options.modelsDir, MODEL_NAMES)
-          : role === "model"
-            ? await loadModels(options.modelsDir, [options.model!])
-            : undefined;
+        served.length > 0
+          ? await loadTrainedModels(
+              options.modelsDir,
+              served,
+              readPreparedManifest(path.join(options.dataDir, "processed", options.dataset)),
+            )
+          : undefined;
       const server = await startServing({
         role,
         port: options.port,

@@ -10,7 +10,7 @@ import { launchBrowser } from "../../core/browser";
 import { InputError } from "../../core/errors";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
-import { parseDatasetName } from "../../data/ensure";
+import type { DatasetName, SplitName } from "../../data/types";
 import { DEFAULT_CALIBRATION_SETTINGS } from "../../simulation/click-model";
 import { browserTransport } from "../../simulation/browser";
 import { httpTransport } from "../../simulation/http";
@@ -18,9 +18,13 @@ import { inProcessTransport } from "../../simulation/in-process";
 import { loadSimulationInputs } from "../../simulation/inputs";
 import { simulate, type SimulationRecord } from "../../simulation/simulate";
 import type { VisitTransport } from "../../simulation/visit-loop";
+import { FUNFLIX_SAMPLE_SIZE } from "../../stats/business-case";
+import { datasetOption, splitOption } from "../dataset-option";
+import { integerOption, probabilityOption } from "../number-option";
+import { formatTable } from "../table";
 
-/** 2 x 1124: the designed sample (baseline CTR 7%, MDE 4 points, alpha 5%, power 90%). */
-export const DEFAULT_VISITS = 2248;
+/** The business case's sample, one visit per user: 2 x its users per group. */
+export const DEFAULT_VISITS = FUNFLIX_SAMPLE_SIZE.totalUsers;
 
 interface SimulateCliOptions {
   http?: boolean;
@@ -29,50 +33,46 @@ interface SimulateCliOptions {
   aa?: boolean;
   router?: string;
   site?: string;
-  visits: string;
-  seed: string;
-  dataset: string;
+  visits: number;
+  seed: number;
+  dataset: DatasetName;
+  split: SplitName;
   dataDir: string;
   modelsDir: string;
   out: string;
-  targetCtr: string;
-  patience: string;
-  noiseRatio: string;
-  slateLength: string;
-  concurrency?: string;
+  targetCtr: number;
+  patience: number;
+  noiseRatio: number;
+  slateLength: number;
+  concurrency?: number;
   quiet?: boolean;
-}
-
-function integer(value: string, field: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new InputError(`expected an integer >= ${min}, got "${value}"`, { field });
-  return n;
-}
-
-function probability(value: string, field: string): number {
-  const p = Number(value);
-  if (!(p >= 0 && p <= 1)) throw new InputError(`expected a number in [0, 1], got "${value}"`, { field });
-  return p;
 }
 
 /** A plain-text table of measured vs exact CTR per variant. */
 export function formatSimulationRecord(record: SimulationRecord): string {
   const { summary } = record;
   const truth = new Map(record.groundTruth.map((m) => [m.model, m.expectedCtr]));
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const lines = [
     `${summary.completedVisits}/${summary.plannedVisits} visits (${summary.newVisits} in this run, ` +
       `${summary.visitsPerSecond.toFixed(2)} visits/s), visitors ${summary.sampling}, seed ${summary.seed}`,
     `click model: p_rel ${record.clickModel.parameters.relevantClickProbability.toFixed(5)}, p_noise ` +
       `${record.clickModel.parameters.noiseClickProbability.toFixed(5)}, patience ${record.clickModel.settings.patience}` +
       ` (baseline calibrated to CTR ${record.clickModel.achievedCtr.toFixed(6)} over ${record.clickModel.populationSize} users)`,
-    "variant        visits  clicks  CTR      expected CTR of slates shown  exact model CTR",
-    ...summary.variants.map(
-      (v) =>
-        `${v.variant.padEnd(14)} ${String(v.visits).padStart(6)}  ${String(v.clicks).padStart(6)}  ` +
-        `${(100 * v.ctr).toFixed(2).padStart(6)}%  ${(100 * v.expectedCtr).toFixed(2).padStart(27)}%  ` +
-        `${truth.has(v.variant) ? (100 * truth.get(v.variant)!).toFixed(2).padStart(14) + "%" : ""}`,
+    "",
+    formatTable(
+      ["variant", "visits", "clicks", "CTR", "expected CTR of slates shown", "exact model CTR"],
+      summary.variants.map((v) => [
+        v.variant,
+        String(v.visits),
+        String(v.clicks),
+        pct(v.ctr),
+        pct(v.expectedCtr),
+        truth.has(v.variant) ? pct(truth.get(v.variant)!) : "",
+      ]),
+      { align: ["left", "right", "right", "right", "right", "right"] },
     ),
+    "",
     `journal ${summary.journalFile}`,
   ];
   if (!summary.complete) lines.push("interrupted: run the same command again to continue where it stopped");
@@ -105,15 +105,18 @@ export function register(program: Command): void {
     .option("--site <url>", "the mock site's base URL, e.g. http://127.0.0.1:8080")
     .option(
       "--visits <n>",
-      "planned visits in total (2 x 1124 is the designed sample)",
-      String(DEFAULT_VISITS),
+      `planned visits in total (2 x ${FUNFLIX_SAMPLE_SIZE.controlUsers} is the designed sample)`,
+      integerOption("--visits", 1),
+      DEFAULT_VISITS,
     )
     .option(
       "--seed <n>",
       "seed of the visitor and click draws (and of in-process routing)",
-      String(DEFAULT_SEED),
+      integerOption("--seed", 0),
+      DEFAULT_SEED,
     )
-    .option("--dataset <name>", "ml-latest-small, ml-25m or synthetic", "ml-latest-small")
+    .addOption(datasetOption("prepared dataset whose test population visits"))
+    .addOption(splitOption())
     .option("--data-dir <dir>", "data folder (raw and processed datasets)", DEFAULT_DATA_DIR)
     .option("--models-dir <dir>", "folder with the baseline/ and challenger/ artifacts", DEFAULT_MODELS_DIR)
     .option(
@@ -124,53 +127,64 @@ export function register(program: Command): void {
     .option(
       "--target-ctr <p>",
       "the baseline's calibrated expected CTR",
-      String(DEFAULT_CALIBRATION_SETTINGS.targetCtr),
+      probabilityOption("--target-ctr"),
+      DEFAULT_CALIBRATION_SETTINGS.targetCtr,
     )
     .option(
       "--patience <p>",
       "probability of examining the next position after no click",
-      String(DEFAULT_CALIBRATION_SETTINGS.patience),
+      probabilityOption("--patience"),
+      DEFAULT_CALIBRATION_SETTINGS.patience,
     )
     .option(
       "--noise-ratio <r>",
       "p_noise / p_rel: clicks on irrelevant movies",
-      String(DEFAULT_CALIBRATION_SETTINGS.noiseRatio),
+      probabilityOption("--noise-ratio"),
+      DEFAULT_CALIBRATION_SETTINGS.noiseRatio,
     )
-    .option("--slate-length <k>", "movies per slate", String(DEFAULT_CALIBRATION_SETTINGS.slateLength))
-    .option("--concurrency <n>", "visits in flight at once (default 4 over HTTP, 1 otherwise)")
+    .option(
+      "--slate-length <k>",
+      "movies per slate",
+      integerOption("--slate-length", 1),
+      DEFAULT_CALIBRATION_SETTINGS.slateLength,
+    )
+    .option(
+      "--concurrency <n>",
+      "visits in flight at once (default 4 over HTTP, 1 otherwise)",
+      integerOption("--concurrency", 1),
+    )
     .option("--quiet", "no progress output")
     .action(async (options: SimulateCliOptions) => {
       const mode = options.browser ? "browser" : options.inProcess ? "in-process" : "http";
       if (mode === "http" && !options.router)
         throw new InputError("expected --router <url> for an HTTP simulation (or --browser/--in-process)", {
-          field: "router",
+          field: "--router",
         });
       if (mode === "browser" && !options.site)
-        throw new InputError("expected --site <url> for a browser simulation", { field: "site" });
+        throw new InputError("expected --site <url> for a browser simulation", { field: "--site" });
       if (options.aa && mode !== "in-process")
         throw new InputError(
           "--aa needs --in-process (an A/A test over HTTP needs a router serving one model twice)",
           {
-            field: "aa",
+            field: "--aa",
           },
         );
-      const visits = integer(options.visits, "visits", 1);
-      const seed = integer(options.seed, "seed", 0);
-      const slateLength = integer(options.slateLength, "slate-length", 1);
-      const concurrency = integer(options.concurrency ?? (mode === "http" ? "4" : "1"), "concurrency", 1);
+      const { visits, seed, slateLength } = options;
+      const concurrency = options.concurrency ?? (mode === "http" ? 4 : 1);
       if (mode === "browser" && concurrency > 1)
         throw new InputError("a browser simulation drives one browser: concurrency must be 1", {
-          field: "concurrency",
+          field: "--concurrency",
         });
       const inputs = await loadSimulationInputs({
-        dataset: parseDatasetName(options.dataset),
+        dataset: options.dataset,
+        split: options.split,
         dataDir: options.dataDir,
         modelsDir: options.modelsDir,
         quiet: options.quiet,
         calibration: {
-          targetCtr: probability(options.targetCtr, "target-ctr"),
-          patience: probability(options.patience, "patience"),
-          noiseRatio: probability(options.noiseRatio, "noise-ratio"),
+          targetCtr: options.targetCtr,
+          patience: options.patience,
+          noiseRatio: options.noiseRatio,
           slateLength,
         },
       });

@@ -1,21 +1,17 @@
 /**
  * `abrec train`: trains the baseline and/or the challenger, choosing hyperparameters on a validation period
  * carved from the end of the training period, and writes each model to <models-dir>/<name>/
- * (src/evaluation/model-selection.ts, src/models/artifact.ts).
+ * (src/pipeline/training.ts).
  */
 import * as path from "node:path";
 import { Command, Option } from "commander";
 import { DEFAULT_MODELS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
-import {
-  CHALLENGER_GRID,
-  DEFAULT_VALIDATION_FRACTION,
-  trainSelectedModels,
-  type ModelChoice,
-} from "../../evaluation/model-selection";
+import { CHALLENGER_GRID, DEFAULT_VALIDATION_FRACTION } from "../../evaluation/model-selection";
 import type { TrainingBackend } from "../../models/challenger/tensorflow";
+import { trainModels, type ModelChoice } from "../../pipeline/training";
 import { addDatasetOptions, loadDatasetOption, type DatasetOptions } from "../dataset-option";
-import { numberOption } from "../number-option";
+import { integerOption, probabilityOption } from "../number-option";
 
 interface TrainOptions extends DatasetOptions {
   model: ModelChoice;
@@ -45,18 +41,18 @@ export function register(program: Command): void {
     .option(
       "--seed <s>",
       "seed for initialisation and negative sampling",
-      numberOption("--seed", true),
+      integerOption("--seed", 0),
       DEFAULT_SEED,
     )
     .option(
       "--max-epochs <n>",
       "challenger: most epochs on the validation split (early stopping picks the best)",
-      numberOption("--max-epochs", true),
+      integerOption("--max-epochs", 1),
     )
     .option(
       "--validation-fraction <f>",
       "share of the training period's ratings (the most recent) used for validation",
-      numberOption("--validation-fraction"),
+      probabilityOption("--validation-fraction"),
       DEFAULT_VALIDATION_FRACTION,
     )
     .option(
@@ -71,7 +67,7 @@ export function register(program: Command): void {
     .option("--quiet", "no progress output")
     .action(async (options: TrainOptions) => {
       const dataset = await loadDatasetOption(options);
-      const summaries = await trainSelectedModels(dataset, {
+      const summaries = await trainModels(dataset, {
         model: options.model,
         modelsDir: path.resolve(options.modelsDir),
         seed: options.seed,

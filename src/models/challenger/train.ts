@@ -90,7 +90,7 @@ export interface EpochRecord {
   loss: number;
   /** Wall time of the epoch: the shuffle of all positives, then the batches. */
   seconds: number;
-  /** Of which the shuffle (benchmarks extrapolating from part of an epoch scale only the batches). */
+  /** Of which the shuffle of the positives (the rest is the batches). */
   shuffleSeconds: number;
   /** Batches trained in this epoch. */
   batches: number;
@@ -119,8 +119,6 @@ export interface ChallengerOptions {
   quiet?: boolean;
   /** Called after every epoch (training curves). */
   onEpoch?: (record: EpochRecord) => void;
-  /** Benchmarks only: stop each epoch after this many batches (the record then covers part of an epoch). */
-  maxBatchesPerEpoch?: number;
 }
 
 /**
@@ -275,8 +273,7 @@ export async function trainChallenger(
       const shuffleSeconds = (performance.now() - epochStart) / 1000;
       let lossSum = 0;
       let batches = 0;
-      const maxBatches = options.maxBatchesPerEpoch ?? Infinity;
-      for (let start = 0; start < order.length && batches < maxBatches; start += hp.batchSize) {
+      for (let start = 0; start < order.length; start += hp.batchSize) {
         const size = Math.min(hp.batchSize, order.length - start);
         const users = new Int32Array(size);
         // The batch's items: its N positives, then N x negatives negatives.

@@ -9,7 +9,7 @@ import { fillEventStore } from "../../support/event-store-fill";
 const abrec = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "abrec"), ...args], { encoding: "utf8" });
 
-test("abrec analyze --events counts visits per variant: 79/1124 vs 124/1124 gives the pooled z of issue 4", async () => {
+test("abrec analyze --events counts visits per variant: 79/1124 vs 124/1124 gives R prop.test's pooled z", async () => {
   const file = await fillEventStore([
     ["baseline", 1124, 79],
     ["challenger", 1124, 124],
@@ -18,15 +18,15 @@ test("abrec analyze --events counts visits per variant: 79/1124 vs 124/1124 give
   assert.equal(run.status, 0, run.stderr);
   const a = JSON.parse(run.stdout);
   assert.deepEqual(
-    [a.control.users, a.control.clicks, a.treatment.users, a.treatment.clicks],
+    [a.control.units, a.control.clicks, a.treatment.units, a.treatment.clicks],
     [1124, 79, 1124, 124],
   );
   // Pooled two-proportion z by hand: p = 203/2248, z = (124 - 79)/1124 / sqrt(p (1 - p) 2/1124) = 3.3114
-  // (the value issue 4 quotes for these counts; also test/cli/commands/analyze.test.ts). Tolerance 1e-4.
+  // (R's prop.test(c(124, 79), c(1124, 1124), correct = FALSE) gives X-squared 10.966 = z^2). Tolerance 1e-4.
   const pooled = 203 / 2248;
   const z = (124 / 1124 - 79 / 1124) / Math.sqrt(pooled * (1 - pooled) * (2 / 1124));
   assert.ok(Math.abs(a.zTest.z - z) < 1e-9, `z ${a.zTest.z} vs ${z} by hand`);
-  assert.ok(Math.abs(a.zTest.z - 3.3114) < 1e-4, `z ${a.zTest.z} vs 3.3114 (issue 4)`);
+  assert.ok(Math.abs(a.zTest.z - 3.3114) < 1e-4, `z ${a.zTest.z} vs 3.3114`);
   const readable = abrec("analyze", "--events", file, "--one-sided");
   assert.equal(readable.status, 0, readable.stderr);
   assert.match(readable.stdout, /one trial per visit/);

@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from "../../../src/core/paths";
 const abrec = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "abrec"), ...args], { encoding: "utf8" });
 
-test("abrec analyze prints the readable report with issue 4's z = 3.3114 and p = 0.000928", () => {
+test("abrec analyze prints the readable report with R prop.test's z = 3.3114 and p = 0.000928", () => {
   const run = abrec("analyze", "--control", "79/1124", "--treatment", "124/1124");
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /z = 3\.3114/);
@@ -40,10 +40,10 @@ test("abrec analyze --one-sided --json carries every figure, named plainly (one-
   assert.equal(a.difference.interval.upper, null);
 });
 
-test("impossible counts exit 2 naming the arm: clicks > users, malformed, zero users", () => {
+test("impossible counts exit 2 naming the arm: clicks > units, malformed, zero units", () => {
   for (const [control, pattern] of [
     ["1125/1124", /--control.*cannot exceed/],
-    ["79", /--control.*CLICKS\/USERS/],
+    ["79", /--control.*CLICKS\/UNITS/],
     ["0/0", /--control.*positive integer/],
   ] as const) {
     const run = abrec("analyze", "--control", control, "--treatment", "124/1124");

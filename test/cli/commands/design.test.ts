@@ -7,7 +7,10 @@ import { PROJECT_ROOT } from "../../../src/core/paths";
 const abrec = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "abrec"), ...args], { encoding: "utf8" });
 
-test("abrec design prints all three methods with the business case's sizes (issue 4: 1124, 1074, 1063)", () => {
+// 1124 per group: Fleiss, Levin & Paik 2003, chapter 4 (Fleiss-Tytun-Ury continuity correction); 1074: R
+// power.prop.test(p1 = 0.07, p2 = 0.11, power = 0.9) gives n = 1073.6; 1063: statsmodels
+// NormalIndPower().solve_power(proportion_effectsize(0.11, 0.07), alpha=0.05, power=0.9) = 1063.0 (test/stats).
+test("abrec design prints all three methods with the business case's sizes (1124, 1074, 1063 per group)", () => {
   const run = abrec("design", "--baseline", "0.07", "--mde", "0.04", "--alpha", "0.05", "--power", "0.9");
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /fleiss-cc \*\s+1124\s+1124\s+2248/);
@@ -15,7 +18,7 @@ test("abrec design prints all three methods with the business case's sizes (issu
   assert.match(run.stdout, /cohen-h\s+1063\s+1063\s+2126/);
 });
 
-test("abrec design --json --one-sided --relative gives 925 (Fleiss CC one-sided, issue 4) as JSON", () => {
+test("abrec design --json --one-sided --relative gives 925 (Fleiss CC one-sided) as JSON", () => {
   const run = abrec(
     "design",
     "--mde",
@@ -35,7 +38,7 @@ test("abrec design --json --one-sided --relative gives 925 (Fleiss CC one-sided,
 
 test("impossible design inputs exit 2 with a message naming the option", () => {
   for (const [args, pattern] of [
-    [["--baseline", "1.5"], /baseline.*between 0 and 1/],
+    [["--baseline", "1.5"], /--baseline.*expected a number in \[0, 1\]/],
     [["--alpha", "0"], /alpha/],
     [["--power", "1"], /power/],
     [["--mde", "x"], /--mde.*expected a number/],
