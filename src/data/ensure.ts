@@ -22,9 +22,9 @@ import { DEFAULT_SEED } from "../core/random";
 import { downloadMovieLens } from "./download";
 import { PREPARED_LAYOUT_VERSION } from "./load";
 import { MOVIELENS_CSV_HEADERS } from "./movielens";
-import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION, prepareDataset } from "./prepare";
+import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_SPLIT, DEFAULT_TEST_FRACTION, prepareDataset } from "./prepare";
 import { generateSyntheticMovieLens } from "./synthetic";
-import type { DatasetManifest, DatasetName } from "./types";
+import type { DatasetManifest, DatasetName, SplitName } from "./types";
 
 export const DATASET_NAMES: readonly DatasetName[] = ["ml-latest-small", "ml-25m", "synthetic"];
 
@@ -48,6 +48,8 @@ export interface EnsureOptions {
   seed?: number;
   positiveThreshold?: number;
   testFraction?: number;
+  /** Default DEFAULT_SPLIT. */
+  split?: SplitName;
   threads?: number;
   /** Prepare again even when an up-to-date processed dataset exists. */
   force?: boolean;
@@ -138,6 +140,7 @@ async function isUpToDate(outDir: string, rawDir: string, options: EnsureOptions
   if (manifest.layoutVersion !== PREPARED_LAYOUT_VERSION) return false;
   if (manifest.positiveThreshold !== (options.positiveThreshold ?? DEFAULT_POSITIVE_THRESHOLD)) return false;
   if (manifest.testFraction !== (options.testFraction ?? DEFAULT_TEST_FRACTION)) return false;
+  if (manifest.split !== (options.split ?? DEFAULT_SPLIT)) return false;
   for (const name of Object.keys(MOVIELENS_CSV_HEADERS))
     if (manifest.inputChecksums[name] !== (await sha256File(path.join(rawDir, name)))) return false;
   return true;
@@ -145,7 +148,7 @@ async function isUpToDate(outDir: string, rawDir: string, options: EnsureOptions
 
 /**
  * Raw files ensured, then `<dataDir>/processed/<dataset>/` prepared unless it is already up to date (same input
- * checksums, threshold and test fraction). Returns the processed folder and whether it was (re)built.
+ * checksums, threshold, split and test fraction). Returns the processed folder and whether it was (re)built.
  */
 export async function ensurePreparedDataset(
   options: EnsureOptions,
@@ -159,6 +162,7 @@ export async function ensurePreparedDataset(
     outDir: dir,
     positiveThreshold: options.positiveThreshold,
     testFraction: options.testFraction,
+    split: options.split,
     seed: options.seed,
     threads: options.threads,
     quiet: options.quiet,

@@ -4,9 +4,16 @@
  * 1. ratings.csv and movies.csv are parsed and validated (./movielens) into in-memory tables.
  * 2. Ratings whose movie is missing from movies.csv are dropped with a warning and counted in the manifest
  *    (`ratingsWithUnknownMovie`); none exist in the GroupLens releases.
- * 3. A global temporal cutoff: `cutoffTimestamp` is the timestamp that leaves the last `testFraction` of ratings
- *    (in time) in the test period: every rating at or after it is a test rating. One cutoff for everyone mimics
- *    deployment: a model trained on the past is judged on what happened next, with no future leaking into training.
+ * 3. The temporal split (`split`, `DatasetManifest.split`):
+ *    - `global`: `cutoffTimestamp` is the timestamp that leaves the last `testFraction` of ratings (in time) in the
+ *      test period: every rating at or after it is a test rating. One cutoff for everyone mimics deployment: a
+ *      model trained on the past is judged on what happened next, with no future leaking into training. But most
+ *      MovieLens users rate all their movies within a few days, so few users have ratings on both sides.
+ *    - `user-temporal`: each user's own last ratings by time are test (`userTestCount`): every user with enough
+ *      ratings is evaluated, at the price of a leak (other users' later ratings are in training; Ji et al., TOIS
+ *      2023). Ties in time are broken by movieId (the larger movieId counts as later), then by file order, so the
+ *      split is deterministic. What Microsoft Recommenders' `python_chrono_split` and LensKit's `LastFrac` do.
+ *      `cutoffTimestamp` is then one second after the latest training rating.
  * 4. Dense indices over the whole dataset: users by ascending userId (every user in ratings.csv), movies by
  *    ascending movieId (every movie in movies.csv), so an index means the same in train and test. Users or movies
  *    first seen after the cutoff keep their index and are marked `cold` in users/movies.parquet.
@@ -19,7 +26,10 @@
  * a parallel join) doubled the time and memory of the whole run; filters and projections keep file order in DuckDB,
  * so the interactions are written straight from the parsed table and the id -> index lookup is an O(n) typed-array
  * pass at load time. Per-user and per-movie counts come from one GROUPING SETS aggregate, the cutoff from a per-day
- * histogram (no 25M-value quantile buffer), and the input checksums are computed while DuckDB works.
+ * histogram (no 25M-value quantile buffer), and the input checksums are computed while DuckDB works. The
+ * user-temporal split cannot avoid sorting: a window ranks each user's ratings by time (one sort of all rows by
+ * user, time, movie) and its result is put back in file order by a second sort on the row number, so the outputs
+ * keep the same layout under both splits.
  */
 import * as path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -31,12 +41,36 @@ import { runEnvironment } from "../core/run-record";
 import { openDatabase, sqlString } from "./duckdb";
 import { PREPARED_LAYOUT_VERSION } from "./load";
 import { loadMoviesTable, loadRatingsTable } from "./movielens";
-import type { DatasetManifest, DatasetName } from "./types";
+import type { DatasetManifest, DatasetName, SplitName } from "./types";
 
 /** Default share of interactions (the most recent ones) in the test period. */
 export const DEFAULT_TEST_FRACTION = 0.2;
 /** Default rating from which a rating counts as positive implicit feedback. */
 export const DEFAULT_POSITIVE_THRESHOLD = 4;
+export const SPLIT_NAMES: readonly SplitName[] = ["user-temporal", "global"];
+/** Default split (today's; see `SplitName`). */
+export const DEFAULT_SPLIT: SplitName = "global";
+
+/**
+ * Under the user-temporal split, how many of a user's `n` ratings are test: round(n * fraction), halves rounded
+ * up, at most n - 1 so that every user keeps a training rating (a user with 1 rating is all training).
+ *
+ * Rounding to nearest keeps the overall test share close to `fraction` (floor would leave every user with fewer
+ * than 1 / fraction ratings out of the test, and ceil would take a test rating from every user with 2). It is
+ * LensKit's `LastFrac` rule (`n = round(len(items) * frac)`, lenskit/splitting/holdout.py) except that Python's
+ * round sends halves to even, and LastFrac at n = 0 keeps everything (`iloc[-0:]`); Microsoft Recommenders'
+ * `python_chrono_split` keeps the ratings of rank <= (1 - fraction) * n in training, so a user with 1 rating is
+ * all test there. The SQL in `rankWithinUsers` computes the same expression in doubles.
+ *
+ * @example
+ * userTestCount(10, 0.2); // => 2
+ * userTestCount(3, 0.2); // => 1 (0.6 rounds up)
+ * userTestCount(2, 0.2); // => 0 (0.4 rounds down)
+ * userTestCount(1, 0.5); // => 0 (0.5 rounds up to 1, capped at n - 1)
+ */
+export function userTestCount(n: number, fraction: number): number {
+  return Math.max(0, Math.min(n - 1, Math.floor(n * fraction + 0.5)));
+}
 
 export interface PrepareOptions {
   dataset: DatasetName;
@@ -46,6 +80,8 @@ export interface PrepareOptions {
   outDir: string;
   positiveThreshold?: number;
   testFraction?: number;
+  /** Default DEFAULT_SPLIT. */
+  split?: SplitName;
   /** Recorded in the manifest (the seed that generated synthetic data; preprocessing itself draws nothing). */
   seed?: number;
   /** DuckDB worker threads (default: all cores). */
@@ -98,20 +134,20 @@ async function temporalCutoff(
 
 /**
  * Per-user and per-movie train/test counts (and positives) of `source` in one GROUPING SETS aggregate, as the
- * tables user_counts(userId, ...) and movie_counts(movieId, ...).
+ * tables user_counts(userId, ...) and movie_counts(movieId, ...). `isTest` is the SQL condition of a test row.
  */
 async function countByUserAndMovie(
   sql: DuckDBConnection,
   source: string,
-  cutoff: number,
+  isTest: string,
   threshold: number,
 ): Promise<void> {
   await sql.run(
     `CREATE OR REPLACE TEMP TABLE counts AS SELECT userId, movieId,
-       count(*) FILTER (WHERE timestamp < ${cutoff})::INTEGER AS trainRatings,
-       count(*) FILTER (WHERE timestamp >= ${cutoff})::INTEGER AS testRatings,
-       count(*) FILTER (WHERE timestamp < ${cutoff} AND rating >= ${threshold})::INTEGER AS trainPositives,
-       count(*) FILTER (WHERE timestamp >= ${cutoff} AND rating >= ${threshold})::INTEGER AS testPositives,
+       count(*) FILTER (WHERE NOT (${isTest}))::INTEGER AS trainRatings,
+       count(*) FILTER (WHERE ${isTest})::INTEGER AS testRatings,
+       count(*) FILTER (WHERE NOT (${isTest}) AND rating >= ${threshold})::INTEGER AS trainPositives,
+       count(*) FILTER (WHERE ${isTest} AND rating >= ${threshold})::INTEGER AS testPositives,
        min(rowid) AS firstRow
      FROM ${source} GROUP BY GROUPING SETS ((userId), (movieId))`,
   );
@@ -119,6 +155,55 @@ async function countByUserAndMovie(
                  WHERE movieId IS NULL`);
   await sql.run(`CREATE OR REPLACE TEMP TABLE movie_counts AS SELECT * EXCLUDE (userId) FROM counts
                  WHERE userId IS NULL`);
+}
+
+/**
+ * The user-temporal split of `source` as the table `ranked` (its rows in file order, with `isTest`): a user's
+ * last `userTestCount(n, testFraction)` ratings by (timestamp, movieId, file row) are test. One window sorts the
+ * rows by user and time; the ORDER BY puts them back in file order.
+ */
+async function rankWithinUsers(sql: DuckDBConnection, source: string, testFraction: number): Promise<void> {
+  await sql.run(
+    `CREATE OR REPLACE TABLE ranked AS SELECT userId, movieId, rating, timestamp,
+       row_number() OVER byTime > count(*) OVER byTime - greatest(0, least(count(*) OVER byTime - 1,
+         floor(count(*) OVER byTime * ${testFraction}::DOUBLE + 0.5))) AS isTest
+     FROM (SELECT *, rowid AS fileRow FROM ${source})
+     WINDOW byTime AS (PARTITION BY userId ORDER BY timestamp, movieId, fileRow
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+     ORDER BY fileRow`,
+  );
+}
+
+/**
+ * Splits `source` as `split` says. Returns the table to read the interactions from, the SQL condition of a test
+ * row and the manifest's `cutoffTimestamp`.
+ */
+async function splitInteractions(
+  sql: DuckDBConnection,
+  source: string,
+  n: number,
+  split: SplitName,
+  testFraction: number,
+): Promise<{ source: string; isTest: string; cutoffTimestamp: number }> {
+  if (split === "global") {
+    const cutoffTimestamp = await temporalCutoff(sql, source, n, testFraction);
+    return { source, isTest: `timestamp >= ${cutoffTimestamp}`, cutoffTimestamp };
+  }
+  await rankWithinUsers(sql, source, testFraction);
+  await sql.run(`DROP TABLE ${source}`); // `ranked` holds every column: free the memory (25M rows)
+  const row = (
+    await sql.runAndReadAll(
+      `SELECT count(*) FILTER (WHERE isTest)::INTEGER, (max(timestamp) FILTER (WHERE NOT isTest) + 1)::INTEGER
+       FROM ranked`,
+    )
+  ).getRows()[0] as [number, number | null];
+  if (row[0] === 0)
+    throw new InputError(
+      `no user has enough ratings to keep ${testFraction} of them for the test period (a user with n ratings ` +
+        `has round(n * ${testFraction}) test ratings, at most n - 1)`,
+      { field: "testFraction" },
+    );
+  return { source: "ranked", isTest: "isTest", cutoffTimestamp: Number(row[1]) };
 }
 
 /** Checks an option value, naming the option in the error. */
@@ -138,6 +223,11 @@ function checkOption(field: string, value: number, ok: boolean, expected: string
 export async function prepareDataset(options: PrepareOptions): Promise<DatasetManifest> {
   const positiveThreshold = options.positiveThreshold ?? DEFAULT_POSITIVE_THRESHOLD;
   const testFraction = options.testFraction ?? DEFAULT_TEST_FRACTION;
+  const split = options.split ?? DEFAULT_SPLIT;
+  if (!SPLIT_NAMES.includes(split))
+    throw new InputError(`expected one of ${SPLIT_NAMES.join(", ")}, got "${String(split)}"`, {
+      field: "split",
+    });
   checkOption(
     "positiveThreshold",
     positiveThreshold,
@@ -177,8 +267,8 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
     advance();
 
     // First assume every movieId is in movies.csv (true of the GroupLens releases); the per-movie counts show it.
-    let cutoffTimestamp = await temporalCutoff(sql, "ratings", ratingsRead, testFraction);
-    await countByUserAndMovie(sql, "ratings", cutoffTimestamp, positiveThreshold);
+    let period = await splitInteractions(sql, "ratings", ratingsRead, split, testFraction);
+    await countByUserAndMovie(sql, period.source, period.isTest, positiveThreshold);
     const unknown = (await query(
       `SELECT coalesce(sum(trainRatings + testRatings), 0)::BIGINT AS n, (min(firstRow) + 2)::BIGINT AS firstLine,
          min_by(movieId, firstRow) AS movieId
@@ -187,7 +277,6 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
     const ratingsWithUnknownMovie = Number(unknown.n);
     // Users keep their index even if all their ratings are dropped: the index covers all of ratings.csv.
     await sql.run(`CREATE TEMP TABLE all_users AS SELECT userId FROM user_counts`);
-    let interactions = "ratings";
     if (ratingsWithUnknownMovie > 0) {
       warn(
         `${ratingsFile}: ${ratingsWithUnknownMovie} ratings name a movieId missing from movies.csv ` +
@@ -195,18 +284,19 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
           `in manifest.json as counts.ratingsWithUnknownMovie`,
       );
       // The kept ratings, still in file order (the ORDER BY makes the join's output order deterministic).
-      await sql.run(`CREATE TABLE known AS SELECT r.* FROM ratings r WHERE r.movieId IN (SELECT movieId FROM movies)
-                     ORDER BY r.rowid`);
-      await sql.run(`DROP TABLE ratings`);
-      interactions = "known";
-      cutoffTimestamp = await temporalCutoff(
+      await sql.run(`CREATE TABLE known AS SELECT r.userId, r.movieId, r.rating, r.timestamp FROM ${period.source} r
+                     WHERE r.movieId IN (SELECT movieId FROM movies) ORDER BY r.rowid`);
+      await sql.run(`DROP TABLE ${period.source}`);
+      period = await splitInteractions(
         sql,
-        interactions,
+        "known",
         ratingsRead - ratingsWithUnknownMovie,
+        split,
         testFraction,
       );
-      await countByUserAndMovie(sql, interactions, cutoffTimestamp, positiveThreshold);
+      await countByUserAndMovie(sql, period.source, period.isTest, positiveThreshold);
     }
+    const { cutoffTimestamp } = period;
     await sql.run(
       `CREATE TABLE user_stats AS SELECT (row_number() OVER (ORDER BY userId) - 1)::INTEGER AS userIndex, userId,
          coalesce(trainRatings, 0) AS trainRatings, coalesce(testRatings, 0) AS testRatings,
@@ -231,6 +321,8 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
          (SELECT count(*) FILTER (WHERE testRatings > 0) FROM user_stats)::BIGINT AS testUsers,
          (SELECT count(*) FILTER (WHERE testRatings > 0 AND trainRatings > 0) FROM user_stats)::BIGINT
            AS testUsersWithTrainHistory,
+         (SELECT count(*) FILTER (WHERE testPositives > 0 AND trainRatings > 0) FROM user_stats)::BIGINT
+           AS testUsersWithTrainHistoryAndPositives,
          (SELECT count(*) FILTER (WHERE trainRatings = 0 AND testRatings > 0) FROM movie_stats)::BIGINT
            AS coldMovies,
          (SELECT count(*) FILTER (WHERE trainRatings = 0 AND testRatings = 0) FROM movie_stats)::BIGINT
@@ -244,6 +336,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
       inputChecksums: {},
       read: { ratings: ratingsRead, users: Number(counts.users), movies: moviesRead },
       positiveThreshold,
+      split,
       testFraction,
       cutoffTimestamp,
       counts: {
@@ -258,10 +351,10 @@ export async function prepareDataset(options: PrepareOptions): Promise<DatasetMa
       const copy = (table: string, file: string) =>
         sql.run(`COPY ${table} TO ${sqlString(path.join(tmp, file))} (FORMAT parquet)`);
       // A filter and a projection of the parsed table: DuckDB keeps insertion order, so rows are in file order.
-      const period = (condition: string) =>
-        `(SELECT userId, movieId, rating, timestamp FROM ${interactions} WHERE ${condition})`;
-      await copy(period(`timestamp < ${cutoffTimestamp}`), "train.parquet");
-      await copy(period(`timestamp >= ${cutoffTimestamp}`), "test.parquet");
+      const rows = (condition: string) =>
+        `(SELECT userId, movieId, rating, timestamp FROM ${period.source} WHERE ${condition})`;
+      await copy(rows(`NOT (${period.isTest})`), "train.parquet");
+      await copy(rows(period.isTest), "test.parquet");
       await copy(
         `(SELECT userIndex, userId, trainRatings, testRatings, trainRatings = 0 AS cold FROM user_stats
           ORDER BY userIndex)`,

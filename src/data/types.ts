@@ -8,6 +8,13 @@
 /** The datasets the project knows; `synthetic` is generated locally in MovieLens format. */
 export type DatasetName = "ml-latest-small" | "ml-25m" | "synthetic";
 
+/**
+ * How the ratings are divided into training and test: `global`, one cutoff time for everyone (the last
+ * `testFraction` of all ratings by time are test); `user-temporal`, each user's own last `testFraction` of ratings
+ * by time are test (src/data/prepare.ts states the rounding and tie rules).
+ */
+export type SplitName = "user-temporal" | "global";
+
 /** One row of ratings.csv. */
 export interface Rating {
   userId: number;
@@ -49,11 +56,19 @@ export interface DatasetManifest {
   read: { ratings: number; users: number; movies: number };
   /** A rating >= this is positive implicit feedback. */
   positiveThreshold: number;
-  /** Share of interactions (by time) in the test period. */
+  split: SplitName;
+  /** Share of interactions (by time) in the test period: of all ratings (`global`) or of each user's. */
   testFraction: number;
-  /** Interactions with timestamp >= cutoff are in the test period. Unix seconds. */
+  /**
+   * Unix seconds; every training interaction is before it. `global`: the cutoff, every test interaction is at or
+   * after it. `user-temporal`: one second after the latest training interaction (each user's test period starts
+   * after their own last training rating, and many users' tests lie before this time).
+   */
   cutoffTimestamp: number;
-  /** Row counts of what was written, and how cold users and movies were treated. */
+  /**
+   * Row counts of what was written, and how cold users and movies were treated; `testUsersWithTrainHistory` and
+   * `testUsersWithTrainHistoryAndPositives` (the users offline evaluation can score) among them.
+   */
   counts: Record<string, number>;
   seed: number;
   environment: unknown;

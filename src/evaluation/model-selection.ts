@@ -24,6 +24,11 @@ export const DEFAULT_VALIDATION_FRACTION = 0.2;
 /** Candidate baseline windows (days before the cutoff; null = all history). */
 export const BASELINE_WINDOWS: readonly (number | null)[] = [7, 30, 90, 180, 365, 730, null];
 
+/** The windows that fit the dataset's split: all of them, or all history alone under user-temporal (popularity.ts). */
+export function baselineWindows(dataset: PreparedDataset): readonly (number | null)[] {
+  return dataset.manifest.split === "user-temporal" ? [null] : BASELINE_WINDOWS;
+}
+
 export interface ValidationSet {
   dataset: PreparedDataset;
   users: EvaluationUsers;
@@ -61,7 +66,7 @@ export interface BaselineSelection {
 /** Picks the popularity window with the best validation NDCG (ties: the longer, steadier window). */
 export function selectBaselineWindow(
   validation: ValidationSet,
-  windows: readonly (number | null)[] = BASELINE_WINDOWS,
+  windows: readonly (number | null)[] = baselineWindows(validation.dataset),
 ): BaselineSelection {
   const candidates = windows.map((windowDays) => ({
     windowDays,

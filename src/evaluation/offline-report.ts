@@ -4,7 +4,7 @@
  * figure, and `offline-metrics.json` with the run record.
  */
 import * as path from "node:path";
-import type { PreparedDataset } from "../data/types";
+import type { PreparedDataset, SplitName } from "../data/types";
 import type { Recommender } from "../models/recommender";
 import { writeJsonAtomic } from "../core/files";
 import { saveFigure, type FigureSpec } from "../core/figures";
@@ -34,6 +34,7 @@ export const REPORTED_METRICS: readonly { metric: MetricName; label: string }[] 
 
 export interface OfflineReport {
   dataset: string;
+  split: SplitName;
   cutoffTimestamp: number;
   k: number;
   evaluatedUsers: number;
@@ -60,6 +61,7 @@ export function offlineComparison(
     evaluations,
     report: {
       dataset: dataset.manifest.dataset,
+      split: dataset.manifest.split,
       cutoffTimestamp: dataset.manifest.cutoffTimestamp,
       k: resolved.k,
       evaluatedUsers: users.userIds.length,

@@ -20,7 +20,7 @@ import * as crypto from "node:crypto";
 import { InputError } from "../core/errors";
 import { publishDirectoryAtomic, writeJsonAtomic } from "../core/files";
 import { runEnvironment } from "../core/run-record";
-import type { DatasetManifest } from "../data/types";
+import type { DatasetManifest, SplitName } from "../data/types";
 import type { Recommender } from "./recommender";
 import { FactorRecommender, type FactorModelParts } from "./factor-recommender";
 
@@ -40,6 +40,8 @@ export interface ModelMetadata {
     /** SHA-256 over the dataset manifest's input checksums (identifies the exact input files). */
     checksum: string;
     inputChecksums: Record<string, string>;
+    /** Absent in artifacts written before the user-temporal split existed (they were all `global`). */
+    split?: SplitName;
     cutoffTimestamp: number;
     positiveThreshold: number;
   };
@@ -218,6 +220,7 @@ export function modelMetadata(
       name: manifest.dataset,
       checksum: datasetChecksum(manifest.inputChecksums),
       inputChecksums: manifest.inputChecksums,
+      split: manifest.split,
       cutoffTimestamp: manifest.cutoffTimestamp,
       positiveThreshold: manifest.positiveThreshold,
     },

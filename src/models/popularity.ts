@@ -4,8 +4,15 @@
  * tracks what is popular now (new releases, seasonal interest) at the price of noisier counts; which window wins
  * is an empirical question, answered on a validation period carved from the end of the training period
  * (`evaluation/model-selection`), never on the test period.
+ *
+ * Under the user-temporal split recent windows are not used (only `windowDays: null`): each user's test period
+ * starts at their own time, so "recent" would have to end at each user's test start, one popularity list per user,
+ * and a window ending at the latest training rating would count, for most users, ratings made long after their
+ * test started. All-time popularity still counts other users' later ratings: the leak of every per-user split
+ * (docs/models.md), shared by the challenger.
  */
 import type { InteractionColumns, PreparedDataset } from "../data/types";
+import { InputError } from "../core/errors";
 import { FactorRecommender } from "./factor-recommender";
 import { catalogueMovieIds, knownUsers } from "./known-users";
 
@@ -54,12 +61,27 @@ export interface BaselineHyperparameters {
   windowDays: number | null;
 }
 
+/** Throws unless `windowDays` is null under the user-temporal split (no single time for a window to end at). */
+export function checkWindowFitsSplit(
+  dataset: PreparedDataset,
+  field: string,
+  windowDays: number | null,
+): void {
+  if (dataset.manifest.split === "user-temporal" && windowDays !== null)
+    throw new InputError(
+      `expected null (all history) under the user-temporal split, whose test periods start at each user's own ` +
+        `time, got a ${windowDays}-day window`,
+      { field },
+    );
+}
+
 /** Trains the baseline on `dataset.train` (window ending at the dataset's cutoff) as a dim-0 factor model. */
 export function trainBaseline(
   dataset: PreparedDataset,
   hyperparameters: BaselineHyperparameters,
   version = "untrained",
 ): FactorRecommender {
+  checkWindowFitsSplit(dataset, "windowDays", hyperparameters.windowDays);
   const known = knownUsers(dataset);
   const movieIds = catalogueMovieIds(dataset);
   const scores = popularityScores(dataset.train, movieIds.length, {

@@ -2,11 +2,12 @@
  * The trained models of a project: their names and the one loader of `<modelsDir>/<name>/` (what `abrec train`
  * writes) for serving, simulation, evaluation, the pipeline, benchmarks and scripts. A model is loaded only for
  * the prepared dataset it was trained on: its metadata.json must name the model the folder is for, and record the
- * dataset's input checksum and the preprocessing settings (cutoff, positive threshold) of that dataset's manifest.
+ * dataset's input checksum and the preprocessing settings (split, cutoff, positive threshold) of that dataset's
+ * manifest.
  */
 import * as path from "node:path";
 import { InputError } from "../core/errors";
-import type { DatasetManifest } from "../data/types";
+import type { DatasetManifest, SplitName } from "../data/types";
 import { datasetChecksum, loadRecommender, readModelMetadata, type ModelMetadata } from "./artifact";
 import type { Recommender } from "./recommender";
 
@@ -16,10 +17,11 @@ export const MODEL_NAMES = ["baseline", "challenger"] as const;
 const describe = (d: {
   name: string;
   checksum: string;
+  split: SplitName;
   cutoffTimestamp: number;
   positiveThreshold: number;
 }) =>
-  `${d.name} (input checksum ${d.checksum.slice(0, 12)}, cutoff ${d.cutoffTimestamp}, ` +
+  `${d.name} (input checksum ${d.checksum.slice(0, 12)}, ${d.split} split, cutoff ${d.cutoffTimestamp}, ` +
   `positive threshold ${d.positiveThreshold})`;
 
 /**
@@ -30,13 +32,16 @@ export function datasetMismatch(metadata: ModelMetadata, manifest: DatasetManife
   const expected = {
     name: manifest.dataset,
     checksum: datasetChecksum(manifest.inputChecksums),
+    split: manifest.split,
     cutoffTimestamp: manifest.cutoffTimestamp,
     positiveThreshold: manifest.positiveThreshold,
   };
-  const found = metadata.dataset;
+  // artifacts written before the user-temporal split existed record none: they were all global
+  const found = { ...metadata.dataset, split: metadata.dataset.split ?? "global" };
   const same =
     found.name === expected.name &&
     found.checksum === expected.checksum &&
+    found.split === expected.split &&
     found.cutoffTimestamp === expected.cutoffTimestamp &&
     found.positiveThreshold === expected.positiveThreshold;
   return same ? null : `trained on ${describe(found)}, expected ${describe(expected)}`;
@@ -65,7 +70,8 @@ export async function loadTrainedModels(
       const mismatch = datasetMismatch(metadata, manifest);
       if (mismatch)
         throw new InputError(
-          `the ${name} model was ${mismatch}: retrain it with \`abrec train --dataset ${manifest.dataset}\``,
+          `the ${name} model was ${mismatch}: retrain it with \`abrec train --dataset ${manifest.dataset}` +
+            `${manifest.split === "global" ? "" : ` --split ${manifest.split}`}\``,
           { file },
         );
       return loadRecommender(dir);

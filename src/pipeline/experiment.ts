@@ -30,7 +30,7 @@ import { DEFAULT_SEED } from "../core/random";
 import { projectRelativePath } from "../core/run-record";
 import { ensurePreparedDataset } from "../data/ensure";
 import { loadPreparedDataset } from "../data/load";
-import type { DatasetName, PreparedDataset } from "../data/types";
+import type { DatasetName, PreparedDataset, SplitName } from "../data/types";
 import { offlineComparison, writeOfflineReport } from "../evaluation/offline-report";
 import type { DesignSettings } from "../stats/design";
 import { planExperiment } from "../stats/plan";
@@ -62,6 +62,8 @@ export type TrafficTransport = "browser" | "http";
 
 export interface ExperimentOptions {
   dataset?: DatasetName;
+  /** Default: DEFAULT_SPLIT (src/data/prepare.ts). */
+  split?: SplitName;
   /** Planned visits; default 2 x the design's users per group (2248 for the business case). */
   visits?: number;
   /** "browser" (default): headless Chromium on the mock site; "http": the router's API, no browser. */
@@ -186,6 +188,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       dataset,
       dataDir,
       sharedDataDir: options.sharedDataDir,
+      split: options.split,
       seed,
       quiet: options.quiet,
     });

@@ -4,7 +4,7 @@
  */
 import { ensurePreparedDataset } from "../data/ensure";
 import { loadPreparedDataset } from "../data/load";
-import type { DatasetName } from "../data/types";
+import type { DatasetName, SplitName } from "../data/types";
 import type { Recommender } from "../models/recommender";
 import { loadTrainedModels, MODEL_NAMES } from "../models/trained-models";
 import type { CalibrationSettings } from "./click-model";
@@ -13,6 +13,8 @@ import { testPopulation, type TestPopulation } from "./population";
 
 export interface SimulationInputsOptions {
   dataset: DatasetName;
+  /** Default: DEFAULT_SPLIT (src/data/prepare.ts). */
+  split?: SplitName;
   dataDir?: string;
   /** Holds `baseline/` and `challenger/` model artifacts (`abrec train`). */
   modelsDir: string;
@@ -34,6 +36,7 @@ export interface SimulationInputs {
 export async function loadSimulationInputs(options: SimulationInputsOptions): Promise<SimulationInputs> {
   const { dir } = await ensurePreparedDataset({
     dataset: options.dataset,
+    split: options.split,
     dataDir: options.dataDir,
     quiet: options.quiet,
   });

@@ -137,6 +137,18 @@ test("synthetic data is generated once per (ratings, seed) and regenerated when 
   assert.equal(read.ratings, 6000);
 });
 
+test("a change of split prepares again; the same split is up to date", async () => {
+  const dataDir = tempDir();
+  const options = { dataset: "synthetic" as const, dataDir, ratings: 5000, seed: 3, quiet: true };
+  const global = await ensurePreparedDataset(options);
+  assert.equal((await loadPreparedDataset(global.dir)).manifest.split, "global");
+  const perUser = await ensurePreparedDataset({ ...options, split: "user-temporal" });
+  assert.equal(perUser.prepared, true);
+  assert.equal((await loadPreparedDataset(perUser.dir)).manifest.split, "user-temporal");
+  assert.equal((await ensurePreparedDataset({ ...options, split: "user-temporal" })).prepared, false);
+  assert.equal((await ensurePreparedDataset(options)).prepared, true, "the default split is global");
+});
+
 test("an unknown dataset name is rejected naming the field", () => {
   assert.throws(
     () => parseDatasetName("ml-1m"),

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../../src/core/errors";
 import { SHARED_DATA_DIR } from "../../src/core/paths";
-import { prepareDataset } from "../../src/data/prepare";
+import { prepareDataset, userTestCount } from "../../src/data/prepare";
 import { loadPreparedDataset, PREPARED_FILES } from "../../src/data/load";
 import { tempDir, writeTinyDataset } from "../support/movielens";
 
@@ -183,6 +183,148 @@ test("ml-latest-small: 100,836 ratings, 610 users, 9,742 movies read; 80/20 temp
   for (const r of data.train.rating) sum += r;
   for (const r of data.test.rating) sum += r;
   assert.ok(Math.abs(sum / 100_836 - 3.5016) < 0.0005, `${sum / 100_836}`);
+});
+
+/**
+ * Five users, ratings in scrambled file order (user, movie, time - 1e9):
+ *   user 1, 10 ratings: times 1..9 with two at time 8 (movies 80 and 85);
+ *   user 2, 1 rating; user 3, 3 ratings; user 4, 2 ratings; user 5, 5 ratings, all at time 50 (ties only).
+ */
+function writeUserTemporalDataset(): string {
+  const rawDir = tempDir();
+  const rows: [number, number, number][] = [
+    [1, 90, 9],
+    [3, 10, 21],
+    [1, 10, 1],
+    [5, 40, 50],
+    [1, 85, 8],
+    [2, 10, 30],
+    [1, 20, 2],
+    [4, 20, 41],
+    [1, 30, 3],
+    [5, 20, 50],
+    [1, 40, 4],
+    [3, 30, 23],
+    [1, 50, 5],
+    [5, 50, 50],
+    [1, 60, 6],
+    [4, 10, 40],
+    [1, 70, 7],
+    [5, 10, 50],
+    [1, 80, 8],
+    [3, 20, 22],
+    [5, 30, 50],
+  ];
+  const movies = [10, 20, 30, 40, 50, 60, 70, 80, 85, 90].map((m) => `${m},Movie ${m} (2000),Drama`);
+  fs.writeFileSync(
+    path.join(rawDir, "ratings.csv"),
+    ["userId,movieId,rating,timestamp", ...rows.map(([u, m, t]) => `${u},${m},4.0,${1e9 + t}`)].join("\n") +
+      "\n",
+  );
+  fs.writeFileSync(path.join(rawDir, "movies.csv"), ["movieId,title,genres", ...movies].join("\n") + "\n");
+  return rawDir;
+}
+
+/** (userId, movieId) of each row, in file order. */
+function pairs(data: Awaited<ReturnType<typeof loadPreparedDataset>>, part: "train" | "test"): string[] {
+  const columns = data[part];
+  return Array.from(
+    columns.userIndex,
+    (u, row) => `${data.userIds[u]}:${data.movies[columns.movieIndex[row]].movieId}`,
+  );
+}
+
+test("userTestCount rounds n * fraction to nearest, halves up, and leaves each user a training rating", () => {
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 10].map((n) => userTestCount(n, 0.2)),
+    [0, 0, 1, 1, 1, 2],
+  );
+  // Halves: 2.5 -> 3 (Python's round, used by LensKit's LastFrac, gives 2), 1.5 -> 2, 0.5 -> 1 capped at n - 1 = 0.
+  assert.deepEqual(
+    [5, 3, 1, 2].map((n) => userTestCount(n, 0.5)),
+    [3, 2, 0, 1],
+  );
+  assert.equal(userTestCount(4, 0.99), 3);
+});
+
+test("user-temporal split: each user's last ratings by time are test, ties by movieId, in file order", async () => {
+  const rawDir = writeUserTemporalDataset();
+  const outDir = path.join(tempDir(), "out");
+  const manifest = await prepareDataset({
+    dataset: "synthetic",
+    rawDir,
+    outDir,
+    split: "user-temporal",
+    testFraction: 0.2,
+    quiet: true,
+  });
+  assert.equal(manifest.split, "user-temporal");
+  assert.equal(manifest.testFraction, 0.2);
+  const data = await loadPreparedDataset(outDir);
+  // User 1: 2 of 10; of the two ratings at time 8, movie 85 is the later. User 3: round(0.6) = 1. User 5: 1 of
+  // 5, all at time 50: the largest movieId. Users 2 (1 rating) and 4 (round(0.4) = 0) keep all in training.
+  assert.deepEqual(pairs(data, "test"), ["1:90", "1:85", "3:30", "5:50"]);
+  assert.deepEqual(pairs(data, "train"), [
+    "3:10",
+    "1:10",
+    "5:40",
+    "2:10",
+    "1:20",
+    "4:20",
+    "1:30",
+    "5:20",
+    "1:40",
+    "1:50",
+    "1:60",
+    "4:10",
+    "1:70",
+    "5:10",
+    "1:80",
+    "3:20",
+    "5:30",
+  ]);
+  assert.equal(manifest.counts.testRatings, 4);
+  assert.equal(manifest.counts.testUsers, 3);
+  assert.equal(manifest.counts.testUsersWithTrainHistory, 3);
+  assert.equal(manifest.counts.testUsersWithTrainHistoryAndPositives, 3);
+  assert.equal(manifest.counts.coldUsers, 0);
+  // Every training rating is before cutoffTimestamp (the latest, user 5's at time 50, plus one second).
+  assert.equal(manifest.cutoffTimestamp, 1e9 + 51);
+
+  // Halves round up: user 5's 2.5 -> 3 test ratings, user 1's 5, user 3's 1.5 -> 2, user 4's 1, user 2's 0.
+  const half = await prepareDataset({
+    dataset: "synthetic",
+    rawDir,
+    outDir: path.join(tempDir(), "half"),
+    split: "user-temporal",
+    testFraction: 0.5,
+    quiet: true,
+  });
+  assert.equal(half.counts.testRatings, 3 + 5 + 2 + 1);
+});
+
+test("the global split is unchanged by the split option and recorded in the manifest", async () => {
+  const rawDir = writeTinyDataset();
+  const global = await prepareDataset({
+    dataset: "synthetic",
+    rawDir,
+    outDir: path.join(tempDir(), "g"),
+    testFraction: 0.3,
+    split: "global",
+    quiet: true,
+  });
+  assert.equal(global.split, "global");
+  assert.equal(global.cutoffTimestamp, 1_000_000_008);
+  await assert.rejects(
+    prepareDataset({
+      dataset: "synthetic",
+      rawDir,
+      outDir: path.join(tempDir(), "x"),
+      split: "per-user" as never,
+      quiet: true,
+    }),
+    /field "split": expected one of user-temporal, global, got "per-user"/,
+  );
 });
 
 test("loading a folder with a missing file names it", async () => {

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { popularityScores, SECONDS_PER_DAY, trainBaseline } from "../../src/models/popularity";
 import type { InteractionColumns } from "../../src/data/types";
+import { BASELINE_WINDOWS, baselineWindows } from "../../src/evaluation/model-selection";
 import { tinyDataset } from "../support/tiny-dataset";
 
 const day = SECONDS_PER_DAY;
@@ -52,4 +53,17 @@ test("the baseline never recommends a seen movie and unknown users get the popul
   assert.equal(unknown.movieIds.length, 10);
   for (let j = 1; j < unknown.scores.length; j++) assert.ok(unknown.scores[j - 1] >= unknown.scores[j]);
   assert.deepEqual(model.recommendBatch([dataset.userIds[0], -5], 20), [rec, model.recommend(-5, 20)]);
+});
+
+test("under the user-temporal split the baseline counts all history: a recent window is refused, not guessed", () => {
+  const global = tinyDataset();
+  const perUser = { ...global, manifest: { ...global.manifest, split: "user-temporal" as const } };
+  assert.throws(
+    () => trainBaseline(perUser, { windowDays: 30 }),
+    /field "windowDays": expected null \(all history\) under the user-temporal split/,
+  );
+  const allTime = trainBaseline(perUser, { windowDays: null });
+  assert.deepEqual(allTime.parts.itemBias, trainBaseline(global, { windowDays: null }).parts.itemBias);
+  assert.deepEqual(baselineWindows(perUser), [null]);
+  assert.deepEqual(baselineWindows(global), BASELINE_WINDOWS);
 });

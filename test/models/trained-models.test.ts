@@ -70,6 +70,25 @@ test("the same input files prepared with another cutoff or positive threshold ar
   );
 });
 
+test("a model trained on the global split is refused for the user-temporal split, naming both", async () => {
+  const { modelsDir, a } = await modelsTrainedOnA();
+  const userTemporal = other(a, { split: "user-temporal" });
+  await assert.rejects(loadTrainedModels(modelsDir, ["baseline"], userTemporal), (error: unknown) => {
+    assert.ok(error instanceof InputError);
+    assert.match(error.message, /trained on .*global split.*expected .*user-temporal split/);
+    assert.match(error.message, /abrec train --dataset ml-latest-small --split user-temporal/);
+    return true;
+  });
+});
+
+test("metadata without a split (written before it was recorded) counts as global", async () => {
+  const { modelsDir, a } = await modelsTrainedOnA();
+  const metadata = readModelMetadata(path.join(modelsDir, "baseline"));
+  delete metadata.dataset.split;
+  assert.equal(datasetMismatch(metadata, a), null);
+  assert.match(datasetMismatch(metadata, other(a, { split: "user-temporal" }))!, /global split/);
+});
+
 test("a folder holding another model, or no artifact, is refused naming its metadata.json", async () => {
   const { modelsDir, a } = await modelsTrainedOnA();
   fs.renameSync(path.join(modelsDir, "baseline"), path.join(modelsDir, "challenger"));

@@ -36,6 +36,7 @@ function dataset(): PreparedDataset {
       inputChecksums: {},
       read: { ratings: 9, users: 4, movies: 5 },
       positiveThreshold: 4,
+      split: "global",
       testFraction: 0.2,
       cutoffTimestamp: 1005,
       counts: {},

@@ -65,6 +65,7 @@ export function tinyDataset(options: TinyDatasetOptions = {}): PreparedDataset {
       inputChecksums: { "ratings.csv": "tiny-ratings", "movies.csv": "tiny-movies" },
       read: { ratings: rows.length, users: nUsers, movies: nMovies },
       positiveThreshold: 4,
+      split: "global",
       testFraction,
       cutoffTimestamp,
       counts: {},

@@ -9,8 +9,8 @@ import { DEFAULT_DATA_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
 import { DEFAULT_SYNTHETIC_RATINGS, ensurePreparedDataset } from "../../data/ensure";
 import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_TEST_FRACTION } from "../../data/prepare";
-import type { DatasetManifest, DatasetName } from "../../data/types";
-import { datasetOption } from "../dataset-option";
+import type { DatasetManifest, DatasetName, SplitName } from "../../data/types";
+import { datasetOption, splitOption } from "../dataset-option";
 import { integerOption, numberOption, probabilityOption } from "../number-option";
 
 interface DataOptions {
@@ -20,6 +20,7 @@ interface DataOptions {
   seed: number;
   positiveThreshold: number;
   testFraction: number;
+  split: SplitName;
   threads?: number;
   baseUrl?: string;
   force?: boolean;
@@ -59,6 +60,7 @@ export function register(program: Command): void {
       probabilityOption("--test-fraction"),
       DEFAULT_TEST_FRACTION,
     )
+    .addOption(splitOption())
     .option("--threads <n>", "DuckDB worker threads (default: all cores)", integerOption("--threads", 1))
     .option("--base-url <url>", "where to download MovieLens zips from (default: files.grouplens.org)")
     .option("--force", "prepare again even if the processed dataset is up to date")
@@ -71,6 +73,7 @@ export function register(program: Command): void {
         seed: options.seed,
         positiveThreshold: options.positiveThreshold,
         testFraction: options.testFraction,
+        split: options.split,
         threads: options.threads,
         baseUrl: options.baseUrl,
         force: options.force,
@@ -84,7 +87,10 @@ export function register(program: Command): void {
         `${result.prepared ? "prepared" : "up to date"}: ${result.dir}\n` +
           `read ${manifest.read.ratings} ratings, ${manifest.read.users} users, ${manifest.read.movies} movies ` +
           `from ${result.rawDir}\n` +
-          `cutoff ${new Date(manifest.cutoffTimestamp * 1000).toISOString()}: train ${c.trainRatings} ratings ` +
+          (manifest.split === "global"
+            ? `cutoff ${new Date(manifest.cutoffTimestamp * 1000).toISOString()}`
+            : `each user's last ${manifest.testFraction} of ratings`) +
+          `: train ${c.trainRatings} ratings ` +
           `(${c.trainPositives} >= ${manifest.positiveThreshold}), test ${c.testRatings} (${c.testPositives})\n` +
           `cold (first seen after the cutoff): ${c.coldUsers} users, ${c.coldMovies} movies; ` +
           `test users with train history ${c.testUsersWithTrainHistory} of ${c.testUsers}\n`,

@@ -6,15 +6,16 @@
 import { Command } from "commander";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
-import type { DatasetName } from "../../data/types";
+import type { DatasetName, SplitName } from "../../data/types";
 import { runExperiment } from "../../pipeline/experiment";
 import { formatP } from "../../results/report";
 import { FUNFLIX_SAMPLE_SIZE } from "../../stats/business-case";
-import { datasetOption } from "../dataset-option";
+import { datasetOption, splitOption } from "../dataset-option";
 import { integerOption } from "../number-option";
 
 interface ExperimentCliOptions {
   dataset: DatasetName;
+  split: SplitName;
   visits?: number;
   http?: boolean;
   seed: number;
@@ -34,6 +35,7 @@ export function register(program: Command): void {
         "(headless Chromium by default), analysis; writes the results folder.",
     )
     .addOption(datasetOption("dataset to run the experiment on (prepared and trained on if need be)"))
+    .addOption(splitOption())
     .option(
       "--visits <n>",
       `planned visits in total (default: the design's 2 x ${FUNFLIX_SAMPLE_SIZE.controlUsers})`,
@@ -77,6 +79,7 @@ export function register(program: Command): void {
       try {
         const outcome = await runExperiment({
           dataset: options.dataset,
+          split: options.split,
           visits: options.visits,
           transport: options.http ? "http" : "browser",
           seed: options.seed,

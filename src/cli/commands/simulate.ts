@@ -10,7 +10,7 @@ import { launchBrowser } from "../../core/browser";
 import { InputError } from "../../core/errors";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
-import type { DatasetName } from "../../data/types";
+import type { DatasetName, SplitName } from "../../data/types";
 import { DEFAULT_CALIBRATION_SETTINGS } from "../../simulation/click-model";
 import { browserTransport } from "../../simulation/browser";
 import { httpTransport } from "../../simulation/http";
@@ -19,7 +19,7 @@ import { loadSimulationInputs } from "../../simulation/inputs";
 import { simulate, type SimulationRecord } from "../../simulation/simulate";
 import type { VisitTransport } from "../../simulation/visit-loop";
 import { FUNFLIX_SAMPLE_SIZE } from "../../stats/business-case";
-import { datasetOption } from "../dataset-option";
+import { datasetOption, splitOption } from "../dataset-option";
 import { integerOption, probabilityOption } from "../number-option";
 import { formatTable } from "../table";
 
@@ -36,6 +36,7 @@ interface SimulateCliOptions {
   visits: number;
   seed: number;
   dataset: DatasetName;
+  split: SplitName;
   dataDir: string;
   modelsDir: string;
   out: string;
@@ -115,6 +116,7 @@ export function register(program: Command): void {
       DEFAULT_SEED,
     )
     .addOption(datasetOption("prepared dataset whose test population visits"))
+    .addOption(splitOption())
     .option("--data-dir <dir>", "data folder (raw and processed datasets)", DEFAULT_DATA_DIR)
     .option("--models-dir <dir>", "folder with the baseline/ and challenger/ artifacts", DEFAULT_MODELS_DIR)
     .option(
@@ -175,6 +177,7 @@ export function register(program: Command): void {
         });
       const inputs = await loadSimulationInputs({
         dataset: options.dataset,
+        split: options.split,
         dataDir: options.dataDir,
         modelsDir: options.modelsDir,
         quiet: options.quiet,

@@ -9,7 +9,8 @@
  *
  * over positives (u, i) before the cutoff and negatives j drawn uniformly from the catalogue by a seeded Random.
  * softplus(−x) is −log σ(x) (tfjs's logSigmoid gradient fails on intermediate tensors). w_ui optionally
- * weights recent positives more: w = 2^(−age / halfLife), age measured back from the cutoff.
+ * weights recent positives more: w = 2^(−age / halfLife), age measured back from the cutoff (global split) or from
+ * the user's own latest training rating (user-temporal split, where each user's test starts at their own time).
  *
  * Training: each batch gathers the rows of P, E and c it touches, TensorFlow.js computes the loss and its
  * gradients with respect to those rows and the small dense W and v (./bpr-loss.ts), and Adam updates only the
@@ -25,7 +26,7 @@ import { Random, DEFAULT_SEED } from "../../core/random";
 import { createProgress } from "../../core/progress";
 import { FactorRecommender, type FactorModelParts } from "../factor-recommender";
 import { catalogueMovieIds, knownUsers } from "../known-users";
-import { popularityScores, SECONDS_PER_DAY } from "../popularity";
+import { checkWindowFitsSplit, popularityScores, SECONDS_PER_DAY } from "../popularity";
 import { activeFeatures, featureRows, movieFeatures } from "./features";
 import { joinColumns, splitColumns } from "./columns";
 import { useBackend, type TrainingBackend } from "./tensorflow";
@@ -61,6 +62,7 @@ export interface ChallengerHyperparameters {
    * every movie's score; 0 disables it. Lets the model combine "what this user likes" with "what is watched now".
    */
   popularityWeight: number;
+  /** Must be null (all history) under the user-temporal split, as the baseline's window (../popularity.ts). */
   popularityWindowDays: number | null;
 }
 
@@ -119,9 +121,23 @@ export interface ChallengerOptions {
   onEpoch?: (record: EpochRecord) => void;
 }
 
+/**
+ * When each user's training period ends, for recency weights: the cutoff for everyone (global split), or each
+ * user's latest training rating (user-temporal).
+ */
+function trainingEnds(dataset: PreparedDataset): (userIndex: number) => number {
+  const { train, manifest } = dataset;
+  if (manifest.split !== "user-temporal") return () => manifest.cutoffTimestamp;
+  const latest = new Float64Array(dataset.userIds.length).fill(-Infinity);
+  for (let row = 0; row < train.length; row++)
+    latest[train.userIndex[row]] = Math.max(latest[train.userIndex[row]], train.timestamp[row]);
+  return (userIndex) => latest[userIndex];
+}
+
 /** Positives before the cutoff with their recency weights. */
 function trainingPairs(dataset: PreparedDataset, halfLifeDays: number | null) {
   const { train, manifest } = dataset;
+  const end = trainingEnds(dataset);
   let length = 0;
   for (let row = 0; row < train.length; row++) if (train.rating[row] >= manifest.positiveThreshold) length++;
   const users = new Int32Array(length);
@@ -134,7 +150,7 @@ function trainingPairs(dataset: PreparedDataset, halfLifeDays: number | null) {
     if (halfLifeDays !== null)
       weights[k] = Math.pow(
         2,
-        -(manifest.cutoffTimestamp - train.timestamp[row]) / (halfLifeDays * SECONDS_PER_DAY),
+        -(end(train.userIndex[row]) - train.timestamp[row]) / (halfLifeDays * SECONDS_PER_DAY),
       );
     k++;
   }
@@ -148,6 +164,7 @@ export async function trainChallenger(
   options: ChallengerOptions = {},
 ): Promise<ChallengerTraining> {
   const hp = { ...DEFAULT_CHALLENGER, ...hyperparameters };
+  checkWindowFitsSplit(dataset, "popularityWindowDays", hp.popularityWindowDays);
   const seed = options.seed ?? DEFAULT_SEED;
   await useBackend(options.backend ?? "wasm");
   const started = performance.now();

@@ -126,3 +126,12 @@ test("movies nobody rated score by their side features: a user's liked genre ran
   // tinyDataset: user u prefers genre u % 4 (movie m has genre m % 4) and userId = 10 + 2u.
   assert.ok(agree / parts.userIds.length > 0.8, `${agree} of ${parts.userIds.length}`);
 });
+
+test("under the user-temporal split the challenger adds all-time popularity only: a window is refused", async () => {
+  const global = tinyDataset();
+  const perUser = { ...global, manifest: { ...global.manifest, split: "user-temporal" as const } };
+  await assert.rejects(
+    trainChallenger(perUser, { popularityWindowDays: 365, maxEpochs: 1 }, { quiet: true }),
+    /field "popularityWindowDays": expected null \(all history\) under the user-temporal split/,
+  );
+});
