@@ -7,12 +7,13 @@ import { Command, Option } from "commander";
 import { DEFAULT_DATA_DIR } from "../core/paths";
 import { DATASET_NAMES, ensurePreparedDataset } from "../data/ensure";
 import { loadPreparedDataset } from "../data/load";
-import { DEFAULT_SPLIT, SPLIT_NAMES } from "../data/prepare";
+import { DEFAULT_SPLITS, SPLIT_NAMES } from "../data/prepare";
 import type { DatasetName, PreparedDataset, SplitName } from "../data/types";
 
 export interface DatasetOptions {
   dataset: DatasetName;
-  split: SplitName;
+  /** Absent: the dataset's default split (DEFAULT_SPLITS). */
+  split?: SplitName;
   dataDir: string;
   quiet?: boolean;
 }
@@ -22,14 +23,18 @@ export function datasetOption(description: string): Option {
   return new Option("--dataset <name>", description).choices([...DATASET_NAMES]).default("ml-latest-small");
 }
 
-/** `--split <name>`, limited to SPLIT_NAMES, default DEFAULT_SPLIT. */
+/**
+ * `--split <name>`, limited to SPLIT_NAMES. No commander default: it depends on `--dataset` (DEFAULT_SPLITS), and
+ * an absent value lets the data layer choose it.
+ */
 export function splitOption(): Option {
+  const defaults = Object.entries(DEFAULT_SPLITS)
+    .map(([dataset, split]) => `${split} for ${dataset}`)
+    .join(", ");
   return new Option(
     "--split <name>",
-    "user-temporal: each user's last ratings are test; global: one cutoff time",
-  )
-    .choices([...SPLIT_NAMES])
-    .default(DEFAULT_SPLIT);
+    `user-temporal: each user's last ratings are test; global: one cutoff time (default: ${defaults})`,
+  ).choices([...SPLIT_NAMES]);
 }
 
 /** Adds --dataset, --split and --data-dir to a command. */

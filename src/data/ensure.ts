@@ -22,7 +22,7 @@ import { DEFAULT_SEED } from "../core/random";
 import { downloadMovieLens } from "./download";
 import { PREPARED_LAYOUT_VERSION } from "./load";
 import { MOVIELENS_CSV_HEADERS } from "./movielens";
-import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_SPLIT, DEFAULT_TEST_FRACTION, prepareDataset } from "./prepare";
+import { DEFAULT_POSITIVE_THRESHOLD, DEFAULT_SPLITS, DEFAULT_TEST_FRACTION, prepareDataset } from "./prepare";
 import { generateSyntheticMovieLens } from "./synthetic";
 import type { DatasetManifest, DatasetName, SplitName } from "./types";
 
@@ -48,7 +48,7 @@ export interface EnsureOptions {
   seed?: number;
   positiveThreshold?: number;
   testFraction?: number;
-  /** Default DEFAULT_SPLIT. */
+  /** Default DEFAULT_SPLITS[dataset]. */
   split?: SplitName;
   threads?: number;
   /** Prepare again even when an up-to-date processed dataset exists. */
@@ -140,7 +140,7 @@ async function isUpToDate(outDir: string, rawDir: string, options: EnsureOptions
   if (manifest.layoutVersion !== PREPARED_LAYOUT_VERSION) return false;
   if (manifest.positiveThreshold !== (options.positiveThreshold ?? DEFAULT_POSITIVE_THRESHOLD)) return false;
   if (manifest.testFraction !== (options.testFraction ?? DEFAULT_TEST_FRACTION)) return false;
-  if (manifest.split !== (options.split ?? DEFAULT_SPLIT)) return false;
+  if (manifest.split !== (options.split ?? DEFAULT_SPLITS[options.dataset])) return false;
   for (const name of Object.keys(MOVIELENS_CSV_HEADERS))
     if (manifest.inputChecksums[name] !== (await sha256File(path.join(rawDir, name)))) return false;
   return true;

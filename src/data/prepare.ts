@@ -48,8 +48,17 @@ export const DEFAULT_TEST_FRACTION = 0.2;
 /** Default rating from which a rating counts as positive implicit feedback. */
 export const DEFAULT_POSITIVE_THRESHOLD = 4;
 export const SPLIT_NAMES: readonly SplitName[] = ["user-temporal", "global"];
-/** Default split (today's; see `SplitName`). */
-export const DEFAULT_SPLIT: SplitName = "global";
+/**
+ * The split each dataset is prepared with unless one is asked for, chosen by how many users each leaves with history
+ * on both sides (docs/data.md, "Choosing the split"): on ml-latest-small one global cutoff leaves 28 such users
+ * (most users rate all their movies within a few days), the per-user split 592. ml-25m and large synthetic sets keep
+ * thousands of users across a global cutoff, so they get the split without leakage: the global one.
+ */
+export const DEFAULT_SPLITS: Readonly<Record<DatasetName, SplitName>> = {
+  "ml-latest-small": "user-temporal",
+  "ml-25m": "global",
+  synthetic: "global",
+};
 
 /**
  * Under the user-temporal split, how many of a user's `n` ratings are test: round(n * fraction), halves rounded
@@ -80,7 +89,7 @@ export interface PrepareOptions {
   outDir: string;
   positiveThreshold?: number;
   testFraction?: number;
-  /** Default DEFAULT_SPLIT. */
+  /** Default DEFAULT_SPLITS[dataset]. */
   split?: SplitName;
   /** Recorded in the manifest (the seed that generated synthetic data; preprocessing itself draws nothing). */
   seed?: number;
@@ -223,7 +232,7 @@ function checkOption(field: string, value: number, ok: boolean, expected: string
 export async function prepareDataset(options: PrepareOptions): Promise<DatasetManifest> {
   const positiveThreshold = options.positiveThreshold ?? DEFAULT_POSITIVE_THRESHOLD;
   const testFraction = options.testFraction ?? DEFAULT_TEST_FRACTION;
-  const split = options.split ?? DEFAULT_SPLIT;
+  const split = options.split ?? DEFAULT_SPLITS[options.dataset];
   if (!SPLIT_NAMES.includes(split))
     throw new InputError(`expected one of ${SPLIT_NAMES.join(", ")}, got "${String(split)}"`, {
       field: "split",

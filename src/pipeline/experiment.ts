@@ -62,7 +62,7 @@ export type TrafficTransport = "browser" | "http";
 
 export interface ExperimentOptions {
   dataset?: DatasetName;
-  /** Default: DEFAULT_SPLIT (src/data/prepare.ts). */
+  /** Default: DEFAULT_SPLITS[dataset] (src/data/prepare.ts). */
   split?: SplitName;
   /** Planned visits; default 2 x the design's users per group (2248 for the business case). */
   visits?: number;
@@ -326,7 +326,15 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       },
       run: {
         seed,
-        dataset: { name: dataset, checksum, inputChecksums: data.manifest.inputChecksums },
+        dataset: {
+          name: dataset,
+          checksum,
+          inputChecksums: data.manifest.inputChecksums,
+          split: data.manifest.split,
+          testFraction: data.manifest.testFraction,
+          positiveThreshold: data.manifest.positiveThreshold,
+          counts: data.manifest.counts,
+        },
         stageTimingsMs: { ...stageTimingsMs },
         parameters: {
           dataset,

@@ -32,7 +32,16 @@ export const RESULTS_FILES = {
 /** What run.json records besides the environment (filled by the caller: src/pipeline or a test). */
 export interface RunInfo {
   seed: number;
-  dataset: { name: string; checksum: string; inputChecksums?: Record<string, string> } | null;
+  dataset: {
+    name: string;
+    checksum: string;
+    inputChecksums?: Record<string, string>;
+    /** How the prepared dataset was split (DatasetManifest), and what the split left. */
+    split?: string;
+    testFraction?: number;
+    positiveThreshold?: number;
+    counts?: Record<string, number>;
+  } | null;
   /** Wall time of each stage, in pipeline order. */
   stageTimingsMs: Record<string, number>;
   /** Every setting of the run (visits, transport, epochs, calibration, routing, ...); paths relative to the project root. */

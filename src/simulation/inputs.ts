@@ -13,7 +13,7 @@ import { testPopulation, type TestPopulation } from "./population";
 
 export interface SimulationInputsOptions {
   dataset: DatasetName;
-  /** Default: DEFAULT_SPLIT (src/data/prepare.ts). */
+  /** Default: DEFAULT_SPLITS[dataset] (src/data/prepare.ts). */
   split?: SplitName;
   dataDir?: string;
   /** Holds `baseline/` and `challenger/` model artifacts (`abrec train`). */

@@ -151,10 +151,16 @@ test("options outside their range are named", async () => {
   );
 });
 
-test("ml-latest-small: 100,836 ratings, 610 users, 9,742 movies read; 80/20 temporal split loads back", async () => {
+test("ml-latest-small: 100,836 ratings, 610 users, 9,742 movies read; 80/20 global temporal split loads back", async () => {
   const rawDir = path.join(SHARED_DATA_DIR, "ml-latest-small");
   const outDir = path.join(tempDir(), "ml-latest-small");
-  const manifest = await prepareDataset({ dataset: "ml-latest-small", rawDir, outDir, quiet: true });
+  const manifest = await prepareDataset({
+    dataset: "ml-latest-small",
+    split: "global",
+    rawDir,
+    outDir,
+    quiet: true,
+  });
   assert.deepEqual(manifest.read, { ratings: 100_836, users: 610, movies: 9_742 });
   assert.equal(
     manifest.inputChecksums["ratings.csv"],
@@ -334,4 +340,27 @@ test("loading a folder with a missing file names it", async () => {
     assert.match(error.message, /manifest\.json: missing; expected a dataset prepared by `abrec data`/);
     return true;
   });
+});
+
+test("ml-latest-small is split per user by default: each user's test count is userTestCount of their ratings", async () => {
+  const rawDir = path.join(SHARED_DATA_DIR, "ml-latest-small");
+  const outDir = path.join(tempDir(), "ml-latest-small");
+  const manifest = await prepareDataset({ dataset: "ml-latest-small", rawDir, outDir, quiet: true });
+  assert.equal(manifest.split, "user-temporal");
+  // Ratings per user counted straight from ratings.csv.
+  const perUser = new Map<number, number>();
+  const lines = fs.readFileSync(path.join(rawDir, "ratings.csv"), "utf8").trim().split(/\r?\n/).slice(1);
+  for (const line of lines) {
+    const userId = Number(line.split(",")[0]);
+    perUser.set(userId, (perUser.get(userId) ?? 0) + 1);
+  }
+  const data = await loadPreparedDataset(outDir);
+  const testPerUser = new Map<number, number>();
+  for (const u of data.test.userIndex)
+    testPerUser.set(data.userIds[u], (testPerUser.get(data.userIds[u]) ?? 0) + 1);
+  for (const [userId, n] of perUser)
+    assert.equal(testPerUser.get(userId) ?? 0, userTestCount(n, 0.2), `user ${userId}`);
+  // Every user of ml-latest-small has >= 20 ratings, so all 610 have test ratings; 592 of them a test positive.
+  assert.equal(manifest.counts.testUsersWithTrainHistory, 610);
+  assert.equal(manifest.counts.testUsersWithTrainHistoryAndPositives, 592);
 });

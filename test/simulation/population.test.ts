@@ -142,9 +142,14 @@ test("visitors with replacement are uniform over the population (chi-square, 9 d
   assert.ok(chi2 < 27.88, `chi2 ${chi2}`);
 });
 
-test("on ml-latest-small the population is exactly the users with a test-period 4+ rating and an earlier rating", async () => {
+test("on ml-latest-small (global split) the population is exactly the users with a test-period 4+ rating and an earlier rating", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-data-"));
-  const { dir, rawDir } = await ensurePreparedDataset({ dataset: "ml-latest-small", dataDir, quiet: true });
+  const { dir, rawDir } = await ensurePreparedDataset({
+    dataset: "ml-latest-small",
+    split: "global",
+    dataDir,
+    quiet: true,
+  });
   const prepared = await loadPreparedDataset(dir);
   const population = testPopulation(prepared);
   // Independent count straight from ratings.csv with the manifest's cutoff.
@@ -162,4 +167,24 @@ test("on ml-latest-small the population is exactly the users with a test-period 
   for (const userId of expected) assert.deepEqual(population.relevant.get(userId), relevant.get(userId));
   // Far fewer users than the designed 2 x 1124 visits: visitors are drawn with replacement.
   assert.equal(visitorSampling(2248, population.userIds.length), "with-replacement");
+});
+
+test("on ml-latest-small's default per-user split the population is the 592 users with training history and a test positive", async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-data-"));
+  const { dir } = await ensurePreparedDataset({ dataset: "ml-latest-small", dataDir, quiet: true });
+  const prepared = await loadPreparedDataset(dir);
+  assert.equal(prepared.manifest.split, "user-temporal");
+  const population = testPopulation(prepared);
+  // Independent count from the loaded periods: users with a training rating and a test rating >= 4.
+  const trained = new Set(prepared.train.userIndex);
+  const withPositive = new Set<number>();
+  for (let i = 0; i < prepared.test.length; i++)
+    if (prepared.test.rating[i] >= 4 && trained.has(prepared.test.userIndex[i]))
+      withPositive.add(prepared.userIds[prepared.test.userIndex[i]]);
+  assert.deepEqual(
+    population.userIds,
+    [...withPositive].sort((a, b) => a - b),
+  );
+  assert.equal(population.userIds.length, prepared.manifest.counts.testUsersWithTrainHistoryAndPositives);
+  assert.equal(population.userIds.length, 592);
 });

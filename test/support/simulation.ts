@@ -48,8 +48,9 @@ export function slateRecommender(name: string, population: TestPopulation, hits:
   };
 }
 
-/** ml-latest-small prepared in a temporary folder, with two real popularity models (all-time, and 30-day window
- * named "challenger") published as artifacts, and the simulation's test population. */
+/** ml-latest-small prepared in a temporary folder with the global split (a windowed popularity model needs its one
+ * end time), with two real popularity models (all-time, and 30-day window named "challenger") published as
+ * artifacts, and the simulation's test population. */
 export async function movieLensWorld(): Promise<{
   dataDir: string;
   modelsDir: string;
@@ -61,7 +62,12 @@ export async function movieLensWorld(): Promise<{
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-world-"));
   const dataDir = path.join(root, "data");
   const modelsDir = path.join(root, "models");
-  const { dir } = await ensurePreparedDataset({ dataset: "ml-latest-small", dataDir, quiet: true });
+  const { dir } = await ensurePreparedDataset({
+    dataset: "ml-latest-small",
+    split: "global",
+    dataDir,
+    quiet: true,
+  });
   const dataset = await loadPreparedDataset(dir);
   const record = { seed: null, trainingSeconds: 0, metrics: {} };
   const allTime = trainBaseline(dataset, { windowDays: null });

@@ -23,7 +23,13 @@ export async function trainedModelsOnMlLatestSmall(): Promise<TrainedModels> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-trained-"));
   const dataDir = path.join(root, "data");
   const modelsDir = path.join(root, "models");
-  const { dir } = await ensurePreparedDataset({ dataset: "ml-latest-small", dataDir, quiet: true });
+  // The global split: the baseline here is a 365-day window, which needs the split's one end time.
+  const { dir } = await ensurePreparedDataset({
+    dataset: "ml-latest-small",
+    split: "global",
+    dataDir,
+    quiet: true,
+  });
   const dataset = await loadPreparedDataset(dir);
   const record = { hyperparameters: {}, seed: 1, trainingSeconds: 0, metrics: {} };
   const baseline = trainBaseline(dataset, { windowDays: 365 });

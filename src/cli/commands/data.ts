@@ -20,7 +20,7 @@ interface DataOptions {
   seed: number;
   positiveThreshold: number;
   testFraction: number;
-  split: SplitName;
+  split?: SplitName;
   threads?: number;
   baseUrl?: string;
   force?: boolean;

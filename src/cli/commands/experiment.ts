@@ -15,7 +15,7 @@ import { integerOption } from "../number-option";
 
 interface ExperimentCliOptions {
   dataset: DatasetName;
-  split: SplitName;
+  split?: SplitName;
   visits?: number;
   http?: boolean;
   seed: number;

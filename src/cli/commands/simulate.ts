@@ -36,7 +36,7 @@ interface SimulateCliOptions {
   visits: number;
   seed: number;
   dataset: DatasetName;
-  split: SplitName;
+  split?: SplitName;
   dataDir: string;
   modelsDir: string;
   out: string;

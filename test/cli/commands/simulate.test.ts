@@ -14,7 +14,19 @@ const abrec = (...args: string[]) =>
 test("abrec simulate --in-process runs, records, and a second call resumes with nothing left to do", async () => {
   const { dataDir, modelsDir } = await movieLensWorld();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-cli-sim-out-"));
-  const args = ["simulate", "--in-process", "--visits", "400", "--seed", "3", "--data-dir", dataDir];
+  // movieLensWorld's models were trained on the global split.
+  const args = [
+    "simulate",
+    "--in-process",
+    "--visits",
+    "400",
+    "--seed",
+    "3",
+    "--split",
+    "global",
+    "--data-dir",
+    dataDir,
+  ];
   const run = abrec(...args, "--models-dir", modelsDir, "--out", out, "--quiet");
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /400\/400 visits \(400 in this run/);
@@ -30,9 +42,11 @@ test("abrec simulate --in-process runs, records, and a second call resumes with 
   assert.match(again.stdout, /400\/400 visits \(0 in this run/);
   // Other settings against the same journal are refused, naming the journal and the field.
   const other = abrec(
-    ...args.slice(0, -4),
+    ...args.slice(0, -6),
     "--seed",
     "4",
+    "--split",
+    "global",
     "--data-dir",
     dataDir,
     "--models-dir",
@@ -54,6 +68,8 @@ test("abrec simulate --in-process runs, records, and a second call resumes with 
   const stale = abrec(
     "simulate",
     "--in-process",
+    "--split",
+    "global",
     "--data-dir",
     dataDir,
     "--models-dir",
