@@ -14,6 +14,7 @@
  * const data = await loadPreparedDataset(dir);
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { InputError } from "../core/errors";
 import { publishDirectoryAtomic, sha256File, writeJsonAtomic } from "../core/files";
@@ -169,4 +170,35 @@ export async function ensurePreparedDataset(
     warn: options.warn,
   });
   return { dir, rawDir, prepared: true };
+}
+
+/**
+ * Prepares the raw files behind `manifest` again with another split (same threshold, test fraction and seed) into
+ * a fresh temporary folder, and returns that folder for `loadPreparedDataset`. The project's data/processed/ keeps
+ * the default split: this is for comparisons beside it, such as notebook 03's leak-free check on the global split.
+ *
+ * @example
+ * const { dir, rawDir } = await ensurePreparedDataset({ dataset: "ml-latest-small" }); // user-temporal
+ * const global = await loadPreparedDataset(await prepareAlongside(rawDir, manifest, "global"));
+ */
+export async function prepareAlongside(
+  rawDir: string,
+  manifest: DatasetManifest,
+  split: SplitName,
+): Promise<string> {
+  const outDir = path.join(
+    fs.mkdtempSync(path.join(os.tmpdir(), `abrec-${manifest.dataset}-${split}-`)),
+    "processed",
+  );
+  await prepareDataset({
+    dataset: manifest.dataset,
+    rawDir,
+    outDir,
+    split,
+    positiveThreshold: manifest.positiveThreshold,
+    testFraction: manifest.testFraction,
+    seed: manifest.seed,
+    quiet: true,
+  });
+  return outDir;
 }

@@ -6,7 +6,13 @@ import * as path from "node:path";
 import { InputError } from "../../src/core/errors";
 import { sha256File } from "../../src/core/files";
 import { SHARED_DATA_DIR } from "../../src/core/paths";
-import { ensurePreparedDataset, ensureRawDataset, parseDatasetName } from "../../src/data/ensure";
+import {
+  ensurePreparedDataset,
+  ensureRawDataset,
+  parseDatasetName,
+  prepareAlongside,
+} from "../../src/data/ensure";
+import { prepareDataset } from "../../src/data/prepare";
 import { loadPreparedDataset } from "../../src/data/load";
 
 function tempDir(): string {
@@ -172,4 +178,26 @@ test("a processed folder from an older layout is prepared again, and loading it 
   assert.equal(again.prepared, true);
   const data = await loadPreparedDataset(dir);
   assert.equal(data.train.length + data.test.length, 100_836);
+});
+
+test("prepareAlongside prepares the same raw files with another split in a folder of its own", async () => {
+  const rawDir = path.join(SHARED_DATA_DIR, "ml-latest-small");
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-alongside-"));
+  const outDir = path.join(dataDir, "processed", "ml-latest-small");
+  const manifest = await prepareDataset({
+    dataset: "ml-latest-small",
+    rawDir,
+    outDir,
+    testFraction: 0.25,
+    quiet: true,
+  });
+  const before = fs.readFileSync(path.join(outDir, "manifest.json"), "utf8");
+  const globalDir = await prepareAlongside(rawDir, manifest, "global");
+  assert.notEqual(path.resolve(globalDir), path.resolve(outDir));
+  const global = await loadPreparedDataset(globalDir);
+  assert.equal(global.manifest.split, "global");
+  assert.equal(global.manifest.testFraction, 0.25);
+  assert.equal(global.manifest.positiveThreshold, manifest.positiveThreshold);
+  assert.deepEqual(global.manifest.inputChecksums, manifest.inputChecksums);
+  assert.equal(fs.readFileSync(path.join(outDir, "manifest.json"), "utf8"), before);
 });
