@@ -130,7 +130,8 @@ async function benchmark(
   const shuffle =
     (training.history.reduce((a, r) => a + r.shuffleSeconds, 0) / training.history.length) * shuffleScale;
   console.log(
-    `TensorFlow.js (${DEFAULT_CHALLENGER.dim} dims, ${DEFAULT_CHALLENGER.negatives} negatives, ` +
+    `TensorFlow.js (${DEFAULT_CHALLENGER.dim} dims, ${DEFAULT_CHALLENGER.negatives} negatives ` +
+      `(α ${DEFAULT_CHALLENGER.negativeSamplingExponent}), ` +
       `batch ${DEFAULT_CHALLENGER.batchSize}, wasm): ` +
       `${epochSeconds.toFixed(2)} s/epoch` +
       (partial
@@ -143,6 +144,7 @@ async function benchmark(
   const referenceSeconds = referenceBprEpochSeconds(data, {
     dim: DEFAULT_CHALLENGER.dim,
     negatives: DEFAULT_CHALLENGER.negatives,
+    negativeSamplingExponent: DEFAULT_CHALLENGER.negativeSamplingExponent,
   });
   console.log(
     `reference Float32Array BPR-SGD: ${referenceSeconds.toFixed(2)} s/epoch; ` +

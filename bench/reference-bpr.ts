@@ -1,15 +1,24 @@
 /**
  * The speed reference for the challenger: one epoch of plain BPR-SGD (Rendle et al. 2009, Algorithm 1) on
- * Float32Arrays, same positives, embedding width and negatives per positive as the TensorFlow.js model but without
- * side features or Adam. Only its time is used.
+ * Float32Arrays, same positives, embedding width, negatives per positive and negative sampler
+ * (../src/models/challenger/negative-sampler.ts) as the TensorFlow.js model but without side features or Adam.
+ * Only its time is used.
  */
 import type { PreparedDataset } from "../src/data/types";
 import { Random } from "../src/core/random";
+import { negativeSampler } from "../src/models/challenger/negative-sampler";
 
 /** Runs one SGD epoch over the positives before the cutoff; returns the seconds it took. */
 export function referenceBprEpochSeconds(
   dataset: PreparedDataset,
-  options: { dim: number; negatives: number; learningRate?: number; l2?: number; seed?: number },
+  options: {
+    dim: number;
+    negatives: number;
+    negativeSamplingExponent: number;
+    learningRate?: number;
+    l2?: number;
+    seed?: number;
+  },
 ): number {
   const { dim, negatives } = options;
   const lr = options.learningRate ?? 0.05;
@@ -21,13 +30,17 @@ export function referenceBprEpochSeconds(
   const Q = Float32Array.from({ length: nMovies * dim }, () => rng.normal() * 0.1);
   const B = new Float32Array(nMovies);
   const { train, manifest } = dataset;
+  const positivesPerMovie = new Int32Array(nMovies);
+  for (let row = 0; row < train.length; row++)
+    if (train.rating[row] >= manifest.positiveThreshold) positivesPerMovie[train.movieIndex[row]]++;
   const started = performance.now();
+  const drawNegative = negativeSampler(rng, positivesPerMovie, options.negativeSamplingExponent);
   for (let row = 0; row < train.length; row++) {
     if (train.rating[row] < manifest.positiveThreshold) continue;
     const u = train.userIndex[row] * dim;
     const i = train.movieIndex[row];
     for (let n = 0; n < negatives; n++) {
-      const j = rng.int(nMovies);
+      const j = drawNegative();
       let x = B[i] - B[j];
       for (let f = 0; f < dim; f++) x += P[u + f] * (Q[i * dim + f] - Q[j * dim + f]);
       const g = 1 / (1 + Math.exp(x));

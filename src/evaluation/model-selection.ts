@@ -134,11 +134,23 @@ export async function selectChallenger(
   return { hyperparameters: { ...best.hyperparameters, maxEpochs: best.bestEpoch }, best, trials };
 }
 
-/** Challenger candidates tried by `abrec train --tune`; the default run trains only the first. */
+/** Negative-sampling exponents α and popularity weights β crossed in the tuning grid. */
+const NEGATIVE_SAMPLING_EXPONENTS = [0, 0.5, 0.75, 1];
+const POPULARITY_WEIGHTS = [0, 1, 2, 3];
+
+/**
+ * Challenger candidates tried by `abrec train --tune`: the defaults first, every other (α, β) pair, and the
+ * defaults with more L2 or recency-weighted positives. The default run trains only the defaults.
+ */
 export const CHALLENGER_GRID: readonly Partial<ChallengerHyperparameters>[] = [
   {},
-  { popularityWeight: 0 },
-  { popularityWeight: 2 },
+  ...NEGATIVE_SAMPLING_EXPONENTS.flatMap((negativeSamplingExponent) =>
+    POPULARITY_WEIGHTS.map((popularityWeight) => ({ negativeSamplingExponent, popularityWeight })),
+  ).filter(
+    (candidate) =>
+      candidate.negativeSamplingExponent !== DEFAULT_CHALLENGER.negativeSamplingExponent ||
+      candidate.popularityWeight !== DEFAULT_CHALLENGER.popularityWeight,
+  ),
   { l2: 1e-3 },
   { recencyHalfLifeDays: 730 },
 ];

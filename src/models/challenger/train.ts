@@ -7,7 +7,8 @@
  *   s(u, i)  = P[u] · q_i + b_i
  *   loss     = Σ_(u,i,j) w_ui · softplus(−(s(u,i) − s(u,j))) / (N · negatives)  +  λ (‖P[u]‖² + ‖q_i‖² + ‖q_j‖²) / N
  *
- * over positives (u, i) before the cutoff and negatives j drawn uniformly from the catalogue by a seeded Random.
+ * over positives (u, i) before the cutoff and negatives j drawn from the catalogue by a seeded Random, uniformly or
+ * in proportion to (positives of j + 1)^α (`negativeSamplingExponent`, ./negative-sampler.ts).
  * softplus(−x) is −log σ(x) (tfjs's logSigmoid gradient fails on intermediate tensors). w_ui optionally
  * weights recent positives more: w = 2^(−age / halfLife), age measured back from the cutoff (global split) or from
  * the user's own latest training rating (user-temporal split, where each user's test starts at their own time).
@@ -31,6 +32,7 @@ import { activeFeatures, featureRows, movieFeatures } from "./features";
 import { joinColumns, splitColumns } from "./columns";
 import { useBackend, type TrainingBackend } from "./tensorflow";
 import { bprLossAndGradients } from "./bpr-loss";
+import { negativeSampler } from "./negative-sampler";
 import {
   adamTable,
   denseAdamStep,
@@ -51,6 +53,11 @@ export interface ChallengerHyperparameters {
   l2: number;
   /** Negatives sampled per positive. */
   negatives: number;
+  /**
+   * α: negatives are drawn with probability ∝ (training positives of the movie + 1)^α; 0 is uniform
+   * (./negative-sampler.ts).
+   */
+  negativeSamplingExponent: number;
   batchSize: number;
   maxEpochs: number;
   /** Stop after this many epochs without a better validation metric (ignored without a validator). */
@@ -71,6 +78,9 @@ export const DEFAULT_CHALLENGER: ChallengerHyperparameters = {
   learningRate: 0.02,
   l2: 1e-4,
   negatives: 4,
+  // α 1 and β 2 (below): the best mean validation NDCG@10 of `--tune`'s grid over seeds 20261128 and 1-3 on
+  // ml-latest-small's per-user split, 0.129 against 0.115 for uniform negatives with β 1 (docs/models.md, History).
+  negativeSamplingExponent: 1,
   // Batch 2048 with learning rate 0.02 (twice 1024 and 0.01: the linear scaling rule, Goyal et al. 2017) halves
   // the number of batches, each of which pays a fixed TensorFlow.js cost (~135 kernel calls). Mean validation
   // NDCG@10 over seeds 1-5 on ml-latest-small: 0.208, against 0.214 for 1024/0.01 (paired difference 0.006,
@@ -79,9 +89,9 @@ export const DEFAULT_CHALLENGER: ChallengerHyperparameters = {
   maxEpochs: 30,
   patience: 3,
   recencyHalfLifeDays: null,
-  // Chosen on the ml-latest-small validation period among 0, 1, 2 (docs/models.md, History);
-  // `abrec train` sets the window to the one the baseline chose.
-  popularityWeight: 1,
+  // Chosen with α among 0, 1, 2, 3 (see negativeSamplingExponent); `abrec train` sets the window to the one the
+  // baseline chose.
+  popularityWeight: 2,
   popularityWindowDays: 365,
 };
 
@@ -251,6 +261,9 @@ export async function trainChallenger(
     };
   };
 
+  const positivesPerMovie = new Int32Array(nMovies);
+  for (let k = 0; k < pairs.length; k++) positivesPerMovie[pairs.items[k]]++;
+  const drawNegative = negativeSampler(sampleRng, positivesPerMovie, hp.negativeSamplingExponent);
   const order = Int32Array.from({ length: pairs.length }, (_, j) => j);
   const history: EpochRecord[] = [];
   let best: { epoch: number; value: number; parts: FactorModelParts } | null = null;
@@ -285,7 +298,7 @@ export async function trainChallenger(
           items[b] = pairs.items[pair];
           weights[b] = pairs.weights[pair];
         }
-        for (let b = size; b < items.length; b++) items[b] = sampleRng.int(nMovies);
+        for (let b = size; b < items.length; b++) items[b] = drawNegative();
         const gradients = bprLossAndGradients({
           size,
           negatives: hp.negatives,
