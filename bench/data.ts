@@ -113,7 +113,7 @@ function report(header: string, runs: SplitRun[]): string[] {
     const speedUp = pandas.wallSeconds / duckdb.wallSeconds;
     const memory = duckdb.peakRssMiB / pandas.peakRssMiB;
     const met = speedUp >= SPEED_GOAL && memory <= MEMORY_GOAL;
-    ratios.push([split, `${speedUp.toFixed(2)}x`, `${memory.toFixed(2)}x`, met ? "met" : "MISSED"]);
+    ratios.push([split, `${speedUp.toFixed(2)}x`, `${memory.toFixed(3)}x`, met ? "met" : "MISSED"]);
   }
   const lines = [
     header,
