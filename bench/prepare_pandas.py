@@ -1,10 +1,13 @@
 """The reference for bench/data.ts: the same preprocessing as src/data/prepare.ts, written with pandas/numpy as a
 data scientist would (explicit dtypes, vectorised numpy, no Python loops over rows).
 
-Usage: /usr/bin/python3 bench/prepare_pandas.py RAW_DIR OUT_DIR [POSITIVE_THRESHOLD] [TEST_FRACTION]
-Prints one JSON line with the counts, to check both implementations agree. pandas has no Parquet engine on these
+Usage: /usr/bin/python3 bench/prepare_pandas.py RAW_DIR OUT_DIR [--split user-temporal|global]
+  [--positive-threshold 4] [--test-fraction 0.2]
+Prints one JSON line with the counts, to check both implementations agree. The rows come out sorted by user and
+time (what a data scientist would keep), where src/data/prepare.ts keeps file order. pandas has no Parquet engine on these
 machines (no pyarrow), so the columns are written as .npy files, which is cheaper than Parquet.
 """
+import argparse
 import hashlib
 import json
 import os
@@ -25,9 +28,14 @@ def sha256(path):
 
 
 def main():
-    raw, out = sys.argv[1], sys.argv[2]
-    threshold = float(sys.argv[3]) if len(sys.argv) > 3 else 4.0
-    test_fraction = float(sys.argv[4]) if len(sys.argv) > 4 else 0.2
+    parser = argparse.ArgumentParser()
+    parser.add_argument("raw")
+    parser.add_argument("out")
+    parser.add_argument("--split", choices=["user-temporal", "global"], default="global")
+    parser.add_argument("--positive-threshold", type=float, default=4.0)
+    parser.add_argument("--test-fraction", type=float, default=0.2)
+    args = parser.parse_args()
+    raw, out, threshold, test_fraction = args.raw, args.out, args.positive_threshold, args.test_fraction
     ratings_file = os.path.join(raw, "ratings.csv")
     movies_file = os.path.join(raw, "movies.csv")
 
@@ -65,10 +73,6 @@ def main():
     ratings = ratings[known]
 
     ts = ratings.timestamp.to_numpy()
-    n = len(ts)
-    k = n - round(n * test_fraction)
-    cutoff = int(np.partition(ts, k)[k])
-
     indexed = pd.DataFrame(
         {
             "userIndex": np.searchsorted(user_ids, ratings.userId.to_numpy()).astype("int32"),
@@ -78,16 +82,28 @@ def main():
         }
     )
     del ratings
+    # Stable: ties in (user, time, movie) stay in file order, the last tie-break of prepare.ts's user-temporal split.
     indexed.sort_values(["userIndex", "timestamp", "movieIndex"], inplace=True, kind="stable")
-    is_test = indexed.timestamp.to_numpy() >= cutoff
-
     n_users, n_movies = len(user_ids), len(movies)
     u, m = indexed.userIndex.to_numpy(), indexed.movieIndex.to_numpy()
+    if args.split == "global":
+        n = len(ts)
+        k = n - round(n * test_fraction)
+        cutoff = int(np.partition(ts, k)[k])
+        is_test = indexed.timestamp.to_numpy() >= cutoff
+    else:
+        # A user's last round(n * fraction) ratings (halves up, at most n - 1) are test: userTestCount in prepare.ts.
+        rank = indexed.groupby("userIndex", sort=False).cumcount().to_numpy()  # 0-based, rows sorted by time
+        per_user = np.bincount(u, minlength=n_users)[u]
+        test_count = np.clip(np.floor(per_user * test_fraction + 0.5), 0, per_user - 1)
+        is_test = rank >= per_user - test_count
+        cutoff = int(indexed.timestamp.to_numpy()[~is_test].max()) + 1
     user_train = np.bincount(u[~is_test], minlength=n_users)
     user_test = np.bincount(u[is_test], minlength=n_users)
     movie_train = np.bincount(m[~is_test], minlength=n_movies)
     movie_test = np.bincount(m[is_test], minlength=n_movies)
     positive = indexed.rating.to_numpy() >= threshold
+    user_test_positives = np.bincount(u[is_test & positive], minlength=n_users)
 
     os.makedirs(out, exist_ok=True)
     for name, mask in (("train", ~is_test), ("test", is_test)):
@@ -101,6 +117,7 @@ def main():
         os.path.join(out, "movies.pkl")
     )
     counts = {
+        "split": args.split,
         "read": read,
         "users": n_users,
         "movies": n_movies,
@@ -110,6 +127,8 @@ def main():
         "trainPositives": int((positive & ~is_test).sum()),
         "testPositives": int((positive & is_test).sum()),
         "coldUsers": int((user_train == 0).sum()),
+        "testUsersWithTrainHistory": int(((user_test > 0) & (user_train > 0)).sum()),
+        "testUsersWithTrainHistoryAndPositives": int(((user_test_positives > 0) & (user_train > 0)).sum()),
         "coldMovies": int(((movie_train == 0) & (movie_test > 0)).sum()),
         "ratingsWithUnknownMovie": unknown,
     }
