@@ -52,6 +52,18 @@ export function normalQuantile(p: number): number {
   return jStat.normal.inv(p, 0, 1);
 }
 
+/**
+ * Upper tail of Student's t with `dof` (real, > 0) degrees of freedom, P(T >= t), from the incomplete beta:
+ * P(|T| >= |t|) = I_{dof/(dof + t^2)}(dof/2, 1/2) (Abramowitz & Stegun 1964, 26.7.1 and 26.5.27).
+ *
+ * @example
+ * studentTUpperTail(2.228139, 10); // => 0.025 (the t table's 97.5% point for 10 df)
+ */
+export function studentTUpperTail(t: number, dof: number): number {
+  const twoSided = betaCdf(dof / (dof + t * t), dof / 2, 0.5);
+  return t >= 0 ? twoSided / 2 : 1 - twoSided / 2;
+}
+
 /** Upper tail of the chi-square distribution with `dof` degrees of freedom, P(X >= x). */
 export function chiSquareUpperTail(x: number, dof: number): number {
   if (x <= 0) return 1;

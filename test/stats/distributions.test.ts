@@ -8,6 +8,7 @@ import {
   normalCdf,
   normalQuantile,
   normalUpperTail,
+  studentTUpperTail,
 } from "../../src/stats/distributions";
 
 test("normal quantiles match the standard normal table (Abramowitz & Stegun 1964, Table 26.5), to 1e-6", () => {
@@ -38,4 +39,11 @@ test("beta cdf/pdf: Beta(1,1) is uniform, Beta(2,1) has cdf x^2 (closed forms)",
   close(betaPdf(0.3, 2, 1), 0.6, 1e-12, "Beta(2,1) pdf");
   // Large parameters (a posterior after ~2000 users) must not overflow.
   assert.ok(Number.isFinite(betaPdf(0.09, 204, 2046)) && betaPdf(0.09, 204, 2046) > 0);
+});
+
+test("Student t tails: the t table's 97.5% points 12.706 (1 df), 2.228 (10 df), 1.960 (infinite df), to 1e-6", () => {
+  close(studentTUpperTail(12.706205, 1), 0.025, 1e-6, "1 df");
+  close(studentTUpperTail(2.228139, 10), 0.025, 1e-6, "10 df");
+  close(studentTUpperTail(-2.228139, 10), 0.975, 1e-6, "10 df, lower side");
+  close(studentTUpperTail(1.959964, 1e7), 0.025, 1e-6, "large df tends to the normal");
 });
