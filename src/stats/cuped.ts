@@ -110,9 +110,9 @@ export interface CupedOptions {
 }
 
 /**
- * theta = cov(Y, X) / var(X) with both arms pooled as one sample (gbstats `compute_theta`), the least-squares
- * slope of Y on X (Deng et al. 2013, section 3.1). Pooling keeps theta the same in both arms, which the
- * unbiasedness of the adjusted difference needs.
+ * theta = cov(Y, X) / var(X) with both arms pooled as one sample (gbstats `compute_theta`): the least-squares
+ * slope of Y on X, which minimises the adjusted variance (Deng et al. 2013, control variates). One theta for both
+ * arms keeps the adjusted difference unbiased.
  *
  * @example
  * cupedTheta(
@@ -141,7 +141,7 @@ export function cupedTheta(control: CupedSummary, treatment: CupedSummary): numb
 
 /**
  * CUPED comparison of two arms. Per arm, adjusted mean Y - theta X and per-user variance
- * var(Y) + theta^2 var(X) - 2 theta cov(Y, X) (Deng et al. 2013, equations 3-4; gbstats
+ * var(Y) + theta^2 var(X) - 2 theta cov(Y, X) (Deng et al. 2013, control variates; gbstats
  * `RegressionAdjustedStatistic`). The difference's standard error is sqrt(v_t / n_t + v_c / n_c), tested with
  * Welch's t and the Welch-Satterthwaite degrees of freedom (v_t/n_t + v_c/n_c)^2 /
  * ((v_t/n_t)^2/(n_t - 1) + (v_c/n_c)^2/(n_c - 1)). The relative lift divides the difference by the control's
@@ -160,10 +160,10 @@ export function cupedTest(
   treatment: CupedSummary,
   options: CupedOptions = {},
 ): CupedComparison {
-  const alternative = options.alternative ?? "two-sided";
-  const theta = options.theta ?? cupedTheta(control, treatment);
   validateSummary(control, "control");
   validateSummary(treatment, "treatment");
+  const alternative = options.alternative ?? "two-sided";
+  const theta = fixedTheta(options) ?? cupedTheta(control, treatment);
   const pooledPreMean = (control.preSum + treatment.preSum) / (control.n + treatment.n);
   const controlArm = cupedArm(control, theta, pooledPreMean);
   const treatmentArm = cupedArm(treatment, theta, pooledPreMean);
@@ -347,7 +347,7 @@ export function cupedRatioTheta(control: CupedRatioSummary, treatment: CupedRati
  * CUPED comparison of two arms for a ratio metric (gbstats `RegressionAdjustedRatioStatistic`). Per arm the
  * adjusted ratio is R - theta S and its per-user variance nabla' Lambda nabla with
  * nabla = (1/D, -M/D^2, -theta/Q, theta P/Q^2) at the arm's means (the delta method, Deng, Knoblich & Lu 2018,
- * KDD, section 3); with theta 0 it is the plain delta-method variance of the ratio. The difference is tested as in
+ * KDD); with theta 0 it is the plain delta-method variance of the ratio. The difference is tested as in
  * `cupedTest`. The relative lift (adjusted difference over the control's unadjusted R_c) has the exact
  * delta-method variance of gbstats' `frequentist_variance_relative_cuped_ratio`: control gradient
  * (-(R_c + d)/(D_c R_c^2), M_c (R_c + d)/(D_c^2 R_c^2), theta/(Q_c R_c), -theta P_c/(Q_c^2 R_c)) with d the
@@ -366,7 +366,7 @@ export function cupedRatioTest(
   options: CupedOptions = {},
 ): CupedRatioComparison {
   const alternative = options.alternative ?? "two-sided";
-  const theta = options.theta ?? cupedRatioTheta(control, treatment);
+  const theta = fixedTheta(options) ?? cupedRatioTheta(control, treatment);
   const c = ratioMoments(control, "control");
   const t = ratioMoments(treatment, "treatment");
   const pooledPreRatio =
@@ -540,6 +540,12 @@ function ratioArm(moments: RatioMoments, theta: number, pooledPreRatio: number):
     adjustedRatio: moments.ratio - theta * (moments.preRatio - pooledPreRatio),
     adjustedVariance: Math.max(0, quadraticForm(adjustedGradient(moments, theta), moments.covariance)),
   };
+}
+
+function fixedTheta(options: CupedOptions): number | undefined {
+  if (options.theta !== undefined && !Number.isFinite(options.theta))
+    throw new InputError(`expected a finite theta, got ${options.theta}`, { field: "theta" });
+  return options.theta;
 }
 
 function validateSummary(s: CupedSummary, arm: string): void {

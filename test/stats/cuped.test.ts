@@ -82,7 +82,7 @@ test("a covariate equal to the outcome removes all variance: theta 1, adjusted v
   close(result.varianceReduction, 1, 1e-12, "variance reduction");
 });
 
-test("CUPED removes corr(Y, X)^2 of the variance when the arms share their means (Deng et al. 2013, eq. 4)", () => {
+test("CUPED removes corr(Y, X)^2 of the variance when the arms share their means (Deng et al. 2013, control variates)", () => {
   // Identical arms: theta is each arm's regression slope and the adjusted variance var(Y) (1 - rho^2).
   const y = [3, 1, 4, 1, 5, 9, 2, 6];
   const x = [2, 1, 3, 2, 4, 7, 1, 5];
@@ -121,6 +121,7 @@ test("bad inputs are InputErrors naming the field: n < 2, zero pre-variance, imp
   );
   assert.throws(() => cupedTest(RA_CONTROL, { ...RA_TREATMENT, preSum: NaN }), field("treatment.preSum"));
   assert.throws(() => cupedSummaryFromUsers([1, 2], [1]), field("pre"));
+  assert.throws(() => cupedTest(RA_CONTROL, RA_TREATMENT, { theta: NaN }), field("theta"));
 });
 
 // Clicks and impressions per user. Post-period: the issue's delta-method reference data, whose figures were
@@ -211,7 +212,7 @@ test("ratio CUPED with its pre-period ratio as covariate: theta from both arms, 
 });
 
 test("ratio CUPED's delta-method variance is the sample variance of each user's linearised contribution", () => {
-  // Linearisation (Deng, Knoblich & Lu 2018, section 3): user i contributes
+  // Linearisation (the delta method of Deng, Knoblich & Lu 2018, KDD): user i contributes
   // L_i = (m_i - R d_i) / mean(d) - theta (p_i - S q_i) / mean(q); n var(R - theta S) ~= var(L), and theta is
   // sum over arms of cov(linearised R, linearised S) over the sum of var(linearised S).
   const linearised = (u: typeof RATIO_CONTROL_USERS, theta: number): number[] => {
