@@ -54,7 +54,7 @@ export function normalQuantile(p: number): number {
 
 /**
  * Upper tail of Student's t with `dof` (real, > 0) degrees of freedom, P(T >= t), from the incomplete beta:
- * P(|T| >= |t|) = I_{dof/(dof + t^2)}(dof/2, 1/2) (Abramowitz & Stegun 1964, 26.7.1 and 26.5.27).
+ * P(|T| >= |t|) = I_{dof/(dof + t^2)}(dof/2, 1/2) (Abramowitz & Stegun 1964, section 26.7).
  *
  * @example
  * studentTUpperTail(2.228139, 10); // => 0.025 (the t table's 97.5% point for 10 df)
