@@ -8,6 +8,8 @@ import {
   normalCdf,
   normalQuantile,
   normalUpperTail,
+  studentTQuantile,
+  studentTUpperTail,
 } from "../../src/stats/distributions";
 
 test("normal quantiles match the standard normal table (Abramowitz & Stegun 1964, Table 26.5), to 1e-6", () => {
@@ -38,4 +40,12 @@ test("beta cdf/pdf: Beta(1,1) is uniform, Beta(2,1) has cdf x^2 (closed forms)",
   close(betaPdf(0.3, 2, 1), 0.6, 1e-12, "Beta(2,1) pdf");
   // Large parameters (a posterior after ~2000 users) must not overflow.
   assert.ok(Number.isFinite(betaPdf(0.09, 204, 2046)) && betaPdf(0.09, 204, 2046) > 0);
+});
+
+test("Student t matches the t table (Abramowitz & Stegun 1964, Table 26.10) and tends to the normal", () => {
+  close(studentTQuantile(0.975, 5), 2.570582, 1e-6, "t_0.975,5");
+  close(studentTQuantile(0.95, 10), 1.812461, 1e-6, "t_0.95,10");
+  close(studentTUpperTail(2.570582, 5), 0.025, 1e-7, "upper tail at t_0.975,5");
+  close(studentTUpperTail(-1.812461, 10), 0.95, 1e-7, "symmetry");
+  close(studentTUpperTail(1.959964, 1e7), 0.025, 1e-7, "large dof: the normal");
 });
