@@ -44,6 +44,9 @@ export function parsePerUserCsv(text: string, file: string): PerUserSummary {
         `unknown column; expected ${[...REQUIRED_COLUMNS, ...PRE_PERIOD_COLUMNS].join(", ")}`,
         { file, line: 1, field: name },
       );
+  const repeated = header.find((name, i) => header.indexOf(name) !== i);
+  if (repeated !== undefined)
+    throw new InputError("the column appears twice in the header", { file, line: 1, field: repeated });
   for (const name of REQUIRED_COLUMNS)
     if (!header.includes(name))
       throw new InputError(`missing column; expected a header with ${REQUIRED_COLUMNS.join(",")}`, {

@@ -109,6 +109,11 @@ test("bad per-user files exit 2 naming file:line and the column", () => {
       `${header}\nbaseline,1,5\ntreatment,1,5\n`,
       /unknown\.csv:3, field "variant".*unknown variant "treatment"/,
     ],
+    [
+      "twice.csv",
+      "variant,clicks,clicks,impressions\nbaseline,1,1,5\n",
+      /twice\.csv:1, field "clicks".*twice/,
+    ],
     ["fields.csv", `${header}\nbaseline,1,5,7\n`, /fields\.csv:2.*expected 3 fields/],
     [
       "pre-half.csv",
