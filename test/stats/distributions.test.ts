@@ -8,6 +8,7 @@ import {
   normalCdf,
   normalQuantile,
   normalUpperTail,
+  studentTQuantile,
   studentTUpperTail,
 } from "../../src/stats/distributions";
 
@@ -46,4 +47,12 @@ test("Student t tails: the t table's 97.5% points 12.706 (1 df), 2.228 (10 df), 
   close(studentTUpperTail(2.228139, 10), 0.025, 1e-6, "10 df");
   close(studentTUpperTail(-2.228139, 10), 0.975, 1e-6, "10 df, lower side");
   close(studentTUpperTail(1.959964, 1e7), 0.025, 1e-6, "large df tends to the normal");
+});
+
+test("Student t matches the t table (Abramowitz & Stegun 1964, Table 26.10) and tends to the normal", () => {
+  close(studentTQuantile(0.975, 5), 2.570582, 1e-6, "t_0.975,5");
+  close(studentTQuantile(0.95, 10), 1.812461, 1e-6, "t_0.95,10");
+  close(studentTUpperTail(2.570582, 5), 0.025, 1e-7, "upper tail at t_0.975,5");
+  close(studentTUpperTail(-1.812461, 10), 0.95, 1e-7, "symmetry");
+  close(studentTUpperTail(1.959964, 1e7), 0.025, 1e-7, "large dof: the normal");
 });

@@ -1,7 +1,9 @@
 /**
  * `abrec analyze`: the full analysis of the experiment's clicks (src/stats/analysis.ts `analyzeCounts`) from
  * "CLICKS/UNITS" counts per arm (units: visits or users), or from an event store file (`--events PATH`, counted per visit or per user by
- * src/results/counts.ts), as readable tables or `--json`.
+ * src/results/counts.ts), as readable tables or `--json`. `--per-user FILE.csv` instead reads one row per user
+ * (src/results/per-user.ts) and analyses CTR per impression as a ratio metric with the delta method
+ * (src/stats/ratio-metric.ts), the analysis for user-randomised experiments where users return.
  */
 import { Command, Option } from "commander";
 import { InputError } from "../../core/errors";
@@ -9,6 +11,13 @@ import { analyzeCounts, type ExperimentAnalysis } from "../../stats/analysis";
 import { FUNFLIX_BUSINESS_CASE } from "../../stats/business-case";
 import type { Interval } from "../../stats/intervals";
 import { parseProportionSummary, type TwoArmCounts } from "../../stats/summary";
+import {
+  compareRatioArms,
+  type RatioArm,
+  type RatioEffect,
+  ratioSummaryFromUsers,
+} from "../../stats/ratio-metric";
+import { PER_USER_VARIANTS, readPerUserCsv } from "../../results/per-user";
 import { ANALYSIS_UNITS, type AnalysisUnit, twoArmCountsFromEvents } from "../../results/counts";
 import { readVariantCounts } from "../../serving/event-store";
 import { numberOption, probabilityOption } from "../number-option";
@@ -18,6 +27,7 @@ interface AnalyzeOptions {
   control?: string;
   treatment?: string;
   events?: string;
+  perUser?: string;
   unit: AnalysisUnit;
   controlVariant?: string;
   treatmentVariant?: string;
@@ -34,6 +44,7 @@ const interval = (i: Interval, digits = 2) => `[${pct(i.lower, digits)}, ${pct(i
 const p = (x: number) => (x >= 0.01 ? x.toFixed(4) : x >= 1e-5 ? x.toPrecision(3) : x.toExponential(2));
 const lossPoints = (x: number) => `${(100 * x).toPrecision(2)} pts`;
 const points = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)} pts`;
+const unsignedPoints = (x: number) => `${(100 * x).toFixed(2)} pts`;
 const pointsInterval = (i: Interval) =>
   `[${Number.isFinite(i.lower) ? points(i.lower) : "-inf"}, ${Number.isFinite(i.upper) ? points(i.upper) : "+inf"}]`;
 
@@ -107,6 +118,105 @@ export function formatAnalysis(a: ExperimentAnalysis): string {
   ].join("\n");
 }
 
+/** The --per-user analysis: every figure of the delta-method comparison, z-test and Welch t-test. */
+export function analyzePerUser(file: string, alpha: number) {
+  const summary = readPerUserCsv(file);
+  const ratioSummaries = {
+    control: ratioSummaryFromUsers(
+      summary.control.clicks,
+      summary.control.impressions,
+      PER_USER_VARIANTS.control,
+    ),
+    treatment: ratioSummaryFromUsers(
+      summary.treatment.clicks,
+      summary.treatment.impressions,
+      PER_USER_VARIANTS.treatment,
+    ),
+  };
+  const z = compareRatioArms(ratioSummaries.control, ratioSummaries.treatment, { alpha, test: "z" });
+  const welch = compareRatioArms(ratioSummaries.control, ratioSummaries.treatment, { alpha, test: "welch" });
+  const arm = (role: "control" | "treatment", estimate: RatioArm) => ({
+    variant: PER_USER_VARIANTS[role],
+    users: estimate.users,
+    clicks: ratioSummaries[role].numeratorSum,
+    impressions: ratioSummaries[role].denominatorSum,
+    ctr: estimate.ratio,
+    standardError: estimate.standardError,
+    perUserDeltaVariance: estimate.perUserVariance,
+  });
+  return {
+    file,
+    metric: "CTR per impression (clicks / impressions), delta method, users as the unit",
+    alpha,
+    prePeriodColumns: summary.hasPrePeriod,
+    control: arm("control", z.control),
+    treatment: arm("treatment", z.treatment),
+    zTest: { difference: z.difference, relativeLift: z.relativeLift },
+    welchTTest: { difference: welch.difference, relativeLift: welch.relativeLift },
+    // CUPED (src/stats/cuped.ts, theta from pre_clicks / pre_impressions): its theta, adjusted difference and SE
+    // go here as `cuped`, when summary.hasPrePeriod.
+  };
+}
+
+/** The readable report of a --per-user analysis. */
+export function formatPerUserAnalysis(a: ReturnType<typeof analyzePerUser>): string {
+  const level = `${Math.round(100 * (1 - a.alpha))}%`;
+  const armRow = (role: string, arm: typeof a.control) => [
+    role,
+    arm.variant,
+    String(arm.users),
+    String(arm.clicks),
+    String(arm.impressions),
+    pct(arm.ctr),
+    unsignedPoints(arm.standardError),
+  ];
+  const effectRow = (
+    name: string,
+    e: RatioEffect,
+    format: (x: number) => string,
+    formatSE: (x: number) => string,
+  ) => [
+    name,
+    format(e.estimate),
+    formatSE(e.standardError),
+    `[${format(e.intervalTwoSided.lower)}, ${format(e.intervalTwoSided.upper)}]`,
+    `[${format(e.intervalGreater.lower)}, +inf)`,
+    p(e.pValueTwoSided),
+    p(e.pValueGreater),
+  ];
+  const signedPct = (x: number) => `${x >= 0 ? "+" : ""}${pct(x, 1)}`;
+  const w = a.welchTTest;
+  return [
+    `Per-user summary from ${a.file}: ${a.metric}`,
+    "",
+    formatTable(
+      ["arm", "variant", "users", "clicks", "impressions", "CTR", "SE"],
+      [armRow("control", a.control), armRow("treatment", a.treatment)],
+    ),
+    "",
+    formatTable(
+      [
+        "effect (z-test)",
+        "estimate",
+        "SE",
+        `${level} CI (two-sided)`,
+        `${level} CI (one-sided)`,
+        "p two-sided",
+        "p one-sided",
+      ],
+      [
+        effectRow("difference", a.zTest.difference, points, unsignedPoints),
+        effectRow("relative lift", a.zTest.relativeLift, signedPct, (x) => pct(x, 1)),
+      ],
+    ),
+    "",
+    `Welch t-test (df ${w.difference.degreesOfFreedom.toFixed(2)}): difference p = ${p(w.difference.pValueTwoSided)} ` +
+      `two-sided, ${p(w.difference.pValueGreater)} one-sided; relative lift p = ${p(w.relativeLift.pValueTwoSided)} two-sided`,
+    "One-sided: the alternative is that the challenger's CTR is higher.",
+    "",
+  ].join("\n");
+}
+
 /** The two arms from --events or from --control/--treatment (exactly one of the two forms). */
 function countsFromOptions(options: AnalyzeOptions): TwoArmCounts {
   if (options.events !== undefined) {
@@ -164,6 +274,11 @@ export function register(program: Command): void {
       "--treatment-variant <name>",
       "with --events: the treatment's variant name (default: the router's child 1, else challenger)",
     )
+    .option(
+      "--per-user <file.csv>",
+      "analyse CTR per impression with the delta method from one row per user: variant,clicks,impressions " +
+        "(optionally pre_clicks,pre_impressions), variants baseline and challenger",
+    )
     .option("--one-sided", "one-sided tests and intervals (treatment better) instead of two-sided")
     .option(
       "--alpha <alpha>",
@@ -185,6 +300,17 @@ export function register(program: Command): void {
     )
     .option("--json", "print every figure as JSON instead of tables")
     .action((options: AnalyzeOptions) => {
+      if (options.perUser !== undefined) {
+        if (options.events !== undefined || options.control !== undefined || options.treatment !== undefined)
+          throw new InputError("give --per-user alone, without --events or --control/--treatment", {
+            field: "--per-user",
+          });
+        const perUser = analyzePerUser(options.perUser, options.alpha);
+        process.stdout.write(
+          options.json ? JSON.stringify(perUser, null, 2) + "\n" : formatPerUserAnalysis(perUser),
+        );
+        return;
+      }
       const analysis = analyzeCounts(countsFromOptions(options), {
         alpha: options.alpha,
         alternative: options.oneSided ? "greater" : "two-sided",
