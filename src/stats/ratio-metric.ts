@@ -297,9 +297,20 @@ export interface RatioComparison {
   readonly relativeLift: RatioEffect;
 }
 
-/** The test of an estimate with the given variance, under N(0, 1) (dof = Infinity) or t(dof). */
-function effect(estimate: number, variance: number, dof: number, alpha: number): RatioEffect {
-  const standardError = Math.sqrt(variance);
+/**
+ * The test of an estimate with the given standard error against 0, under N(0, 1) (dof = Infinity) or t(dof):
+ * the statistic, both p-values and both intervals at confidence 1 - alpha. CUPED's adjusted estimates
+ * (src/stats/cuped.ts) are reported through it too.
+ *
+ * @example
+ * ratioEffect(0.0833333, 0.0394182, Infinity, 0.05).pValueTwoSided; // => 0.0345081
+ */
+export function ratioEffect(
+  estimate: number,
+  standardError: number,
+  dof: number,
+  alpha: number,
+): RatioEffect {
   const statistic = estimate / standardError;
   const normal = dof === Infinity;
   const upperTail = (x: number) => (normal ? normalPValue(x, "greater") : studentTUpperTail(x, dof));
@@ -371,7 +382,17 @@ export function compareRatioArms(
     treatment,
     test,
     alpha,
-    difference: effect(treatment.ratio - control.ratio, control.variance + treatment.variance, dof, alpha),
-    relativeLift: effect((treatment.ratio - control.ratio) / control.ratio, relativeVariance, dof, alpha),
+    difference: ratioEffect(
+      treatment.ratio - control.ratio,
+      Math.sqrt(control.variance + treatment.variance),
+      dof,
+      alpha,
+    ),
+    relativeLift: ratioEffect(
+      (treatment.ratio - control.ratio) / control.ratio,
+      Math.sqrt(relativeVariance),
+      dof,
+      alpha,
+    ),
   };
 }
