@@ -339,7 +339,7 @@ export function register(program: Command): void {
     .option(
       "--per-user <file.csv>",
       "analyse CTR per impression with the delta method from one row per user: variant,clicks,impressions " +
-        "(optionally pre_clicks,pre_impressions), variants baseline and challenger",
+        "(optionally pre_clicks,pre_impressions, which add CUPED), variants baseline and challenger",
     )
     .option("--one-sided", "one-sided tests and intervals (treatment better) instead of two-sided")
     .option(
