@@ -140,6 +140,11 @@ export function parsePerUserCsv(text: string, file: string): PerUserSummary {
           field: "impressions",
         },
       );
+    if (hasPrePeriod && arm.preImpressions.every((n) => n === 0))
+      throw new InputError(
+        `every ${name} user has 0 pre_impressions; the pre-period ratio CUPED adjusts by is undefined`,
+        { file, field: "pre_impressions" },
+      );
     return hasPrePeriod
       ? {
           clicks: arm.clicks,

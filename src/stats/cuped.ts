@@ -11,6 +11,16 @@
  */
 import { InputError } from "../core/errors";
 import { studentTUpperTail } from "./distributions";
+import {
+  covarianceOfRatios,
+  type RatioArm,
+  ratioArm,
+  type RatioSummary,
+  ratioSummary,
+  ratioSummaryFromUsers,
+  sampleCovariance,
+  welchDegreesOfFreedom,
+} from "./ratio-metric";
 import type { Alternative } from "./summary";
 
 /** One arm's per-user sums: the outcome Y (post-period) and the covariate X (the same metric, pre-period). */
@@ -131,12 +141,12 @@ export function cupedTheta(control: CupedSummary, treatment: CupedSummary): numb
     preSumSquares: control.preSumSquares + treatment.preSumSquares,
     postPreSumProducts: control.postPreSumProducts + treatment.postPreSumProducts,
   };
-  const preVariance = variance(pooled.n, pooled.preSum, pooled.preSumSquares);
+  const preVariance = sampleCovariance(pooled.n, pooled.preSum, pooled.preSum, pooled.preSumSquares);
   if (!(preVariance > 0))
     throw new InputError("expected the pre-period covariate to vary across users (its variance is 0)", {
       field: "preSumSquares",
     });
-  return covariance(pooled.n, pooled.postSum, pooled.preSum, pooled.postPreSumProducts) / preVariance;
+  return sampleCovariance(pooled.n, pooled.postSum, pooled.preSum, pooled.postPreSumProducts) / preVariance;
 }
 
 /**
@@ -183,8 +193,8 @@ export function cupedTest(
     throw new InputError("expected a non-zero control mean for the relative lift", {
       field: "control.postSum",
     });
-  const controlCovariance = covariance(nc, control.postSum, control.preSum, control.postPreSumProducts);
-  const controlPreVariance = variance(nc, control.preSum, control.preSumSquares);
+  const controlCovariance = sampleCovariance(nc, control.postSum, control.preSum, control.postPreSumProducts);
+  const controlPreVariance = sampleCovariance(nc, control.preSum, control.preSum, control.preSumSquares);
   const ratio = treatmentArm.mean / controlMean;
   const relativeVariance =
     treatmentArm.adjustedVariance / (nt * controlMean ** 2) +
@@ -216,31 +226,24 @@ export function cupedTest(
 
 /**
  * One arm's per-user sums for a ratio metric M / D (clicks per impression) with the same ratio in the pre-period
- * as the covariate: post numerator M and denominator D, pre numerator P and denominator Q, and the ten sums of
- * squares and products of (M, D, P, Q) that the delta method's 4 x 4 covariance matrix needs.
+ * as the covariate, pre numerator P and denominator Q: the post-period `RatioSummary` of src/stats/ratio-metric.ts,
+ * the same sums for (P, Q), and the four cross products of post and pre that the covariance of the two ratios needs.
  */
-export interface CupedRatioSummary {
-  readonly n: number;
-  readonly numeratorSum: number;
-  readonly numeratorSumSquares: number;
-  readonly denominatorSum: number;
-  readonly denominatorSumSquares: number;
+export interface CupedRatioSummary extends RatioSummary {
   readonly preNumeratorSum: number;
-  readonly preNumeratorSumSquares: number;
+  readonly preNumeratorSumOfSquares: number;
   readonly preDenominatorSum: number;
-  readonly preDenominatorSumSquares: number;
-  /** sum of M D */
-  readonly numeratorDenominatorSumProducts: number;
-  /** sum of M P */
-  readonly numeratorPreNumeratorSumProducts: number;
-  /** sum of M Q */
-  readonly numeratorPreDenominatorSumProducts: number;
-  /** sum of D P */
-  readonly denominatorPreNumeratorSumProducts: number;
-  /** sum of D Q */
-  readonly denominatorPreDenominatorSumProducts: number;
+  readonly preDenominatorSumOfSquares: number;
   /** sum of P Q */
-  readonly preNumeratorPreDenominatorSumProducts: number;
+  readonly preSumOfProducts: number;
+  /** sum of M P */
+  readonly numeratorPreNumeratorSumOfProducts: number;
+  /** sum of M Q */
+  readonly numeratorPreDenominatorSumOfProducts: number;
+  /** sum of D P */
+  readonly denominatorPreNumeratorSumOfProducts: number;
+  /** sum of D Q */
+  readonly denominatorPreDenominatorSumOfProducts: number;
 }
 
 /** Per-user values of a ratio metric and its pre-period version, one entry per user in each array. */
@@ -252,41 +255,43 @@ export interface CupedRatioUsers {
 }
 
 /**
- * One arm's ratio CUPED summary from per-user values (clicks, impressions, pre-period clicks and impressions).
+ * One arm's ratio CUPED summary from per-user values (clicks, impressions, pre-period clicks and impressions):
+ * `ratioSummaryFromUsers` of the post and of the pre values, and the cross products. `field` names the arm in
+ * errors.
  *
  * @example
  * cupedRatioSummaryFromUsers({ numerator: [1, 0], denominator: [4, 2], preNumerator: [0, 1], preDenominator: [3, 5] });
- * // => { n: 2, numeratorSum: 1, denominatorSum: 6, preNumeratorSum: 1, preDenominatorSum: 8, ... }
+ * // => { users: 2, numeratorSum: 1, denominatorSum: 6, preNumeratorSum: 1, preDenominatorSum: 8, ... }
  */
-export function cupedRatioSummaryFromUsers(users: CupedRatioUsers): CupedRatioSummary {
+export function cupedRatioSummaryFromUsers(
+  users: CupedRatioUsers,
+  field = "per-user values",
+): CupedRatioSummary {
   const { numerator: m, denominator: d, preNumerator: p, preDenominator: q } = users;
-  for (const [field, values] of [
+  for (const [name, values] of [
     ["denominator", d],
     ["preNumerator", p],
     ["preDenominator", q],
   ] as const)
     if (values.length !== m.length)
       throw new InputError(`expected one value per user: ${m.length} numerators, ${values.length} values`, {
-        field,
+        field: name,
       });
-  const sum = (a: readonly number[], b: readonly number[]): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
-  const total = (a: readonly number[]): number => a.reduce((s, x) => s + x, 0);
+  const post = ratioSummaryFromUsers(m, d, field);
+  const pre = ratioSummaryFromUsers(p, q, `${field} (pre-period)`);
+  const products = (a: readonly number[], b: readonly number[]): number =>
+    a.reduce((total, x, i) => total + x * b[i]!, 0);
   return {
-    n: m.length,
-    numeratorSum: total(m),
-    numeratorSumSquares: sum(m, m),
-    denominatorSum: total(d),
-    denominatorSumSquares: sum(d, d),
-    preNumeratorSum: total(p),
-    preNumeratorSumSquares: sum(p, p),
-    preDenominatorSum: total(q),
-    preDenominatorSumSquares: sum(q, q),
-    numeratorDenominatorSumProducts: sum(m, d),
-    numeratorPreNumeratorSumProducts: sum(m, p),
-    numeratorPreDenominatorSumProducts: sum(m, q),
-    denominatorPreNumeratorSumProducts: sum(d, p),
-    denominatorPreDenominatorSumProducts: sum(d, q),
-    preNumeratorPreDenominatorSumProducts: sum(p, q),
+    ...post,
+    preNumeratorSum: pre.numeratorSum,
+    preNumeratorSumOfSquares: pre.numeratorSumOfSquares,
+    preDenominatorSum: pre.denominatorSum,
+    preDenominatorSumOfSquares: pre.denominatorSumOfSquares,
+    preSumOfProducts: pre.sumOfProducts,
+    numeratorPreNumeratorSumOfProducts: products(m, p),
+    numeratorPreDenominatorSumOfProducts: products(m, q),
+    denominatorPreNumeratorSumOfProducts: products(d, p),
+    denominatorPreDenominatorSumOfProducts: products(d, q),
   };
 }
 
@@ -297,7 +302,7 @@ export interface CupedRatioArm {
   readonly ratio: number;
   /** S = sum P / sum Q */
   readonly preRatio: number;
-  /** n var(R) by the delta method: the per-user variance of the unadjusted ratio */
+  /** n var(R) by the delta method: `ratioArm(...).perUserVariance` of src/stats/ratio-metric.ts */
   readonly variance: number;
   /** R - theta (S - pooled S), centred on the pre ratio of both arms together (gbstats does not centre) */
   readonly adjustedRatio: number;
@@ -313,10 +318,10 @@ export interface CupedRatioComparison extends Omit<CupedComparison, "control" | 
 
 /**
  * theta for a ratio metric (gbstats `compute_theta_regression_adjusted_ratio`): the delta-method covariance of the
- * post and pre ratios over the variance of the pre ratio, each summed over the two arms' per-user values,
- * theta = (c_c + c_t) / (v_c + v_t), c = g_R' Lambda g_S, v = g_S' Lambda g_S with g_R = (1/D, -M/D^2, 0, 0),
- * g_S = (0, 0, 1/Q, -P/Q^2) at the arm's means and Lambda the arm's per-user covariance of (M, D, P, Q). Unlike
- * `cupedTheta` it sums within-arm covariances instead of pooling both arms as one sample, as gbstats does.
+ * post and pre ratios over the delta-method variance of the pre ratio, each summed over the two arms,
+ * theta = (c_c + c_t) / (v_c + v_t), v = `varianceOfRatios` of (P, Q), c = `covarianceOfRatios` of (M, D) and
+ * (P, Q), per user. Unlike `cupedTheta` it sums within-arm covariances instead of pooling both arms as one
+ * sample, as gbstats does.
  *
  * @example
  * const control = cupedRatioSummaryFromUsers({
@@ -332,12 +337,12 @@ export interface CupedRatioComparison extends Omit<CupedComparison, "control" | 
 export function cupedRatioTheta(control: CupedRatioSummary, treatment: CupedRatioSummary): number {
   const c = ratioMoments(control, "control");
   const t = ratioMoments(treatment, "treatment");
-  const preVariance = c.preVariance + t.preVariance;
+  const preVariance = c.pre.perUserVariance + t.pre.perUserVariance;
   if (!(preVariance > 0))
     throw new InputError(
       "expected the pre-period ratio to vary across users (its delta-method variance is 0)",
       {
-        field: "preNumeratorSumSquares",
+        field: "preNumeratorSumOfSquares",
       },
     );
   return (c.postPreCovariance + t.postPreCovariance) / preVariance;
@@ -345,13 +350,13 @@ export function cupedRatioTheta(control: CupedRatioSummary, treatment: CupedRati
 
 /**
  * CUPED comparison of two arms for a ratio metric (gbstats `RegressionAdjustedRatioStatistic`). Per arm the
- * adjusted ratio is R - theta S and its per-user variance nabla' Lambda nabla with
- * nabla = (1/D, -M/D^2, -theta/Q, theta P/Q^2) at the arm's means (the delta method, Deng, Knoblich & Lu 2018,
- * KDD); with theta 0 it is the plain delta-method variance of the ratio. The difference is tested as in
- * `cupedTest`. The relative lift (adjusted difference over the control's unadjusted R_c) has the exact
- * delta-method variance of gbstats' `frequentist_variance_relative_cuped_ratio`: control gradient
- * (-(R_c + d)/(D_c R_c^2), M_c (R_c + d)/(D_c^2 R_c^2), theta/(Q_c R_c), -theta P_c/(Q_c^2 R_c)) with d the
- * adjusted difference, treatment gradient nabla_t / R_c.
+ * adjusted ratio is R - theta S and its per-user variance, by the delta method (Deng, Knoblich & Lu 2018, KDD),
+ * v_R + theta^2 v_S - 2 theta c_RS: the CUPED variance of `cupedTest` with the linearised ratios as Y and X
+ * (gbstats writes it nabla' Lambda nabla over the 4 x 4 covariance of (M, D, P, Q); it is the same number). With
+ * theta 0 it is the plain delta-method variance of the ratio. The difference is tested as in `cupedTest`. The
+ * relative lift (adjusted difference d over the control's unadjusted R_c) has the delta-method variance of
+ * gbstats' `frequentist_variance_relative_cuped_ratio`: the control's gradient is -(R_c + d)/R_c^2 in R_c and
+ * theta/R_c in S_c, the treatment's 1/R_c in its adjusted ratio.
  *
  * @example
  * // control and treatment as in cupedRatioTheta's example (clicks and impressions of 8 users per arm)
@@ -372,10 +377,10 @@ export function cupedRatioTest(
   const pooledPreRatio =
     (control.preNumeratorSum + treatment.preNumeratorSum) /
     (control.preDenominatorSum + treatment.preDenominatorSum);
-  const controlArm = ratioArm(c, theta, pooledPreRatio);
-  const treatmentArm = ratioArm(t, theta, pooledPreRatio);
-  const nc = c.n;
-  const nt = t.n;
+  const controlArm = cupedRatioArm(c, theta, pooledPreRatio);
+  const treatmentArm = cupedRatioArm(t, theta, pooledPreRatio);
+  const nc = c.post.users;
+  const nt = t.post.users;
   const difference = treatmentArm.adjustedRatio - controlArm.adjustedRatio;
   const standardError = Math.sqrt(treatmentArm.adjustedVariance / nt + controlArm.adjustedVariance / nc);
   const unadjustedStandardError = Math.sqrt(treatmentArm.variance / nt + controlArm.variance / nc);
@@ -385,22 +390,19 @@ export function cupedRatioTest(
     treatmentArm.adjustedVariance / nt,
     nt,
   );
-  const rc = c.ratio;
+  const rc = c.post.ratio;
   if (rc === 0)
     throw new InputError("expected a non-zero control ratio for the relative lift", {
       field: "control.numeratorSum",
     });
-  const [mc, dc, pc, qc] = c.means;
-  const scale = (rc + difference) / rc ** 2;
-  const controlGradient = [
-    -scale / dc,
-    (scale * mc) / dc ** 2,
-    theta / (qc * rc),
-    (-theta * pc) / (qc ** 2 * rc),
-  ];
-  const treatmentGradient = adjustedGradient(t, theta).map((g) => g / rc);
+  const controlRatioGradient = -(rc + difference) / rc ** 2;
+  const controlPreRatioGradient = theta / rc;
   const relativeVariance =
-    quadraticForm(controlGradient, c.covariance) / nc + quadraticForm(treatmentGradient, t.covariance) / nt;
+    (controlRatioGradient ** 2 * c.post.perUserVariance +
+      controlPreRatioGradient ** 2 * c.pre.perUserVariance +
+      2 * controlRatioGradient * controlPreRatioGradient * c.postPreCovariance) /
+      nc +
+    treatmentArm.adjustedVariance / (rc ** 2 * nt);
   const relativeLift = difference / rc;
   const relativeLiftStandardError = Math.sqrt(relativeVariance);
   const tStatistic = difference / standardError;
@@ -425,9 +427,9 @@ export function cupedRatioTest(
 
 function cupedArm(summary: CupedSummary, theta: number, pooledPreMean: number): CupedArm {
   const { n } = summary;
-  const postVariance = variance(n, summary.postSum, summary.postSumSquares);
-  const preVariance = variance(n, summary.preSum, summary.preSumSquares);
-  const postPreCovariance = covariance(n, summary.postSum, summary.preSum, summary.postPreSumProducts);
+  const postVariance = sampleCovariance(n, summary.postSum, summary.postSum, summary.postSumSquares);
+  const preVariance = sampleCovariance(n, summary.preSum, summary.preSum, summary.preSumSquares);
+  const postPreCovariance = sampleCovariance(n, summary.postSum, summary.preSum, summary.postPreSumProducts);
   const mean = summary.postSum / n;
   const preMean = summary.preSum / n;
   return {
@@ -436,109 +438,96 @@ function cupedArm(summary: CupedSummary, theta: number, pooledPreMean: number): 
     preMean,
     variance: postVariance,
     adjustedMean: mean - theta * (preMean - pooledPreMean),
-    // Clamped at 0: when X explains Y exactly, rounding can leave a tiny negative number.
-    adjustedVariance: Math.max(0, postVariance + theta ** 2 * preVariance - 2 * theta * postPreCovariance),
+    adjustedVariance: adjustedVariance(postVariance, preVariance, postPreCovariance, theta),
   };
 }
 
-/** An arm's means and per-user covariance matrix of (M, D, P, Q), with the delta-method moments theta needs. */
+/** The per-user CUPED variance var(Y) + theta^2 var(X) - 2 theta cov(Y, X) (Deng et al. 2013, control variates). */
+function adjustedVariance(varianceY: number, varianceX: number, covarianceYX: number, theta: number): number {
+  // Clamped at 0: when X explains Y exactly, rounding can leave a tiny negative number.
+  return Math.max(0, varianceY + theta ** 2 * varianceX - 2 * theta * covarianceYX);
+}
+
+/** An arm's post and pre ratios with their delta-method moments (src/stats/ratio-metric.ts `ratioArm`). */
 interface RatioMoments {
-  readonly n: number;
-  readonly means: readonly [number, number, number, number];
-  readonly covariance: readonly (readonly number[])[];
-  readonly ratio: number;
-  readonly preRatio: number;
+  readonly post: RatioArm;
+  readonly pre: RatioArm;
+  /** per-user delta-method covariance of the post ratio M/D and the pre ratio P/Q */
   readonly postPreCovariance: number;
-  readonly preVariance: number;
+}
+
+/** The pre-period (P, Q) sums of a ratio CUPED summary, as a `RatioSummary`. */
+function preRatioSummary(s: CupedRatioSummary): RatioSummary {
+  return {
+    users: s.users,
+    numeratorSum: s.preNumeratorSum,
+    numeratorSumOfSquares: s.preNumeratorSumOfSquares,
+    denominatorSum: s.preDenominatorSum,
+    denominatorSumOfSquares: s.preDenominatorSumOfSquares,
+    sumOfProducts: s.preSumOfProducts,
+  };
 }
 
 function ratioMoments(s: CupedRatioSummary, arm: string): RatioMoments {
-  const { n } = s;
-  if (!Number.isInteger(n) || n < 2)
-    throw new InputError(`expected at least 2 users (an integer), got ${n}`, { field: `${arm}.n` });
+  const postSummary = ratioSummary(s, arm);
   for (const [key, value] of Object.entries(s))
     if (!Number.isFinite(value))
       throw new InputError(`expected a finite number, got ${value}`, { field: `${arm}.${key}` });
-  if (!(s.denominatorSum > 0))
-    throw new InputError(`expected a positive denominator sum, got ${s.denominatorSum}`, {
-      field: `${arm}.denominatorSum`,
-    });
   if (!(s.preDenominatorSum > 0))
     throw new InputError(`expected a positive pre-period denominator sum, got ${s.preDenominatorSum}`, {
       field: `${arm}.preDenominatorSum`,
     });
-  const sums = [s.numeratorSum, s.denominatorSum, s.preNumeratorSum, s.preDenominatorSum] as const;
-  const products = [
-    [
-      s.numeratorSumSquares,
-      s.numeratorDenominatorSumProducts,
-      s.numeratorPreNumeratorSumProducts,
-      s.numeratorPreDenominatorSumProducts,
-    ],
-    [
-      s.numeratorDenominatorSumProducts,
-      s.denominatorSumSquares,
-      s.denominatorPreNumeratorSumProducts,
-      s.denominatorPreDenominatorSumProducts,
-    ],
-    [
-      s.numeratorPreNumeratorSumProducts,
-      s.denominatorPreNumeratorSumProducts,
-      s.preNumeratorSumSquares,
-      s.preNumeratorPreDenominatorSumProducts,
-    ],
-    [
-      s.numeratorPreDenominatorSumProducts,
-      s.denominatorPreDenominatorSumProducts,
-      s.preNumeratorPreDenominatorSumProducts,
-      s.preDenominatorSumSquares,
-    ],
-  ];
-  const covarianceMatrix = products.map((row, i) =>
-    row.map((sp, j) => covariance(n, sums[i]!, sums[j]!, sp)),
-  );
-  const names = [
-    "numeratorSumSquares",
-    "denominatorSumSquares",
-    "preNumeratorSumSquares",
-    "preDenominatorSumSquares",
-  ];
-  covarianceMatrix.forEach((row, i) => {
-    if (row[i]! < -1e-9 * (1 + Math.abs(products[i]![i]!)))
+  const n = s.users;
+  for (const [key, sum, squares] of [
+    ["numeratorSumOfSquares", s.numeratorSum, s.numeratorSumOfSquares],
+    ["denominatorSumOfSquares", s.denominatorSum, s.denominatorSumOfSquares],
+    ["preNumeratorSumOfSquares", s.preNumeratorSum, s.preNumeratorSumOfSquares],
+    ["preDenominatorSumOfSquares", s.preDenominatorSum, s.preDenominatorSumOfSquares],
+  ] as const)
+    if (squares - (sum * sum) / n < -1e-9 * (1 + Math.abs(squares)))
       throw new InputError("expected a sum of squares at least (sum)^2 / n (a variance cannot be negative)", {
-        field: `${arm}.${names[i]}`,
+        field: `${arm}.${key}`,
       });
+  const post = ratioArm(postSummary);
+  const pre = ratioArm(preRatioSummary(s));
+  const postPreCovariance = covarianceOfRatios(post, pre, {
+    numerators: sampleCovariance(n, s.numeratorSum, s.preNumeratorSum, s.numeratorPreNumeratorSumOfProducts),
+    numeratorDenominator: sampleCovariance(
+      n,
+      s.numeratorSum,
+      s.preDenominatorSum,
+      s.numeratorPreDenominatorSumOfProducts,
+    ),
+    denominatorNumerator: sampleCovariance(
+      n,
+      s.denominatorSum,
+      s.preNumeratorSum,
+      s.denominatorPreNumeratorSumOfProducts,
+    ),
+    denominators: sampleCovariance(
+      n,
+      s.denominatorSum,
+      s.preDenominatorSum,
+      s.denominatorPreDenominatorSumOfProducts,
+    ),
   });
-  const means = sums.map((x) => x / n) as unknown as readonly [number, number, number, number];
-  const [m, d, p, q] = means;
-  const postGradient = [1 / d, -m / d ** 2, 0, 0];
-  const preGradient = [0, 0, 1 / q, -p / q ** 2];
-  return {
-    n,
-    means,
-    covariance: covarianceMatrix,
-    ratio: s.numeratorSum / s.denominatorSum,
-    preRatio: s.preNumeratorSum / s.preDenominatorSum,
-    postPreCovariance: bilinearForm(postGradient, covarianceMatrix, preGradient),
-    preVariance: quadraticForm(preGradient, covarianceMatrix),
-  };
+  return { post, pre, postPreCovariance };
 }
 
-/** gbstats' `nabla`: the gradient of M/D - theta P/Q in (M, D, P, Q) at the arm's means. */
-function adjustedGradient(moments: RatioMoments, theta: number): number[] {
-  const [m, d, p, q] = moments.means;
-  return [1 / d, -m / d ** 2, -theta / q, (theta * p) / q ** 2];
-}
-
-function ratioArm(moments: RatioMoments, theta: number, pooledPreRatio: number): CupedRatioArm {
-  const [m, d] = moments.means;
+function cupedRatioArm(moments: RatioMoments, theta: number, pooledPreRatio: number): CupedRatioArm {
+  const { post, pre } = moments;
   return {
-    n: moments.n,
-    ratio: moments.ratio,
-    preRatio: moments.preRatio,
-    variance: quadraticForm([1 / d, -m / d ** 2, 0, 0], moments.covariance),
-    adjustedRatio: moments.ratio - theta * (moments.preRatio - pooledPreRatio),
-    adjustedVariance: Math.max(0, quadraticForm(adjustedGradient(moments, theta), moments.covariance)),
+    n: post.users,
+    ratio: post.ratio,
+    preRatio: pre.ratio,
+    variance: post.perUserVariance,
+    adjustedRatio: post.ratio - theta * (pre.ratio - pooledPreRatio),
+    adjustedVariance: adjustedVariance(
+      post.perUserVariance,
+      pre.perUserVariance,
+      moments.postPreCovariance,
+      theta,
+    ),
   };
 }
 
@@ -565,44 +554,6 @@ function validateSummary(s: CupedSummary, arm: string): void {
           field: `${arm}.${key}`,
         },
       );
-}
-
-/** Sample variance from n, sum and sum of squares, divided by n - 1 as gbstats' `SampleMeanStatistic`. */
-function variance(n: number, sum: number, sumSquares: number): number {
-  return (sumSquares - (sum * sum) / n) / (n - 1);
-}
-
-/** Sample covariance from n, the two sums and the sum of products, divided by n - 1 (gbstats `compute_covariance`). */
-function covariance(n: number, sumA: number, sumB: number, sumProducts: number): number {
-  return (sumProducts - (sumA * sumB) / n) / (n - 1);
-}
-
-function quadraticForm(g: readonly number[], matrix: readonly (readonly number[])[]): number {
-  return bilinearForm(g, matrix, g);
-}
-
-function bilinearForm(
-  a: readonly number[],
-  matrix: readonly (readonly number[])[],
-  b: readonly number[],
-): number {
-  let total = 0;
-  for (let i = 0; i < a.length; i++)
-    for (let j = 0; j < b.length; j++) total += a[i]! * matrix[i]![j]! * b[j]!;
-  return total;
-}
-
-/** Welch-Satterthwaite degrees of freedom from each arm's squared standard error s^2/n and n. */
-function welchDegreesOfFreedom(
-  controlSquaredError: number,
-  nc: number,
-  treatmentSquaredError: number,
-  nt: number,
-): number {
-  return (
-    (controlSquaredError + treatmentSquaredError) ** 2 /
-    (controlSquaredError ** 2 / (nc - 1) + treatmentSquaredError ** 2 / (nt - 1))
-  );
 }
 
 function tPValue(t: number, degreesOfFreedom: number, alternative: Alternative): number {

@@ -144,6 +144,41 @@ export function varianceOfRatios(
   );
 }
 
+/** The per-user covariances of two ratios' parts: (M1, M2), (M1, D2), (D1, M2), (D1, D2). */
+export interface RatioPartCovariances {
+  readonly numerators: number;
+  readonly numeratorDenominator: number;
+  readonly denominatorNumerator: number;
+  readonly denominators: number;
+}
+
+/**
+ * Delta-method covariance of two ratios M1 / D1 and M2 / D2 measured on the same users (Deng, Knoblich & Lu 2018,
+ * section 3): g1' Sigma g2 with gradients g = (1/mu_D, -mu_M/mu_D^2), that is cov(M1, M2)/(mu_D1 mu_D2)
+ * - cov(M1, D2) mu_M2/(mu_D1 mu_D2^2) - cov(D1, M2) mu_M1/(mu_D1^2 mu_D2) + cov(D1, D2) mu_M1 mu_M2/(mu_D1^2 mu_D2^2).
+ * With the same ratio twice it is `varianceOfRatios`; CUPED for ratio metrics needs it between the post and
+ * pre-period ratio (gbstats `compute_theta_regression_adjusted_ratio`).
+ *
+ * @example
+ * const moments = { numeratorMean: 1, denominatorMean: 10 };
+ * covarianceOfRatios(moments, moments, { numerators: 0.5, numeratorDenominator: 1, denominatorNumerator: 1,
+ *   denominators: 4 }); // => 0.0034, varianceOfRatios(1, 0.5, 10, 4, 1)
+ */
+export function covarianceOfRatios(
+  first: { readonly numeratorMean: number; readonly denominatorMean: number },
+  second: { readonly numeratorMean: number; readonly denominatorMean: number },
+  covariances: RatioPartCovariances,
+): number {
+  const { numeratorMean: m1, denominatorMean: d1 } = first;
+  const { numeratorMean: m2, denominatorMean: d2 } = second;
+  return (
+    covariances.numerators / (d1 * d2) -
+    (covariances.numeratorDenominator * m2) / (d1 * d2 ** 2) -
+    (covariances.denominatorNumerator * m1) / (d1 ** 2 * d2) +
+    (covariances.denominators * m1 * m2) / (d1 ** 2 * d2 ** 2)
+  );
+}
+
 /** One arm's ratio and the moments its variance is built from. */
 export interface RatioArm {
   readonly users: number;
@@ -262,9 +297,20 @@ export interface RatioComparison {
   readonly relativeLift: RatioEffect;
 }
 
-/** The test of an estimate with the given variance, under N(0, 1) (dof = Infinity) or t(dof). */
-function effect(estimate: number, variance: number, dof: number, alpha: number): RatioEffect {
-  const standardError = Math.sqrt(variance);
+/**
+ * The test of an estimate with the given standard error against 0, under N(0, 1) (dof = Infinity) or t(dof):
+ * the statistic, both p-values and both intervals at confidence 1 - alpha. CUPED's adjusted estimates
+ * (src/stats/cuped.ts) are reported through it too.
+ *
+ * @example
+ * ratioEffect(0.0833333, 0.0394182, Infinity, 0.05).pValueTwoSided; // => 0.0345081
+ */
+export function ratioEffect(
+  estimate: number,
+  standardError: number,
+  dof: number,
+  alpha: number,
+): RatioEffect {
   const statistic = estimate / standardError;
   const normal = dof === Infinity;
   const upperTail = (x: number) => (normal ? normalPValue(x, "greater") : studentTUpperTail(x, dof));
@@ -336,7 +382,17 @@ export function compareRatioArms(
     treatment,
     test,
     alpha,
-    difference: effect(treatment.ratio - control.ratio, control.variance + treatment.variance, dof, alpha),
-    relativeLift: effect((treatment.ratio - control.ratio) / control.ratio, relativeVariance, dof, alpha),
+    difference: ratioEffect(
+      treatment.ratio - control.ratio,
+      Math.sqrt(control.variance + treatment.variance),
+      dof,
+      alpha,
+    ),
+    relativeLift: ratioEffect(
+      (treatment.ratio - control.ratio) / control.ratio,
+      Math.sqrt(relativeVariance),
+      dof,
+      alpha,
+    ),
   };
 }

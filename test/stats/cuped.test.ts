@@ -271,7 +271,7 @@ test("ratio CUPED bad inputs are InputErrors naming the field", () => {
   const field = (f: string) => (error: unknown) => error instanceof InputError && error.where.field === f;
   const control = cupedRatioSummaryFromUsers(RATIO_CONTROL_USERS);
   const treatment = cupedRatioSummaryFromUsers(RATIO_TREATMENT_USERS);
-  assert.throws(() => cupedRatioTest({ ...control, n: 1 }, treatment), field("control.n"));
+  assert.throws(() => cupedRatioTest({ ...control, users: 1 }, treatment), field("control.users"));
   assert.throws(
     () => cupedRatioTest(control, { ...treatment, denominatorSum: 0 }),
     field("treatment.denominatorSum"),
@@ -286,7 +286,7 @@ test("ratio CUPED bad inputs are InputErrors naming the field", () => {
     preDenominator: ones(8).map((x) => 2 * x),
   };
   const flat = cupedRatioSummaryFromUsers(constantPre);
-  assert.throws(() => cupedRatioTest(flat, flat), field("preNumeratorSumSquares"));
+  assert.throws(() => cupedRatioTest(flat, flat), field("preNumeratorSumOfSquares"));
   assert.throws(
     () => cupedRatioSummaryFromUsers({ ...RATIO_CONTROL_USERS, denominator: [1] }),
     field("denominator"),

@@ -5,6 +5,7 @@ import { InputError } from "../../src/core/errors";
 import { Random } from "../../src/core/random";
 import {
   compareRatioArms,
+  covarianceOfRatios,
   ratioArm,
   ratioSummary,
   ratioSummaryFromUsers,
@@ -130,4 +131,15 @@ test("bad inputs throw InputError naming the field: n < 2, a zero denominator su
   // Every user with the same ratio: zero delta-method variance, no test.
   throwsNaming(() => compareRatioArms(ratioSummaryFromUsers([1, 2], [10, 20]), treatment), "control");
   throwsNaming(() => compareRatioArms(control, treatment, { alpha: 1 }), "alpha");
+});
+
+test("the delta-method covariance of a ratio with itself is its variance (gbstats variance_of_ratios)", () => {
+  const arm = ratioArm(control);
+  const covariance = covarianceOfRatios(arm, arm, {
+    numerators: arm.numeratorVariance,
+    numeratorDenominator: arm.covariance,
+    denominatorNumerator: arm.covariance,
+    denominators: arm.denominatorVariance,
+  });
+  close(covariance, arm.perUserVariance, 1e-15, "covariance of the ratio with itself");
 });

@@ -11,13 +11,15 @@ import { analyzeCounts, type ExperimentAnalysis } from "../../stats/analysis";
 import { FUNFLIX_BUSINESS_CASE } from "../../stats/business-case";
 import type { Interval } from "../../stats/intervals";
 import { parseProportionSummary, type TwoArmCounts } from "../../stats/summary";
+import { cupedRatioSummaryFromUsers, cupedRatioTest } from "../../stats/cuped";
 import {
   compareRatioArms,
   type RatioArm,
   type RatioEffect,
+  ratioEffect,
   ratioSummaryFromUsers,
 } from "../../stats/ratio-metric";
-import { PER_USER_VARIANTS, readPerUserCsv } from "../../results/per-user";
+import { PER_USER_VARIANTS, type PerUserSummary, readPerUserCsv } from "../../results/per-user";
 import { ANALYSIS_UNITS, type AnalysisUnit, twoArmCountsFromEvents } from "../../results/counts";
 import { readVariantCounts } from "../../serving/event-store";
 import { numberOption, probabilityOption } from "../number-option";
@@ -118,7 +120,51 @@ export function formatAnalysis(a: ExperimentAnalysis): string {
   ].join("\n");
 }
 
-/** The --per-user analysis: every figure of the delta-method comparison, z-test and Welch t-test. */
+/**
+ * CUPED for the per-user CTR (src/stats/cuped.ts `cupedRatioTest`, gbstats' `RegressionAdjustedRatioStatistic`):
+ * the pre-period CTR pre_clicks / pre_impressions as the covariate, tested with Welch's t as the unadjusted
+ * `welchTTest` beside it; undefined when the file has no pre-period columns.
+ */
+export function cupedOfPerUser(summary: PerUserSummary, alpha: number) {
+  const arm = (role: "control" | "treatment") => {
+    const { clicks, impressions, preClicks, preImpressions } = summary[role];
+    if (preClicks === undefined || preImpressions === undefined) return undefined;
+    return cupedRatioSummaryFromUsers(
+      {
+        numerator: clicks,
+        denominator: impressions,
+        preNumerator: preClicks,
+        preDenominator: preImpressions,
+      },
+      PER_USER_VARIANTS[role],
+    );
+  };
+  const control = arm("control");
+  const treatment = arm("treatment");
+  if (control === undefined || treatment === undefined) return undefined;
+  const cuped = cupedRatioTest(control, treatment);
+  const adjustedArm = (a: typeof cuped.control) => ({ preCtr: a.preRatio, adjustedCtr: a.adjustedRatio });
+  return {
+    covariate: "pre-period CTR per impression (pre_clicks / pre_impressions)",
+    theta: cuped.theta,
+    /** the share of the difference's variance that CUPED removed, against the unadjusted delta-method one */
+    varianceReduction: cuped.varianceReduction,
+    control: adjustedArm(cuped.control),
+    treatment: adjustedArm(cuped.treatment),
+    difference: ratioEffect(cuped.difference, cuped.standardError, cuped.degreesOfFreedom, alpha),
+    relativeLift: ratioEffect(
+      cuped.relativeLift,
+      cuped.relativeLiftStandardError,
+      cuped.degreesOfFreedom,
+      alpha,
+    ),
+  };
+}
+
+/**
+ * The --per-user analysis: every figure of the delta-method comparison, z-test and Welch t-test, and `cuped`
+ * (`cupedOfPerUser`) when the file has pre_clicks,pre_impressions.
+ */
 export function analyzePerUser(file: string, alpha: number) {
   const summary = readPerUserCsv(file);
   const ratioSummaries = {
@@ -135,6 +181,7 @@ export function analyzePerUser(file: string, alpha: number) {
   };
   const z = compareRatioArms(ratioSummaries.control, ratioSummaries.treatment, { alpha, test: "z" });
   const welch = compareRatioArms(ratioSummaries.control, ratioSummaries.treatment, { alpha, test: "welch" });
+  const cuped = cupedOfPerUser(summary, alpha);
   const arm = (role: "control" | "treatment", estimate: RatioArm) => ({
     variant: PER_USER_VARIANTS[role],
     users: estimate.users,
@@ -153,8 +200,7 @@ export function analyzePerUser(file: string, alpha: number) {
     treatment: arm("treatment", z.treatment),
     zTest: { difference: z.difference, relativeLift: z.relativeLift },
     welchTTest: { difference: welch.difference, relativeLift: welch.relativeLift },
-    // CUPED (src/stats/cuped.ts, theta from pre_clicks / pre_impressions): its theta, adjusted difference and SE
-    // go here as `cuped`, when summary.hasPrePeriod.
+    ...(cuped === undefined ? {} : { cuped }),
   };
 }
 
@@ -186,6 +232,31 @@ export function formatPerUserAnalysis(a: ReturnType<typeof analyzePerUser>): str
   ];
   const signedPct = (x: number) => `${x >= 0 ? "+" : ""}${pct(x, 1)}`;
   const w = a.welchTTest;
+  const effectHeader = (test: string) => [
+    `effect (${test})`,
+    "estimate",
+    "SE",
+    `${level} CI (two-sided)`,
+    `${level} CI (one-sided)`,
+    "p two-sided",
+    "p one-sided",
+  ];
+  const c = "cuped" in a ? a.cuped : undefined;
+  const cupedLines =
+    c === undefined
+      ? []
+      : [
+          `CUPED (covariate: ${c.covariate}): theta ${c.theta.toFixed(4)}, variance of the difference ` +
+            `reduced by ${pct(c.varianceReduction, 1)}; adjusted CTR ${pct(c.control.adjustedCtr)} (baseline), ` +
+            `${pct(c.treatment.adjustedCtr)} (challenger); Welch df ${c.difference.degreesOfFreedom.toFixed(2)} adjusted`,
+          formatTable(effectHeader("Welch t-test"), [
+            effectRow("difference, unadjusted", w.difference, points, unsignedPoints),
+            effectRow("difference, CUPED", c.difference, points, unsignedPoints),
+            effectRow("relative lift, unadjusted", w.relativeLift, signedPct, (x) => pct(x, 1)),
+            effectRow("relative lift, CUPED", c.relativeLift, signedPct, (x) => pct(x, 1)),
+          ]),
+          "",
+        ];
   return [
     `Per-user summary from ${a.file}: ${a.metric}`,
     "",
@@ -194,24 +265,15 @@ export function formatPerUserAnalysis(a: ReturnType<typeof analyzePerUser>): str
       [armRow("control", a.control), armRow("treatment", a.treatment)],
     ),
     "",
-    formatTable(
-      [
-        "effect (z-test)",
-        "estimate",
-        "SE",
-        `${level} CI (two-sided)`,
-        `${level} CI (one-sided)`,
-        "p two-sided",
-        "p one-sided",
-      ],
-      [
-        effectRow("difference", a.zTest.difference, points, unsignedPoints),
-        effectRow("relative lift", a.zTest.relativeLift, signedPct, (x) => pct(x, 1)),
-      ],
-    ),
+    formatTable(effectHeader("z-test"), [
+      effectRow("difference", a.zTest.difference, points, unsignedPoints),
+      effectRow("relative lift", a.zTest.relativeLift, signedPct, (x) => pct(x, 1)),
+    ]),
     "",
     `Welch t-test (df ${w.difference.degreesOfFreedom.toFixed(2)}): difference p = ${p(w.difference.pValueTwoSided)} ` +
       `two-sided, ${p(w.difference.pValueGreater)} one-sided; relative lift p = ${p(w.relativeLift.pValueTwoSided)} two-sided`,
+    "",
+    ...cupedLines,
     "One-sided: the alternative is that the challenger's CTR is higher.",
     "",
   ].join("\n");
@@ -277,7 +339,7 @@ export function register(program: Command): void {
     .option(
       "--per-user <file.csv>",
       "analyse CTR per impression with the delta method from one row per user: variant,clicks,impressions " +
-        "(optionally pre_clicks,pre_impressions), variants baseline and challenger",
+        "(optionally pre_clicks,pre_impressions, which add CUPED), variants baseline and challenger",
     )
     .option("--one-sided", "one-sided tests and intervals (treatment better) instead of two-sided")
     .option(

@@ -5,7 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../../src/core/paths";
-import { compareRatioArms, ratioSummaryFromUsers } from "../../../src/stats/ratio-metric";
+import { cupedRatioSummaryFromUsers, cupedRatioTest } from "../../../src/stats/cuped";
+import { compareRatioArms, ratioEffect, ratioSummaryFromUsers } from "../../../src/stats/ratio-metric";
 
 const abrec = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "abrec"), ...args], { encoding: "utf8" });
@@ -60,6 +61,7 @@ test("abrec analyze --per-user --json gives the library's figures (gbstats refer
   assert.ok(Math.abs(a.zTest.difference.pValueTwoSided - 0.0345081) < 1e-6);
   assert.ok(Math.abs(a.welchTTest.difference.pValueTwoSided - 0.0548115) < 1e-6);
   assert.equal(a.prePeriodColumns, false);
+  assert.equal("cuped" in a, false);
 });
 
 test("abrec analyze --per-user prints the ratio per arm, difference, SE, CI, both p-values and the lift", () => {
@@ -75,14 +77,63 @@ test("abrec analyze --per-user prints the ratio per arm, difference, SE, CI, bot
   assert.match(run.stdout, /Welch t-test \(df 12\.75\): difference p = 0\.0548/);
 });
 
-test("the optional pre_clicks,pre_impressions columns are read", () => {
-  const file = write(
-    "pre.csv",
-    ["variant,clicks,impressions,pre_clicks,pre_impressions", ...rows.map((r) => `${r},1,4`)].join("\n"),
-  );
-  const run = abrec("analyze", "--per-user", file, "--json");
+// The pre-period clicks and impressions of test/stats/cuped.test.ts (made up) beside the same post-period users:
+// cupedRatioTest gives theta 0.3181838 and the adjusted difference 0.0763302 there.
+const pre = {
+  control: { clicks: [1, 0, 1, 2, 0, 1, 1, 0], impressions: [8, 6, 9, 10, 4, 7, 8, 5] },
+  treatment: { clicks: [1, 1, 1, 0, 1, 2, 1, 0], impressions: [7, 5, 9, 5, 6, 9, 8, 6] },
+};
+const withPrePeriod = write(
+  "pre.csv",
+  [
+    "variant,clicks,impressions,pre_clicks,pre_impressions",
+    ...rows.map((row, i) => {
+      const arm = i % 2 === 0 ? pre.control : pre.treatment;
+      const u = Math.floor(i / 2);
+      return `${row},${arm.clicks[u]},${arm.impressions[u]}`;
+    }),
+  ].join("\n"),
+);
+
+test("with pre_clicks,pre_impressions --json carries the library's CUPED figures beside the unadjusted ones", () => {
+  const run = abrec("analyze", "--per-user", withPrePeriod, "--json");
   assert.equal(run.status, 0, run.stderr);
-  assert.equal(JSON.parse(run.stdout).prePeriodColumns, true);
+  const a = JSON.parse(run.stdout);
+  assert.equal(a.prePeriodColumns, true);
+  const summary = (post: typeof control, prePeriod: typeof control) =>
+    cupedRatioSummaryFromUsers({
+      numerator: post.clicks,
+      denominator: post.impressions,
+      preNumerator: prePeriod.clicks,
+      preDenominator: prePeriod.impressions,
+    });
+  const library = cupedRatioTest(summary(control, pre.control), summary(treatment, pre.treatment));
+  // JSON writes the open side of one-sided intervals as null.
+  const json = (e: ReturnType<typeof ratioEffect>) => ({
+    ...e,
+    intervalGreater: { lower: e.intervalGreater.lower, upper: null },
+  });
+  assert.deepEqual(a.cuped, {
+    covariate: "pre-period CTR per impression (pre_clicks / pre_impressions)",
+    theta: library.theta,
+    varianceReduction: library.varianceReduction,
+    control: { preCtr: library.control.preRatio, adjustedCtr: library.control.adjustedRatio },
+    treatment: { preCtr: library.treatment.preRatio, adjustedCtr: library.treatment.adjustedRatio },
+    difference: json(ratioEffect(library.difference, library.standardError, library.degreesOfFreedom, 0.05)),
+    relativeLift: json(
+      ratioEffect(library.relativeLift, library.relativeLiftStandardError, library.degreesOfFreedom, 0.05),
+    ),
+  });
+  assert.equal(a.cuped.difference.pValueTwoSided, library.pValue);
+  assert.ok(Math.abs(a.cuped.theta - 0.3181838) < 1e-7);
+  assert.ok(Math.abs(a.cuped.difference.estimate - 0.0763302) < 1e-7);
+  // The unadjusted figures are unchanged by the pre-period columns.
+  assert.ok(Math.abs(a.welchTTest.difference.standardError - library.unadjustedStandardError) < 1e-15);
+  assert.ok(Math.abs(a.welchTTest.difference.pValueTwoSided - 0.0548115) < 1e-6);
+  const text = abrec("analyze", "--per-user", withPrePeriod);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /theta 0\.3182, variance of the difference reduced by 9\.1%/);
+  assert.match(text.stdout, /difference, CUPED\s+\+7\.63 pts\s+3\.76 pts/);
 });
 
 test("bad per-user files exit 2 naming file:line and the column", () => {
@@ -124,6 +175,11 @@ test("bad per-user files exit 2 naming file:line and the column", () => {
       "pre-above.csv",
       `${header},pre_clicks,pre_impressions\nbaseline,1,5,3,2\n`,
       /pre-above\.csv:2, field "pre_clicks"/,
+    ],
+    [
+      "pre-zero.csv",
+      `${header},pre_clicks,pre_impressions\nbaseline,1,5,0,0\nbaseline,1,4,0,0\nchallenger,1,5,0,1\nchallenger,1,5,0,2\n`,
+      /pre-zero\.csv, field "pre_impressions".*every baseline user has 0 pre_impressions/,
     ],
   ];
   for (const [name, text, pattern] of cases) {
