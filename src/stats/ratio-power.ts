@@ -69,6 +69,8 @@ export interface FittedRatioVarianceModel extends RatioVarianceModel {
     readonly days: number;
     readonly perUserVariance: number;
     readonly designEffect: number;
+    /** B before the floor at 0; negative when the pre-period shows less variance than binomial noise */
+    readonly betweenUserVarianceEstimate: number;
   };
 }
 
@@ -102,13 +104,19 @@ export function ratioVarianceModel(
     throw new InputError(`expected a pre-period CTR strictly between 0 and 1, got ${arm.ratio}`, {
       field: "pre-period",
     });
-  const within = (arm.ratio * (1 - arm.ratio)) / arm.denominatorMean;
+  const betweenUserVarianceEstimate =
+    arm.perUserVariance - (arm.ratio * (1 - arm.ratio)) / arm.denominatorMean;
   return {
     population,
     baselineRatio: arm.ratio,
     impressionsPerUserPerDay: arm.denominatorMean / days,
-    betweenUserVariance: Math.max(0, arm.perUserVariance - within),
-    prePeriod: { days, perUserVariance: arm.perUserVariance, designEffect: ratioDesignEffect(arm) },
+    betweenUserVariance: Math.max(0, betweenUserVarianceEstimate),
+    prePeriod: {
+      days,
+      perUserVariance: arm.perUserVariance,
+      designEffect: ratioDesignEffect(arm),
+      betweenUserVarianceEstimate,
+    },
   };
 }
 
