@@ -35,7 +35,7 @@ import { requireOpenUnit, requirePositive } from "./summary";
  *     deff = var_u (mbar - 1/n) / (R (1 - R))      (about var_u mbar / (R (1 - R)) for large n)
  *
  * with var_u the per-user delta-method variance and mbar the mean impressions per user. It is Kish's design
- * effect of a cluster sample (Kish 1965, Survey Sampling, section 8.2; deff = 1 + (mbar - 1) rho for equal
+ * effect of a cluster sample (Kish 1965, Survey Sampling, cluster sampling; deff = 1 + (mbar - 1) rho for equal
  * clusters) with users as clusters: exactly 1 with one 0/1 impression per user, above 1 when users' CTRs differ.
  *
  * @example
@@ -208,7 +208,7 @@ export function ratioPower(
 
 /**
  * Users per arm for the target power, the closed form of `ratioPower` (the far tail of a two-sided test
- * ignored, as R's power.t.test does with strict = FALSE), rounded up:
+ * ignored, as src/stats/power.ts does for proportions), rounded up:
  *
  *     n = (v_c + v_t) (z_{1-alpha} + z_{power})^2 / delta^2     (z_{1-alpha/2} when two-sided)
  *

@@ -102,7 +102,7 @@ test("power at the closed-form sample size equals the target; the rounded-up siz
     }
 });
 
-// van Belle 2008, Statistical Rules of Thumb, 2nd ed., rule 2.3 (Lehr's formula): n = 16 sigma^2 / delta^2 per
+// van Belle 2008, Statistical Rules of Thumb, 2nd ed., chapter 2 (Lehr's equation): n = 16 sigma^2 / delta^2 per
 // group for 80% power, two-sided alpha 0.05 (exactly 15.70), and 21 (21.01) for 90%.
 test("users per arm follow Lehr's rule: 16 and 22 (21.01 rounded up) per arm at sigma^2 / delta^2 = 1", () => {
   assert.equal(ratioUsersPerArm(1, 1, 1, 0.8), 16);
