@@ -32,8 +32,11 @@ export interface PerUserSummary {
   readonly hasPrePeriod: boolean;
 }
 
-/** Parses the text of a per-user summary file; `file` names it in errors. */
-export function parsePerUserCsv(text: string, file: string): PerUserSummary {
+/**
+ * Parses the text of a per-user summary file; `file` names it in errors. `requireBothVariants` false accepts a
+ * file of one population (a pre-period, everyone on the baseline) whose caller pools the variants.
+ */
+export function parsePerUserCsv(text: string, file: string, requireBothVariants = true): PerUserSummary {
   const lines = text.split("\n").map((line) => line.replace(/\r$/, ""));
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   if (lines.length === 0) throw new InputError("the file is empty; expected a header row", { file, line: 1 });
@@ -126,13 +129,13 @@ export function parsePerUserCsv(text: string, file: string): PerUserSummary {
   const finish = (role: "control" | "treatment"): PerUserArm => {
     const arm = arms[role];
     const name = PER_USER_VARIANTS[role];
-    if (arm.clicks.length < 2)
+    if (requireBothVariants && arm.clicks.length < 2)
       throw new InputError(
         `${arm.clicks.length} ${name} rows; expected at least 2 users in each of ` +
           `${PER_USER_VARIANTS.control} and ${PER_USER_VARIANTS.treatment}`,
         { file, field: "variant" },
       );
-    if (arm.impressions.every((n) => n === 0))
+    if (requireBothVariants && arm.impressions.every((n) => n === 0))
       throw new InputError(
         `every ${name} user has 0 impressions; the ratio clicks/impressions is undefined`,
         {
@@ -158,12 +161,12 @@ export function parsePerUserCsv(text: string, file: string): PerUserSummary {
 }
 
 /** Reads and parses a per-user summary file (`parsePerUserCsv`). */
-export function readPerUserCsv(file: string): PerUserSummary {
+export function readPerUserCsv(file: string, requireBothVariants = true): PerUserSummary {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
     throw new InputError(`cannot read the per-user file: ${(error as Error).message}`, { file });
   }
-  return parsePerUserCsv(text, file);
+  return parsePerUserCsv(text, file, requireBothVariants);
 }
