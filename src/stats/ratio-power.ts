@@ -181,7 +181,8 @@ function requireLift(lift: number, settings: RatioTestSettings): number {
  *     power = Phi(|delta| / SE - z_{1-alpha})                                        (one-sided)
  *     power = Phi(|delta| / SE - z_{1-alpha/2}) + Phi(-|delta| / SE - z_{1-alpha/2})  (two-sided)
  *
- * (Chow, Shao & Wang 2008, Sample Size Calculations in Clinical Research, section 3.2.1, with the delta-method
+ * (the normal-approximation power of a two-sample z-test for means, as in Chow, Shao & Wang, Sample Size
+ * Calculations in Clinical Research, the chapter on comparing means, with the delta-method
  * variance in place of sigma^2).
  *
  * @example
