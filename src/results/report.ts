@@ -156,7 +156,10 @@ export function resultsMarkdown(r: ResultsAnalysis, context: ReportContext): str
     "## Sequential analysis",
     "",
     `Always-valid (mixture sequential probability ratio) analysis, tuning N* = ${s.tuningParameter} (the planned total): ` +
-      `difference interval ${ptsRange(s.interval)}, p = ${formatP(s.pValue)} at the end` +
+      `difference interval ${ptsRange(s.interval)} at the end; always-valid p = ` +
+      // The always-valid p-value is the running minimum over the looks (what analysis.json's looks record),
+      // not the single-look value at the end, which can be larger.
+      `${formatP(r.looks.length > 0 ? r.looks[r.looks.length - 1].alwaysValidPValue : s.pValue)}` +
       (r.firstAlwaysValidRejectionVisit === null
         ? `; it never fell below ${alpha} at any of ${r.looks.length} looks.`
         : `; it first fell below ${alpha} after ${r.firstAlwaysValidRejectionVisit} ${unit}, where the experiment ` +

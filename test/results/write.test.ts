@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { sha256File } from "../../src/core/files";
+import { formatP } from "../../src/results/report";
 import { RESULTS_FILES, writeResults, type RunRecord } from "../../src/results/write";
 import { fillEventStore } from "../support/event-store-fill";
 
@@ -88,6 +89,11 @@ test("writeResults writes report, analysis, events.csv, figures and run.json tha
   assert.match(report, /Reject H0/);
   assert.match(report, /\| baseline \| 1124 \| 79 \| 7\.03% \|/);
   assert.match(report, /\*\*no\*\*/);
+  // The report's always-valid p-value is the last look's running minimum, as analysis.json records it.
+  assert.ok(
+    report.includes(`always-valid p = ${formatP(last.alwaysValidPValue)}`),
+    `report quotes the always-valid p ${formatP(last.alwaysValidPValue)}`,
+  );
 
   const saved = JSON.parse(fs.readFileSync(path.join(dir, RESULTS_FILES.run), "utf8")) as RunRecord;
   assert.equal(saved.seed, 7);
