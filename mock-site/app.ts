@@ -10,15 +10,15 @@ import cookieParser from "cookie-parser";
 import helmet from "helmet";
 import type { Movie } from "../src/data/types";
 import type { RouterClient } from "../src/serving/router";
-import { feedbackRequest, responseMovieIds } from "../src/serving/seldon";
+import { DEFAULT_K, feedbackRequest, responseMovieIds } from "../src/serving/seldon";
 import { InputError } from "../src/core/errors";
 import { SITE_ROUTES } from "./contract";
 import { SITE_CSS, errorPage, experimentPage, homePage, moviePage, signInPage } from "./pages";
 
 /** Name of the signed cookie holding the signed-in MovieLens user id. */
 export const USER_COOKIE = "abrec_user";
-/** Number of cards on the home page. */
-export const RECOMMENDATIONS_SHOWN = 10;
+/** Number of cards on the home page: the default slate of the Seldon API. */
+export const RECOMMENDATIONS_SHOWN = DEFAULT_K;
 /** Longest URL (path and query) accepted; longer gets 414. */
 export const MAX_URL_LENGTH = 2048;
 

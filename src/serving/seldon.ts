@@ -4,7 +4,7 @@
  * prediction.proto (SeldonMessage {status, meta {puid, tags, routing, requestPath, metrics}, data {names,
  * ndarray}}; Feedback {request, response, reward, truth}).
  *
- * A prediction request carries one row `[userId, k]`:
+ * A prediction request carries one row `[userId, k]`, or `[userId]` for k = DEFAULT_K:
  *   `{"data": {"names": ["userId", "k"], "ndarray": [[42, 10]]}}`
  * and its response one row with the k movie ids, best first, plus the model, its version, the request id
  * (`meta.puid`), the routing decision and the fallback flag:
@@ -21,6 +21,11 @@ import { InputError } from "../core/errors";
 export const ROUTER_NAME = "ab-router";
 /** Largest k a request may ask for. */
 export const MAX_K = 100;
+/**
+ * k when a request sends only the user id (`[[userId]]`, the one feature a plain Seldon client sends): the site's
+ * slate of 10 cards.
+ */
+export const DEFAULT_K = 10;
 
 export interface SeldonMeta {
   puid?: string;
@@ -61,10 +66,12 @@ function fail(field: string, expected: string): never {
 }
 
 /**
- * Reads `[userId, k]` from a prediction request body. Throws `InputError` naming the field otherwise.
+ * Reads `[userId, k]`, or `[userId]` with k = DEFAULT_K, from a prediction request body. Throws `InputError`
+ * naming the field otherwise.
  *
  * @example
- * parsePredictionRequest({ data: { ndarray: [[42, 10]] } }); // => { userId: 42, k: 10 }
+ * parsePredictionRequest({ data: { ndarray: [[42, 5]] } }); // => { userId: 42, k: 5 }
+ * parsePredictionRequest({ data: { ndarray: [[42]] } }); // => { userId: 42, k: 10 }
  */
 export function parsePredictionRequest(body: unknown): PredictionInput {
   if (!isObject(body)) fail("body", "a JSON object (a SeldonMessage)");
@@ -74,8 +81,9 @@ export function parsePredictionRequest(body: unknown): PredictionInput {
   if (!Array.isArray(ndarray) || ndarray.length !== 1)
     fail("data.ndarray", "an array with exactly one row [userId, k]");
   const row = ndarray[0];
-  if (!Array.isArray(row) || row.length !== 2) fail("data.ndarray[0]", "a row of two numbers [userId, k]");
-  const [userId, k] = row as unknown[];
+  if (!Array.isArray(row) || row.length < 1 || row.length > 2)
+    fail("data.ndarray[0]", "a row [userId, k] or [userId]");
+  const [userId, k = DEFAULT_K] = row as unknown[];
   if (typeof userId !== "number" || !Number.isSafeInteger(userId) || userId <= 0)
     fail("data.ndarray[0][0]", `a positive integer user id, got ${JSON.stringify(userId)}`);
   if (typeof k !== "number" || !Number.isInteger(k) || k < 1 || k > MAX_K)

@@ -9,7 +9,7 @@ import { ServingMetrics } from "../../src/serving/metrics";
 import { ModelService, RemoteModel, createModelServerApp } from "../../src/serving/model-server";
 import { RouterService, createRouterApp } from "../../src/serving/router";
 import type { RoutingSettings } from "../../src/serving/assignment";
-import { ROUTER_NAME, feedbackRequest, predictionRequest } from "../../src/serving/seldon";
+import { DEFAULT_K, ROUTER_NAME, feedbackRequest, predictionRequest } from "../../src/serving/seldon";
 import { testModels } from "../support/recommenders";
 import { type Json, listen, postJson } from "../support/http";
 import { startTestServing } from "../support/serving";
@@ -142,6 +142,20 @@ test("an unknown user gets the fallback, flagged in meta.tags and counted", asyn
 });
 
 for (const [server, withServer] of SERVERS)
+  test(`a request with only the user id, as a Seldon client sends it, gets the default 10 movies (${server})`, async () => {
+    await withServer({}, async (url, { store }) => {
+      const { status, json } = await postJson(`${url}/api/v1.0/predictions`, { data: { ndarray: [[1]] } });
+      assert.equal(status, 200, JSON.stringify(json));
+      assert.equal(json.data.ndarray[0].length, DEFAULT_K);
+      assert.equal(DEFAULT_K, 10);
+      assert.equal(
+        store.counts().variants.reduce((n, v) => n + v.impressions, 0),
+        1,
+      );
+    });
+  });
+
+for (const [server, withServer] of SERVERS)
   test(`malformed requests get 400 with a message naming the field, and store nothing (${server})`, async () => {
     await withServer({}, async (url, { store }) => {
       const cases: [unknown, RegExp, boolean?][] = [
@@ -149,7 +163,7 @@ for (const [server, withServer] of SERVERS)
         [[1, 2], /field "body"/],
         [{}, /field "data"/],
         [{ data: { ndarray: [] } }, /field "data.ndarray"/],
-        [{ data: { ndarray: [[1]] } }, /field "data.ndarray\[0\]"/],
+        [{ data: { ndarray: [[1, 2, 3]] } }, /field "data.ndarray\[0\]"/],
         [{ data: { ndarray: [["42", 10]] } }, /field "data.ndarray\[0\]\[0\]".*positive integer/],
         [{ data: { ndarray: [[-3, 10]] } }, /field "data.ndarray\[0\]\[0\]"/],
         [{ data: { ndarray: [[42, 0]] } }, /field "data.ndarray\[0\]\[1\]".*1\.\.100/],
