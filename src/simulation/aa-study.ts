@@ -1,7 +1,7 @@
 /**
  * The wrong analysis shown as such: a seeded A/A study (both arms the baseline) of CTR per impression when users
  * are randomised and come back. It measures the type-I error and the power of the naive pooled z-test on
- * impressions (./../stats/proportions-test `twoProportionZTest`, which treats every impression as an independent
+ * impressions (../stats/proportions-test `twoProportionZTest`, which treats every impression as an independent
  * trial) and of the delta-method z-test with users as the unit (../stats/ratio-metric `compareRatioArms`).
  *
  * Visit model (until the calendar simulation replaces it), the one ../stats/ratio-power.ts sizes the test for:
