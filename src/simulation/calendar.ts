@@ -1,0 +1,189 @@
+/**
+ * The simulated calendar (building block; nothing in the default run calls it yet): which users visit on which
+ * simulated day. A pre-period (everyone on the baseline) comes first, then the experiment days.
+ *
+ * Visit model: each user u has a daily visit probability r_u ~ Beta(a, b), drawn once, with mean
+ * `meanVisitsPerDay` = a / (a + b) and `rateConcentration` = a + b (a = mean * concentration, b = (1 - mean) *
+ * concentration). A small concentration spreads the rates: the default Beta(0.5, 1) (mean 1/3, concentration 1.5)
+ * has its density x^(-1/2) / 2 piled near 0 and a long right tail, so most users come rarely and a few come most
+ * days (median rate 1/4, and the top 10% of users by rate hold 27.1% of the expected visits). On each day each user
+ * visits with probability r_u, independently (a Bernoulli per user-day), and the day's visitors come in a seeded
+ * random order.
+ *
+ * Draws follow the users in ascending id order, never the order a caller's Map or Set happened to give, so the same
+ * users, settings and seed give the same rates and schedule however the ids were collected.
+ *
+ * @example
+ * const rates = visitRates([1, 2, 3], {}, new Random(7));
+ * const schedule = visitSchedule({ ...rates, preDays: 14, experimentDays: 13, seed: 7 });
+ * schedule.visitorsByDay[0]; // => Int32Array of the ids visiting on day 0, in their order of arrival
+ * schedule.phase(14);        // => "experiment"
+ */
+import { InputError } from "../core/errors";
+import { Random } from "../core/random";
+
+export interface VisitRateSettings {
+  /** Mean of the users' daily visit probabilities, visits per user per day, in (0, 1). Default 1/3. */
+  readonly meanVisitsPerDay?: number;
+  /** a + b of the Beta(a, b) of the rates, > 0; smaller is more heterogeneous. Default 1.5 (Beta(0.5, 1)). */
+  readonly rateConcentration?: number;
+}
+
+export const DEFAULT_VISIT_RATE_SETTINGS: Required<VisitRateSettings> = {
+  meanVisitsPerDay: 1 / 3,
+  rateConcentration: 1.5,
+};
+
+/** The users' drawn rates with everything needed to reproduce them (for run records). */
+export interface VisitRates {
+  /** Ascending user ids. */
+  readonly userIds: Int32Array;
+  /** Daily visit probability of `userIds[i]`, in [0, 1]. */
+  readonly rates: Float64Array;
+  readonly settings: Required<VisitRateSettings>;
+  /** The Beta(alpha, beta) the rates were drawn from. */
+  readonly distribution: { readonly alpha: number; readonly beta: number };
+  /** Seed of the `Random` the rates were drawn with. */
+  readonly seed: number;
+}
+
+export type CalendarPhase = "pre" | "experiment";
+
+export interface VisitScheduleOptions {
+  readonly userIds: ArrayLike<number>;
+  /** Daily visit probability of each user, aligned with `userIds`. */
+  readonly rates: ArrayLike<number>;
+  /** Days of pre-period (everyone on the baseline), a non-negative integer. */
+  readonly preDays: number;
+  /** Days of experiment after the pre-period, a positive integer. */
+  readonly experimentDays: number;
+  readonly seed: number;
+}
+
+export interface VisitSchedule {
+  readonly preDays: number;
+  readonly experimentDays: number;
+  /** preDays + experimentDays. */
+  readonly totalDays: number;
+  readonly seed: number;
+  /** For each simulated day (0-based, pre-period first), the ids of that day's visitors in their order of arrival. */
+  readonly visitorsByDay: readonly Int32Array[];
+  /** "pre" for days 0..preDays-1, "experiment" for the rest. */
+  phase(day: number): CalendarPhase;
+}
+
+/** The ids as an ascending Int32Array of distinct non-negative integers, or an InputError naming `field`. */
+function sortedUserIds(userIds: ArrayLike<number>, field: string): { ids: Int32Array; order: number[] } {
+  for (let i = 0; i < userIds.length; i++) {
+    const id = userIds[i];
+    if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff)
+      throw new InputError(`expected non-negative 32-bit integer user ids, got ${id} at index ${i}`, {
+        field,
+      });
+  }
+  const order = Array.from({ length: userIds.length }, (_, i) => i).sort((i, j) => userIds[i] - userIds[j]);
+  const ids = Int32Array.from(order, (i) => userIds[i]);
+  for (let i = 1; i < ids.length; i++)
+    if (ids[i] === ids[i - 1])
+      throw new InputError(`expected distinct user ids, got ${ids[i]} twice`, { field });
+  return { ids, order };
+}
+
+function requireInteger(value: number, field: string, minimum: number): number {
+  if (!Number.isInteger(value) || value < minimum)
+    throw new InputError(`expected an integer >= ${minimum}, got ${value}`, { field });
+  return value;
+}
+
+/**
+ * Gamma(shape, 1) by Marsaglia & Tsang (2000), "A simple method for generating gamma variables", ACM TOMS 26(3),
+ * with their boost for shape < 1: Gamma(shape) = Gamma(shape + 1) * U^(1 / shape).
+ */
+function gamma(random: Random, shape: number): number {
+  if (shape < 1) return gamma(random, shape + 1) * Math.pow(1 - random.float(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = random.normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = 1 - random.float();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/** Beta(alpha, beta) as X / (X + Y) with X ~ Gamma(alpha), Y ~ Gamma(beta). */
+function betaDraw(random: Random, alpha: number, beta: number): number {
+  const x = gamma(random, alpha);
+  const y = gamma(random, beta);
+  return x / (x + y);
+}
+
+/** Each user's daily visit probability, drawn from Beta(a, b) in ascending id order (see the module comment). */
+export function visitRates(
+  userIds: ArrayLike<number>,
+  settings: VisitRateSettings,
+  random: Random,
+): VisitRates {
+  const resolved = { ...DEFAULT_VISIT_RATE_SETTINGS, ...settings };
+  const mean = resolved.meanVisitsPerDay;
+  if (!(mean > 0 && mean < 1))
+    throw new InputError(`expected a mean visit probability per day in (0, 1), got ${mean}`, {
+      field: "meanVisitsPerDay",
+    });
+  const concentration = resolved.rateConcentration;
+  if (!(concentration > 0 && Number.isFinite(concentration)))
+    throw new InputError(`expected a finite Beta concentration a + b > 0, got ${concentration}`, {
+      field: "rateConcentration",
+    });
+  const alpha = mean * concentration;
+  const beta = (1 - mean) * concentration;
+  const { ids } = sortedUserIds(userIds, "userIds");
+  const rates = Float64Array.from(ids, () => betaDraw(random, alpha, beta));
+  return { userIds: ids, rates, settings: resolved, distribution: { alpha, beta }, seed: random.seed };
+}
+
+/** Who visits on each simulated day: a Bernoulli(r_u) per user-day, the day's visitors shuffled (seeded). */
+export function visitSchedule(options: VisitScheduleOptions): VisitSchedule {
+  const { userIds, rates, seed } = options;
+  const preDays = requireInteger(options.preDays, "preDays", 0);
+  const experimentDays = requireInteger(options.experimentDays, "experimentDays", 1);
+  if (!Number.isInteger(seed))
+    throw new InputError(`expected an integer seed, got ${seed}`, { field: "seed" });
+  if (rates.length !== userIds.length)
+    throw new InputError(`expected one rate per user (${userIds.length}), got ${rates.length}`, {
+      field: "rates",
+    });
+  const { ids, order } = sortedUserIds(userIds, "userIds");
+  const sortedRates = Float64Array.from(order, (i) => rates[i]);
+  sortedRates.forEach((rate, i) => {
+    if (!(rate >= 0 && rate <= 1))
+      throw new InputError(`expected a probability in [0, 1] for user ${ids[i]}, got ${rate}`, {
+        field: "rates",
+      });
+  });
+  const totalDays = preDays + experimentDays;
+  const random = new Random(seed);
+  const visitorsByDay: Int32Array[] = [];
+  for (let day = 0; day < totalDays; day++) {
+    const visitors: number[] = [];
+    for (let i = 0; i < ids.length; i++) if (random.bernoulli(sortedRates[i])) visitors.push(ids[i]);
+    visitorsByDay.push(Int32Array.from(random.shuffle(visitors)));
+  }
+  return {
+    preDays,
+    experimentDays,
+    totalDays,
+    seed,
+    visitorsByDay,
+    phase(day: number): CalendarPhase {
+      if (!Number.isInteger(day) || day < 0 || day >= totalDays)
+        throw new InputError(`expected a day in 0..${totalDays - 1}, got ${day}`, { field: "day" });
+      return day < preDays ? "pre" : "experiment";
+    },
+  };
+}
