@@ -73,6 +73,42 @@ export class Random {
     return successes;
   }
 
+  /** Poisson(mean) draw by multiplying uniforms (Knuth, TAOCP vol. 2, 3.4.1): O(mean) uniforms, for small means. */
+  poisson(mean: number): number {
+    const limit = Math.exp(-mean);
+    let count = 0;
+    for (let product = this.float(); product > limit; product *= this.float()) count++;
+    return count;
+  }
+
+  /**
+   * Gamma(shape, 1) draw by Marsaglia & Tsang (2000), "A simple method for generating gamma variables", ACM TOMS
+   * 26(3), with their boost for shape < 1: Gamma(shape) = Gamma(shape + 1) * U^(1 / shape).
+   */
+  gamma(shape: number): number {
+    if (shape < 1) return this.gamma(shape + 1) * Math.pow(1 - this.float(), 1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = 1 - this.float();
+      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+    }
+  }
+
+  /** Beta(alpha, beta) draw as X / (X + Y) with X ~ Gamma(alpha), Y ~ Gamma(beta). */
+  beta(alpha: number, beta: number): number {
+    const x = this.gamma(alpha);
+    const y = this.gamma(beta);
+    return x / (x + y);
+  }
+
   /** Shuffles `items` in place (Fisher-Yates) and returns it. */
   shuffle<T>(items: T[]): T[] {
     for (let i = items.length - 1; i > 0; i--) {

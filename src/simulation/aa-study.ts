@@ -64,14 +64,6 @@ export interface RatioMetricAaStudy {
   readonly meanImpressionsPerUser: number;
 }
 
-/** Poisson(mean) by multiplying uniforms (Knuth, TAOCP vol. 2, 3.4.1); fine for the small means of visits. */
-function poisson(random: Random, mean: number): number {
-  const limit = Math.exp(-mean);
-  let count = 0;
-  for (let product = random.float(); product > limit; product *= random.float()) count++;
-  return count;
-}
-
 function rejectionRate(rejections: number, experiments: number): RejectionRate {
   const rate = rejections / experiments;
   return { rejections, experiments, rate, standardError: Math.sqrt((rate * (1 - rate)) / experiments) };
@@ -170,7 +162,7 @@ export function ratioMetricAaStudy(options: RatioMetricAaStudyOptions): RatioMet
         const u = order[i];
         const treated = i >= users / 2;
         const arm = arms[treated ? 1 : 0];
-        const impressions = visits === "poisson" ? poisson(experimentRandom, rate[u] * days) : 1;
+        const impressions = visits === "poisson" ? experimentRandom.poisson(rate[u] * days) : 1;
         const clicks = experimentRandom.binomial(
           impressions,
           treated ? Math.min(1, ctr[u] + treatmentLift) : ctr[u],

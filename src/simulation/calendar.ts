@@ -95,34 +95,6 @@ function requireInteger(value: number, field: string, minimum: number): number {
   return value;
 }
 
-/**
- * Gamma(shape, 1) by Marsaglia & Tsang (2000), "A simple method for generating gamma variables", ACM TOMS 26(3),
- * with their boost for shape < 1: Gamma(shape) = Gamma(shape + 1) * U^(1 / shape).
- */
-function gamma(random: Random, shape: number): number {
-  if (shape < 1) return gamma(random, shape + 1) * Math.pow(1 - random.float(), 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = random.normal();
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = 1 - random.float();
-    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-  }
-}
-
-/** Beta(alpha, beta) as X / (X + Y) with X ~ Gamma(alpha), Y ~ Gamma(beta). */
-function betaDraw(random: Random, alpha: number, beta: number): number {
-  const x = gamma(random, alpha);
-  const y = gamma(random, beta);
-  return x / (x + y);
-}
-
 /** Each user's daily visit probability, drawn from Beta(a, b) in ascending id order (see the module comment). */
 export function visitRates(
   userIds: ArrayLike<number>,
@@ -143,7 +115,7 @@ export function visitRates(
   const alpha = mean * concentration;
   const beta = (1 - mean) * concentration;
   const { ids } = sortedUserIds(userIds, "userIds");
-  const rates = Float64Array.from(ids, () => betaDraw(random, alpha, beta));
+  const rates = Float64Array.from(ids, () => random.beta(alpha, beta));
   return { userIds: ids, rates, settings: resolved, distribution: { alpha, beta }, seed: random.seed };
 }
 
