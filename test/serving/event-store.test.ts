@@ -72,9 +72,33 @@ test("counts per variant and per user add up impressions and first clicks", asyn
     { variant: "challenger", users: 2, impressions: 2, clicks: 1, clickedUsers: 1 },
   ]);
   assert.deepEqual(counts.users, [
-    { userId: 1, variant: "baseline", impressions: 2, clicks: 2 },
-    { userId: 2, variant: "challenger", impressions: 1, clicks: 1 },
-    { userId: 3, variant: "challenger", impressions: 1, clicks: 0 },
+    {
+      userId: 1,
+      variant: "baseline",
+      impressions: 2,
+      clicks: 2,
+      preImpressions: 0,
+      preClicks: 0,
+      firstDay: null,
+    },
+    {
+      userId: 2,
+      variant: "challenger",
+      impressions: 1,
+      clicks: 1,
+      preImpressions: 0,
+      preClicks: 0,
+      firstDay: null,
+    },
+    {
+      userId: 3,
+      variant: "challenger",
+      impressions: 1,
+      clicks: 0,
+      preImpressions: 0,
+      preClicks: 0,
+      firstDay: null,
+    },
   ]);
   assert.equal(counts.usersInSeveralVariants, 0);
   assert.deepEqual(counts.settings, { routing: "sticky" });

@@ -333,7 +333,7 @@ export class SqliteEventStore implements EventStore {
            GROUP BY i.user_id, i.variant ORDER BY i.user_id, i.variant`,
         )
         .all() as UserCounts[]
-    ).map((row) => ({ ...row }));
+    ).map((row) => ({ ...row, preImpressions: 0, preClicks: 0, firstDay: null }));
     const several = this.db
       .prepare(
         `SELECT COUNT(*) AS n FROM (SELECT user_id FROM impressions GROUP BY user_id HAVING COUNT(DISTINCT variant) > 1)`,
@@ -347,7 +347,15 @@ export class SqliteEventStore implements EventStore {
         }[]
       ).map((row) => [row.key, row.value]),
     );
-    return { variants, users, usersInSeveralVariants: several.n, settings };
+    // Schema version 1 has no calendar: every impression is of the experiment phase.
+    return {
+      variants,
+      users,
+      usersInSeveralVariants: several.n,
+      settings,
+      preDays: null,
+      prePeriod: { users: 0, impressions: 0, clicks: 0 },
+    };
   }
 
   /** In serving order: the impressions' insertion order (SQLite rowid), which is the order the router stored them. */
@@ -387,6 +395,9 @@ export class SqliteEventStore implements EventStore {
         clickedPosition: clicked ? row.position : null,
         shownAtMs: row.shownAtMs,
         clickedAtMs: clicked ? row.receivedAtMs : null,
+        day: null,
+        phase: "experiment" as const,
+        latencyMs: null,
       };
     });
   }

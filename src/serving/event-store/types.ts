@@ -6,6 +6,12 @@
 
 export type RoutingMode = "sticky" | "random";
 
+/**
+ * Where an impression falls on the experiment's calendar: "pre" (the pre-period, everyone on the production model,
+ * the covariate CUPED and the design read) or "experiment" (users randomised).
+ */
+export type CalendarPhase = "pre" | "experiment";
+
 export interface ImpressionEvent {
   requestId: string;
   userId: number;
@@ -17,6 +23,12 @@ export interface ImpressionEvent {
   routingMode: RoutingMode;
   /** Unix milliseconds; defaults to now. */
   shownAtMs?: number;
+  /** The simulated day (0-based from the start of the pre-period), or null/absent outside a simulated calendar. */
+  day?: number | null;
+  /** Default "experiment". Pre-period impressions are always the production model (child 0). */
+  phase?: CalendarPhase;
+  /** Milliseconds from the parsed request to the model's answer (the prediction latency guardrail). */
+  latencyMs?: number;
 }
 
 export interface FeedbackEvent {
@@ -39,6 +51,7 @@ export interface FeedbackResult {
   position: number | null;
 }
 
+/** Experiment-phase counts of one variant (pre-period impressions are in `EventCounts.prePeriod`). */
 export interface VariantCounts {
   variant: string;
   /** Distinct users with at least one impression from this variant. */
@@ -49,11 +62,17 @@ export interface VariantCounts {
   clickedUsers: number;
 }
 
+/** One (user, variant) of the experiment phase, with the same user's pre-period counts (CUPED's covariate). */
 export interface UserCounts {
   userId: number;
   variant: string;
   impressions: number;
   clicks: number;
+  /** The user's impressions and clicks in the pre-period (0 when none, or without a calendar). */
+  preImpressions: number;
+  preClicks: number;
+  /** The simulated day of the user's first experiment impression from this variant, or null without a calendar. */
+  firstDay: number | null;
 }
 
 export interface EventCounts {
@@ -63,8 +82,12 @@ export interface EventCounts {
   users: UserCounts[];
   /** Users seen by more than one variant (0 under sticky routing; under random routing use impressions as unit). */
   usersInSeveralVariants: number;
-  /** Settings recorded by the router (routing mode, ratio, seed, ...). */
+  /** Settings recorded by the router (routing mode, ratio, seed, pre_days, ...). */
   settings: Record<string, string>;
+  /** Days of pre-period of the router's simulated calendar, or null when it had none. */
+  preDays: number | null;
+  /** All pre-period impressions: distinct users, impressions, clicks (zeros without a calendar). */
+  prePeriod: { users: number; impressions: number; clicks: number };
 }
 
 /** One served slate and what became of it: one visit = one impression with its click, if any. */
@@ -87,6 +110,11 @@ export interface VisitEvent {
   shownAtMs: number;
   /** Unix milliseconds when the click was stored, or null. */
   clickedAtMs: number | null;
+  /** Simulated day of the impression, or null without a calendar. */
+  day: number | null;
+  phase: CalendarPhase;
+  /** Prediction latency in milliseconds, or null when not recorded. */
+  latencyMs: number | null;
 }
 
 /** An acknowledged request id with its reward (null when none). */
