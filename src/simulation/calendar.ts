@@ -1,6 +1,7 @@
 /**
- * The simulated calendar (building block; nothing in the default run calls it yet): which users visit on which
- * simulated day. A pre-period (everyone on the baseline) comes first, then the experiment days.
+ * The simulated calendar: which users visit on which simulated day. A pre-period (everyone on the baseline, the
+ * production model) comes first, then the experiment days. The default run (src/pipeline/experiment.ts) draws
+ * the rates once, simulates the pre-period, sizes the experiment from it, and simulates the experiment days.
  *
  * Visit model: each user u has a daily visit probability r_u ~ Beta(a, b), drawn once, with mean
  * `meanVisitsPerDay` = a / (a + b) and `rateConcentration` = a + b (a = mean * concentration, b = (1 - mean) *
@@ -158,4 +159,54 @@ export function visitSchedule(options: VisitScheduleOptions): VisitSchedule {
       return day < preDays ? "pre" : "experiment";
     },
   };
+}
+
+/** What identifies a calendar in run records and journals: a resumed run must draw the same one. */
+export interface CalendarDescription {
+  readonly preDays: number;
+  readonly scheduleSeed: number;
+  readonly rateSeed: number;
+  readonly rateSettings: Required<VisitRateSettings>;
+  readonly rateDistribution: { readonly alpha: number; readonly beta: number };
+}
+
+/** The calendar's description (see `CalendarDescription`). */
+export function describeCalendar(rates: VisitRates, schedule: VisitSchedule): CalendarDescription {
+  return {
+    preDays: schedule.preDays,
+    scheduleSeed: schedule.seed,
+    rateSeed: rates.seed,
+    rateSettings: rates.settings,
+    rateDistribution: rates.distribution,
+  };
+}
+
+/**
+ * The visits of days 0..`throughDay` in order (day by day, each day's visitors in their order of arrival): the
+ * visitor and day of each. Earlier days do not depend on how many days follow, so a run that first simulates the
+ * pre-period and then the experiment numbers its visits as one that simulates all days at once.
+ *
+ * @example
+ * const { userIds, days } = calendarVisits(schedule, schedule.preDays - 1); // the pre-period's visits
+ */
+export function calendarVisits(
+  schedule: VisitSchedule,
+  throughDay: number,
+): { userIds: Int32Array; days: Int32Array } {
+  if (!Number.isInteger(throughDay) || throughDay < 0 || throughDay >= schedule.totalDays)
+    throw new InputError(`expected a day in 0..${schedule.totalDays - 1}, got ${throughDay}`, {
+      field: "throughDay",
+    });
+  let total = 0;
+  for (let day = 0; day <= throughDay; day++) total += schedule.visitorsByDay[day].length;
+  const userIds = new Int32Array(total);
+  const days = new Int32Array(total);
+  let offset = 0;
+  for (let day = 0; day <= throughDay; day++) {
+    const visitors = schedule.visitorsByDay[day];
+    userIds.set(visitors, offset);
+    days.fill(day, offset, offset + visitors.length);
+    offset += visitors.length;
+  }
+  return { userIds, days };
 }

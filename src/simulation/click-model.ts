@@ -124,18 +124,48 @@ export function expectedSlateCtr(relevance: RelevancePattern, parameters: ClickM
 }
 
 /**
- * The exact expected CTR of a model over a population whose visitors are drawn uniformly: the mean of
- * `expectedSlateCtr` over one relevance pattern per user (the slate the model serves that user).
+ * The exact expected CTR per impression of a model over a population: the mean of `expectedSlateCtr` over one
+ * relevance pattern per user (the slate the model serves that user, the same on every visit), each user weighted
+ * by their expected visits (`visitWeights`, e.g. the calendar's daily visit probabilities: a user who comes twice
+ * as often shows twice as many impressions), or equally when visitors are drawn uniformly (no weights).
+ *
+ * @example
+ * const p = { examination: [1], relevantClickProbability: 0.5, noiseClickProbability: 0 };
+ * expectedPopulationCtr([Uint8Array.of(1), Uint8Array.of(0)], p);         // => 0.25
+ * expectedPopulationCtr([Uint8Array.of(1), Uint8Array.of(0)], p, [3, 1]); // => 0.375
  */
 export function expectedPopulationCtr(
   patterns: readonly RelevancePattern[],
   parameters: ClickModelParameters,
+  visitWeights?: ArrayLike<number>,
 ): number {
   if (patterns.length === 0)
     throw new InputError("expected a non-empty test population", { field: "patterns" });
-  let sum = 0;
-  for (const pattern of patterns) sum += expectedSlateCtr(pattern, parameters);
-  return sum / patterns.length;
+  if (visitWeights === undefined) {
+    let sum = 0;
+    for (const pattern of patterns) sum += expectedSlateCtr(pattern, parameters);
+    return sum / patterns.length;
+  }
+  if (visitWeights.length !== patterns.length)
+    throw new InputError(
+      `expected one visit weight per user (${patterns.length}), got ${visitWeights.length}`,
+      {
+        field: "visitWeights",
+      },
+    );
+  let weighted = 0;
+  let total = 0;
+  for (let i = 0; i < patterns.length; i++) {
+    const w = visitWeights[i];
+    if (!(w >= 0 && Number.isFinite(w)))
+      throw new InputError(`expected a finite non-negative visit weight, got ${w} at index ${i}`, {
+        field: "visitWeights",
+      });
+    weighted += w * expectedSlateCtr(patterns[i], parameters);
+    total += w;
+  }
+  if (!(total > 0)) throw new InputError("expected a positive total visit weight", { field: "visitWeights" });
+  return weighted / total;
 }
 
 /** Uniform draws one visit consumes, whatever happens: 2 per position (examine, click). */
@@ -235,7 +265,8 @@ export function clickModelParameters(
 }
 
 /**
- * Solves p_rel so that the baseline's exact expected CTR over the test population equals `targetCtr`, by
+ * Solves p_rel so that the baseline's exact expected CTR per impression over the test population (its users
+ * weighted by `visitWeights` when given, see `expectedPopulationCtr`) equals `targetCtr`, by
  * bisection on [0, 1]. The CTR is continuous and non-decreasing in p_rel (with p_noise = noiseRatio * p_rel every
  * c_k grows with p_rel, and the no-click probability N_k = (1 - e_k) + e_k (1 - c_k) N_{k+1} falls as any c_k
  * grows), so the root is unique where it exists. Throws an InputError when the target is out of reach (above the
@@ -247,6 +278,7 @@ export function clickModelParameters(
 export function calibrateClickModel(
   baselinePatterns: readonly RelevancePattern[],
   overrides: Partial<CalibrationSettings> = {},
+  visitWeights?: ArrayLike<number>,
 ): CalibratedClickModel {
   const settings: CalibrationSettings = { ...DEFAULT_CALIBRATION_SETTINGS, ...overrides };
   if (!(settings.targetCtr > 0 && settings.targetCtr < 1))
@@ -258,7 +290,7 @@ export function calibrateClickModel(
       field: "noiseRatio",
     });
   const ctrAt = (pRel: number) =>
-    expectedPopulationCtr(baselinePatterns, clickModelParameters(pRel, settings));
+    expectedPopulationCtr(baselinePatterns, clickModelParameters(pRel, settings), visitWeights);
   const maxCtr = ctrAt(1);
   if (maxCtr < settings.targetCtr)
     throw new InputError(
@@ -280,7 +312,7 @@ export function calibrateClickModel(
   return {
     parameters,
     settings,
-    achievedCtr: expectedPopulationCtr(baselinePatterns, parameters),
+    achievedCtr: expectedPopulationCtr(baselinePatterns, parameters, visitWeights),
     populationSize: baselinePatterns.length,
     iterations,
   };

@@ -6,12 +6,16 @@ import type { Recommender } from "../models/recommender";
 import {
   calibrateClickModel,
   expectedPopulationCtr,
+  expectedSlateCtr,
   type CalibratedClickModel,
   type CalibrationSettings,
 } from "./click-model";
 import { populationFingerprint, relevancePattern, type TestPopulation } from "./population";
 
-/** One model's exact expected CTR over the test population (visitors drawn uniformly). */
+/**
+ * One model's exact expected CTR per impression over the test population: users weighted by their daily visit
+ * probability on a calendar (a returning user sees the same slate each visit), equally for uniform visitors.
+ */
 export interface ModelGroundTruth {
   /** The recommender's name ("baseline", "challenger"). */
   model: string;
@@ -30,11 +34,16 @@ export interface GroundTruth {
   populationSize: number;
   populationFingerprint: string;
   positiveThreshold: number;
+  /** "visit-rates": users weighted by their expected visits (the calendar); "uniform": visitors drawn uniformly. */
+  weighting: "visit-rates" | "uniform";
+  /** Each model's exact CTR of each user's slate, aligned with the population's user ids (model name -> CTRs). */
+  perUserCtr: Record<string, number[]>;
 }
 
 /**
- * Calibrates the click model on `baseline` (its expected CTR over the population becomes `targetCtr`) and
- * computes every model's exact expected CTR under the calibrated model.
+ * Calibrates the click model on `baseline` (its expected CTR per impression over the population becomes
+ * `targetCtr`) and computes every model's exact expected CTR under the calibrated model. `visitRates`, aligned with
+ * `population.userIds`, weights each user by their expected visits (the calendar); without it users count equally.
  *
  * @example
  * const truth = groundTruth(population, baseline, [challenger]);
@@ -45,6 +54,7 @@ export function groundTruth(
   baseline: Recommender,
   others: readonly Recommender[] = [],
   settings: Partial<CalibrationSettings> = {},
+  visitRates?: ArrayLike<number>,
 ): GroundTruth {
   const slateLength = settings.slateLength ?? 10;
   const serve = (recommender: Recommender) => {
@@ -57,20 +67,28 @@ export function groundTruth(
     };
   };
   const base = serve(baseline);
-  const calibration = calibrateClickModel(base.patterns, settings);
+  const served = others.map((other) => ({ recommender: other, served: serve(other) }));
+  const calibration = calibrateClickModel(base.patterns, settings, visitRates);
   const describe = (recommender: Recommender, served: ReturnType<typeof serve>): ModelGroundTruth => ({
     model: recommender.name,
     version: recommender.version,
-    expectedCtr: expectedPopulationCtr(served.patterns, calibration.parameters),
+    expectedCtr: expectedPopulationCtr(served.patterns, calibration.parameters, visitRates),
     meanRelevantPerSlate:
       served.patterns.reduce((sum, p) => sum + p.reduce((s, bit) => s + bit, 0), 0) / served.patterns.length,
     fallbackUsers: served.fallbackUsers,
   });
   return {
     calibration,
-    models: [describe(baseline, base), ...others.map((other) => describe(other, serve(other)))],
+    models: [describe(baseline, base), ...served.map((o) => describe(o.recommender, o.served))],
     populationSize: population.userIds.length,
     populationFingerprint: populationFingerprint(population),
     positiveThreshold: population.positiveThreshold,
+    weighting: visitRates === undefined ? "uniform" : "visit-rates",
+    perUserCtr: Object.fromEntries(
+      [{ recommender: baseline, served: base }, ...served].map(({ recommender, served: s }) => [
+        recommender.name,
+        s.patterns.map((pattern) => expectedSlateCtr(pattern, calibration.parameters)),
+      ]),
+    ),
   };
 }

@@ -14,6 +14,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../core/errors";
+import type { CalendarDescription } from "./calendar";
 import type { ClickModelParameters } from "./click-model";
 import type { VisitorSampling } from "./population";
 
@@ -21,9 +22,15 @@ import type { VisitorSampling } from "./population";
 export interface JournalHeader {
   kind: "header";
   /** Journal format version. */
-  format: 1;
+  format: 2;
   seed: number;
-  visits: number;
+  /**
+   * Planned visits of a run of visitors drawn uniformly; null on a calendar, whose visits are planned day by day
+   * (the pre-period first, then as many experiment days as the design asks).
+   */
+  visits: number | null;
+  /** The calendar the visitors follow, or null for visitors drawn uniformly. */
+  calendar: CalendarDescription | null;
   /** "http", "browser" or "in-process". */
   transport: string;
   /** Where the visits went (router or site URL); informational, not compared on resume. */
@@ -41,6 +48,8 @@ export interface ShownRecord {
   visit: number;
   visitId: string;
   userId: number;
+  /** The simulated day, or null without a calendar. */
+  day: number | null;
   variant: string;
   requestId: string;
   movieIds: number[];
@@ -54,6 +63,8 @@ export interface VisitRecord {
   /** `s<seed>-v<visit>`: unique per seed and visit, sent to the router as the request's puid. */
   visitId: string;
   userId: number;
+  /** The simulated day, or null without a calendar. */
+  day: number | null;
   /** The variant (model) that served the slate, as the router or site reported it. */
   variant: string;
   /** The router's request id of the impression. */
@@ -78,6 +89,7 @@ const COMPARED_FIELDS = [
   "format",
   "seed",
   "visits",
+  "calendar",
   "transport",
   "parameters",
   "populationSize",
@@ -135,10 +147,10 @@ export function openJournal(file: string, header: JournalHeader): OpenedJournal 
         (value.kind !== "visit" && value.kind !== "shown") ||
         !Number.isInteger(value.visit) ||
         value.visit < 0 ||
-        value.visit >= header.visits
+        (header.visits !== null && value.visit >= header.visits)
       )
         throw new InputError(
-          `expected a shown or visit record with a visit number in 0..${header.visits - 1}`,
+          `expected a shown or visit record with a visit number in 0..${(header.visits ?? Infinity) - 1}`,
           {
             file,
             line: i + 1,

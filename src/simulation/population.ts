@@ -28,8 +28,11 @@ export interface TestPopulation {
   positiveThreshold: number;
 }
 
-/** How visitors were drawn, for the run record and the docs. */
-export type VisitorSampling = "without-replacement" | "with-replacement";
+/**
+ * How visitors were drawn, for the run record and the docs: uniformly from the population (without replacement
+ * when there are enough users, else with), or by the simulated calendar (./calendar: each user at their own rate).
+ */
+export type VisitorSampling = "without-replacement" | "with-replacement" | "calendar";
 
 /**
  * The test population of a prepared dataset: users with >= 1 test-period rating >= `positiveThreshold` (the

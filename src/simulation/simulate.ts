@@ -10,7 +10,12 @@ import { runEnvironment } from "../core/run-record";
 import type { GroundTruth } from "./ground-truth";
 import { readJournal, type VisitRecord } from "./journal";
 import type { TestPopulation } from "./population";
-import { runSimulation, type SimulationSummary, type VisitTransport } from "./visit-loop";
+import {
+  runSimulation,
+  type SimulationOptions,
+  type SimulationSummary,
+  type VisitTransport,
+} from "./visit-loop";
 
 /** File names inside a simulation's output folder. */
 export const SIMULATION_FILES = {
@@ -25,7 +30,10 @@ export interface SimulateOptions {
   /** The calibrated click model and each model's exact CTR (`groundTruth`). */
   truth: GroundTruth;
   transport: VisitTransport;
-  visits: number;
+  /** Visitors drawn uniformly (no calendar); ignored with `calendar`. */
+  visits?: number;
+  /** Visits follow this calendar through `throughDay` (see `SimulationOptions.calendar`). */
+  calendar?: SimulationOptions["calendar"];
   seed: number;
   outDir: string;
   concurrency?: number;
@@ -48,6 +56,7 @@ export function visitsCsv(visits: readonly VisitRecord[]): string {
     "visit",
     "visit_id",
     "user_id",
+    "day",
     "variant",
     "request_id",
     "clicked",
@@ -62,6 +71,7 @@ export function visitsCsv(visits: readonly VisitRecord[]): string {
       v.visit,
       v.visitId,
       v.userId,
+      v.day,
       v.variant,
       v.requestId,
       clicked ? 1 : 0,
@@ -83,6 +93,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationReco
     population: options.population,
     parameters: truth.calibration.parameters,
     visits: options.visits,
+    calendar: options.calendar,
     seed: options.seed,
     transport: options.transport,
     journalFile,

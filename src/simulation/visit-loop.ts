@@ -1,14 +1,20 @@
 /**
- * Runs a traffic simulation: N visits, each a visitor drawn from the test population who is shown a slate by the
+ * Runs a traffic simulation: N visits, each a visitor of the test population who is shown a slate by the
  * system under test (the router over HTTP, the mock site in a browser, or the models in process), reacts to it
  * with the click model, and clicks (or not). The transport decides how a slate is fetched and a click is made;
  * everything else (the draws, the click decisions, the journal that makes runs resumable, progress, the summary)
  * is the same for every transport.
  *
- * Reproducibility: from the seed, one forked stream draws the N visitors up front and a second draws exactly
- * `drawsPerVisit` uniforms per visit in visit order, so visit i meets the same visitor and makes the same decision
- * on the same slate in every run with that seed, interrupted or not. Which variant serves it is up to the router.
+ * Who visits: either the simulated calendar (./calendar: day by day, each user at their own rate, the pre-period
+ * first; the transport tells the router each new day before its first visit, once the previous day's visits have
+ * all finished), or N visitors drawn uniformly from the population (no days).
+ *
+ * Reproducibility: from the seed, one forked stream draws the N uniform visitors up front (the calendar has its
+ * own seeds) and a second draws exactly `drawsPerVisit` uniforms per visit in visit order, so visit i meets the
+ * same visitor and makes the same decision on the same slate in every run with that seed, interrupted or not.
+ * Which variant serves it is up to the router.
  */
+import { InputError } from "../core/errors";
 import { Random } from "../core/random";
 import { createProgress } from "../core/progress";
 import {
@@ -18,6 +24,7 @@ import {
   validateParameters,
   type ClickModelParameters,
 } from "./click-model";
+import { calendarVisits, describeCalendar, type VisitRates, type VisitSchedule } from "./calendar";
 import { openJournal, visitId, type VisitRecord } from "./journal";
 import {
   populationFingerprint,
@@ -34,6 +41,8 @@ export interface PlannedVisit {
   visitId: string;
   /** The MovieLens user making the visit. */
   userId: number;
+  /** The simulated day, or null without a calendar. */
+  day: number | null;
 }
 
 /** What the visitor was shown. */
@@ -60,6 +69,11 @@ export interface VisitTransport {
    * and the earlier impression stays without a click (counted in `abandonedImpressions`).
    */
   readonly reusesShownSlates: boolean;
+  /**
+   * Tells the system under test that simulated day `day` has begun (the router's simulated calendar), before the
+   * day's first visit and after every visit of earlier days finished. Required for a calendar run.
+   */
+  startDay?(day: number): Promise<void>;
   /** Releases what the transport holds (browser, connections). */
   close(): Promise<void>;
 }
@@ -67,8 +81,13 @@ export interface VisitTransport {
 export interface SimulationOptions {
   population: TestPopulation;
   parameters: ClickModelParameters;
-  /** Planned visits in total (a resumed run keeps the same number). */
-  visits: number;
+  /** Planned visits of visitors drawn uniformly (a resumed run keeps the same number); ignored with `calendar`. */
+  visits?: number;
+  /**
+   * Visits follow this calendar through day `throughDay` (inclusive). A run may be extended: the same journal
+   * called again with a later `throughDay` keeps the earlier days' visits and adds the new days'.
+   */
+  calendar?: { rates: VisitRates; schedule: VisitSchedule; throughDay: number };
   seed: number;
   transport: VisitTransport;
   /** The journal (JSON lines); an existing one for the same run is resumed. */
@@ -163,17 +182,33 @@ class Tally {
  * Visitors are drawn with `sampleVisitors` (with replacement when the population is smaller than `visits`).
  */
 export async function runSimulation(options: SimulationOptions): Promise<SimulationSummary> {
-  const { population, parameters, visits, seed, transport } = options;
+  const { population, parameters, seed, transport, calendar } = options;
   validateParameters(parameters);
   const root = new Random(seed);
   const visitorStream = root.fork();
   const clickStream = root.fork();
-  const { userIds, sampling } = sampleVisitors(population, visits, visitorStream);
+  let userIds: ArrayLike<number>;
+  let days: ArrayLike<number> | undefined;
+  let sampling: VisitorSampling;
+  if (calendar) {
+    if (!transport.startDay)
+      throw new InputError(`the ${transport.kind} transport cannot follow a simulated calendar`, {
+        field: "transport",
+      });
+    ({ userIds, days } = calendarVisits(calendar.schedule, calendar.throughDay));
+    sampling = "calendar";
+  } else {
+    if (options.visits === undefined)
+      throw new InputError("expected a number of visits or a calendar", { field: "visits" });
+    ({ userIds, sampling } = sampleVisitors(population, options.visits, visitorStream));
+  }
+  const visits = userIds.length;
   const journal = openJournal(options.journalFile, {
     kind: "header",
-    format: 1,
+    format: 2,
     seed,
-    visits,
+    visits: calendar ? null : visits,
+    calendar: calendar ? describeCalendar(calendar.rates, calendar.schedule) : null,
     transport: transport.kind,
     target: transport.target,
     parameters,
@@ -181,6 +216,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     populationFingerprint: populationFingerprint(population),
     sampling,
   });
+  // A calendar journal extended beyond this call's last day holds later visits too: count only the planned ones.
+  const plannedDone = () => [...journal.done.values()].filter((record) => record.visit < visits);
+  const countDone = () => (journal.done.size <= visits ? journal.done.size : plannedDone().length);
   const started = Date.now();
   const progress = createProgress({
     label: `simulate (${transport.kind})`,
@@ -195,31 +233,29 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       for (let visit = 0; visit < visits; visit++) {
         const uniforms = drawVisitUniforms(clickStream, parameters);
         if (journal.done.has(visit)) continue;
-        yield { planned: { visit, visitId: visitId(seed, visit), userId: userIds[visit] }, uniforms };
+        yield {
+          planned: {
+            visit,
+            visitId: visitId(seed, visit),
+            userId: userIds[visit],
+            day: days ? days[visit] : null,
+          },
+          uniforms,
+        };
       }
     }
     const queue = pending();
+    let lookahead = queue.next();
     const limit = options.maxNewVisits ?? Infinity;
     let dispatched = 0;
     let failed = false;
-    const next = () => {
-      if (failed || options.signal?.aborted || dispatched >= limit) return undefined;
-      const item = queue.next();
-      if (item.done) return undefined;
-      dispatched++;
-      return item.value;
-    };
-    const worker = async () => {
-      try {
-        await visitLoop();
-      } catch (error) {
-        failed = true; // the other workers stop dispatching; visits already in flight finish
-        throw error;
-      }
-    };
-    const visitLoop = async () => {
-      for (let item = next(); item; item = next()) {
-        const { planned, uniforms } = item;
+    const stopped = () => failed || options.signal?.aborted === true || dispatched >= limit;
+    const visitLoop = async (day: number | null) => {
+      // Only this day's visits: the next day starts once all of them have finished.
+      for (; !stopped() && !lookahead.done && lookahead.value.planned.day === day;) {
+        const { planned, uniforms } = lookahead.value;
+        lookahead = queue.next();
+        dispatched++;
         const earlier = transport.reusesShownSlates ? journal.shown.get(planned.visit) : undefined;
         const shown: ShownSlate = earlier ?? (await transport.show(planned));
         if (!earlier)
@@ -228,6 +264,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
             visit: planned.visit,
             visitId: planned.visitId,
             userId: planned.userId,
+            day: planned.day,
             ...shown,
           });
         const pattern = relevancePattern(population, planned.userId, shown.movieIds);
@@ -238,6 +275,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           visit: planned.visit,
           visitId: planned.visitId,
           userId: planned.userId,
+          day: planned.day,
           variant: shown.variant,
           requestId: shown.requestId,
           movieIds: shown.movieIds,
@@ -250,16 +288,28 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         journal.done.set(planned.visit, record);
         newVisits++;
         tally.add(record.variant, clickedPosition >= 0);
-        progress.update(journal.done.size, tally.values());
+        progress.update(countDone(), { ...(day === null ? {} : { day: String(day) }), ...tally.values() });
+      }
+    };
+    const worker = async (day: number | null) => {
+      try {
+        await visitLoop(day);
+      } catch (error) {
+        failed = true; // the other workers stop dispatching; visits already in flight finish
+        throw error;
       }
     };
     const tally = new Tally();
-    for (const record of journal.done.values()) tally.add(record.variant, record.clickedPosition >= 0);
-    progress.update(journal.done.size, tally.values());
-    const workers = Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker);
-    const results = await Promise.allSettled(workers);
-    const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (rejected) throw rejected.reason;
+    for (const record of plannedDone()) tally.add(record.variant, record.clickedPosition >= 0);
+    progress.update(countDone(), tally.values());
+    while (!lookahead.done && !stopped()) {
+      const { day } = lookahead.value.planned;
+      if (day !== null) await transport.startDay!(day);
+      const workers = Array.from({ length: Math.max(1, options.concurrency ?? 1) }, () => worker(day));
+      const results = await Promise.allSettled(workers);
+      const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (rejected) throw rejected.reason;
+    }
   } finally {
     progress.stop();
     journal.close();
@@ -268,15 +318,15 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   return {
     seed,
     plannedVisits: visits,
-    completedVisits: journal.done.size,
+    completedVisits: countDone(),
     newVisits,
-    complete: journal.done.size === visits,
+    complete: countDone() === visits,
     abandonedImpressions: journal.supersededShown + journal.shown.size,
     sampling,
     transport: transport.kind,
     target: transport.target,
     journalFile: options.journalFile,
-    variants: summarizeVisits(journal.done.values()),
+    variants: summarizeVisits(plannedDone()),
     elapsedMs,
     visitsPerSecond: elapsedMs > 0 ? (1000 * newVisits) / elapsedMs : 0,
   };

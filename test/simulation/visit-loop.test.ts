@@ -10,6 +10,8 @@ import { readJournal } from "../../src/simulation/journal";
 import { modelRelevancePatterns } from "../../src/simulation/population";
 import { slateRecommender, syntheticPopulation } from "../support/simulation";
 import { runSimulation } from "../../src/simulation/visit-loop";
+import { visitRates, visitSchedule } from "../../src/simulation/calendar";
+import { Random } from "../../src/core/random";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-"));
 const parameters = clickModelParameters(0.3, { slateLength: 10, patience: 0.85, noiseRatio: 0.1 });
@@ -230,4 +232,96 @@ test("a transport that cannot reuse a shown slate shows the visit again and coun
   assert.equal(summary.complete, true);
   assert.equal(summary.abandonedImpressions, 1);
   assert.equal(readJournal(file).visits.length, 8);
+});
+
+test("a calendar run starts each day after the previous day's visits finished, and extends day by day", async () => {
+  const population = syntheticPopulation();
+  const rates = visitRates(population.userIds, { meanVisitsPerDay: 0.4 }, new Random(3));
+  const schedule = visitSchedule({ ...rates, preDays: 2, experimentDays: 3, seed: 4 });
+  const recommender = slateRecommender("baseline", population, 1);
+  // Records the order of events; each visit takes a random few milliseconds so that concurrent visits overlap.
+  const transport = (events: string[]) => {
+    const inner = inProcessTransport({
+      variants: [{ name: "baseline", recommender }],
+      slateLength: 10,
+      seed: 1,
+    });
+    return {
+      ...inner,
+      async startDay(day: number) {
+        events.push(`day ${day}`);
+      },
+      async show(visit: Parameters<typeof inner.show>[0]) {
+        await new Promise((resolve) => setTimeout(resolve, (visit.visit * 7) % 5));
+        return inner.show(visit);
+      },
+      async finish(visit: Parameters<typeof inner.finish>[0]) {
+        events.push(`visit ${visit.visit} day ${visit.day}`);
+      },
+    };
+  };
+  const run = (events: string[], journalFile: string, throughDay: number) =>
+    runSimulation({
+      population,
+      parameters,
+      calendar: { rates, schedule, throughDay },
+      seed: 9,
+      transport: transport(events),
+      journalFile,
+      concurrency: 3,
+      quiet: true,
+    });
+  const dir = tmp();
+  const events: string[] = [];
+  const whole = await run(events, path.join(dir, "whole.jsonl"), 4);
+  const perDay = schedule.visitorsByDay.map((visitors) => visitors.length);
+  assert.equal(
+    whole.plannedVisits,
+    perDay.reduce((a, b) => a + b, 0),
+  );
+  assert.equal(whole.sampling, "calendar");
+  // Every visit of day d finishes before "day d+1"; the days come in order, each once.
+  let currentDay = -1;
+  for (const event of events) {
+    const [kind, first, , day] = event.split(" ");
+    if (kind === "day") {
+      assert.equal(Number(first), currentDay + 1);
+      currentDay = Number(first);
+    } else assert.equal(Number(day), currentDay, event);
+  }
+  assert.equal(currentDay, 4);
+  const visits = readJournal(path.join(dir, "whole.jsonl")).visits;
+  assert.deepEqual(
+    visits.map((v) => v.userId),
+    schedule.visitorsByDay.flatMap((visitors) => [...visitors]),
+  );
+  // The pre-period first, then the experiment days on the same journal: the same visits and clicks.
+  const extended = path.join(dir, "extended.jsonl");
+  const pre = await run([], extended, 1);
+  assert.equal(pre.plannedVisits, perDay[0] + perDay[1]);
+  const all = await run([], extended, 4);
+  assert.equal(all.newVisits, whole.plannedVisits - pre.plannedVisits);
+  const strip = (records: ReturnType<typeof readJournal>["visits"]) =>
+    records.map(({ finishedAtMs: _, ...rest }) => rest);
+  assert.deepEqual(strip(readJournal(extended).visits), strip(visits));
+  // Asked for the pre-period again, the extended journal reports it complete (its later visits are not counted).
+  const again = await run([], extended, 1);
+  assert.equal(again.complete, true);
+  assert.equal(again.completedVisits, pre.plannedVisits);
+  await assert.rejects(
+    runSimulation({
+      population,
+      parameters,
+      calendar: { rates, schedule, throughDay: 4 },
+      seed: 9,
+      transport: inProcessTransport({
+        variants: [{ name: "baseline", recommender }],
+        slateLength: 10,
+        seed: 1,
+      }),
+      journalFile: path.join(dir, "no-days.jsonl"),
+      quiet: true,
+    }),
+    /cannot follow a simulated calendar/,
+  );
 });
