@@ -24,7 +24,13 @@
  */
 import { InputError } from "../core/errors";
 import { normalCdf, normalQuantile } from "./distributions";
-import { type RatioArm, ratioArm, type RatioSummary, ratioSummary } from "./ratio-metric";
+import {
+  type RatioArm,
+  ratioArm,
+  type RatioSummary,
+  ratioSummary,
+  ratioSummaryFromUsers,
+} from "./ratio-metric";
 import { requireOpenUnit, requirePositive } from "./summary";
 
 /**
@@ -297,4 +303,91 @@ export function ratioDaysForPower(
     (within(model.baselineRatio) + within(model.baselineRatio + lift)) / (target - floor),
   );
   return { days, power: ratioPowerAfterDays(model, days, lift, settings), maximumPower };
+}
+
+/** What `ratioExperimentLength` designs for; the defaults are the project's (issue's) design. */
+export interface RatioExperimentLengthOptions {
+  /** Days the pre-period lasted, > 0. */
+  readonly preDays: number;
+  /** The longest experiment the run can afford, a positive integer number of days. */
+  readonly maxDays: number;
+  /** Absolute lift of the CTR per impression to detect. Default 0.04 (+4 points). */
+  readonly lift?: number;
+  /** Target power. Default 0.9. */
+  readonly power?: number;
+  /** One-sided (treatment greater) significance level. Default 0.05. */
+  readonly alpha?: number;
+}
+
+/** The experiment's length from the pre-period: the days the design needs and the days to run. */
+export interface RatioExperimentLength {
+  /** Days for the target power (`ratioDaysForPower`); null when no length reaches it. */
+  readonly requiredDays: number | null;
+  /** The length to run: `requiredDays`, or `maxDays` when that is shorter or no length suffices. */
+  readonly cappedDays: number;
+  /** True when the length to run is `maxDays` rather than the days the design needs. */
+  readonly capped: boolean;
+  /** The power at `cappedDays` (`ratioPowerAfterDays`). */
+  readonly powerAtLength: number;
+  readonly lift: number;
+  readonly targetPower: number;
+  readonly alpha: number;
+  readonly model: FittedRatioVarianceModel;
+}
+
+/**
+ * The experiment's length from per-user pre-period counts, users who did not come included with 0 (the whole
+ * randomised population, split in two equal arms): fits `ratioVarianceModel` over `preDays` days, asks
+ * `ratioDaysForPower` for the days to reach `power` at +`lift` on the measured baseline CTR, one-sided, and caps
+ * them at `maxDays`, giving the power the capped length has.
+ *
+ * @example
+ * // 6 users over 2 pre-period days, 2 of whom did not come
+ * ratioExperimentLength({ clicks: [0, 1, 2, 0, 0, 0], impressions: [0, 2, 6, 2, 0, 0] },
+ *   { preDays: 2, maxDays: 14, lift: 0.2 });
+ * // => model.baselineRatio 0.3, requiredDays 40 (power 0.9039), so capped: cappedDays 14, powerAtLength 0.5397
+ */
+export function ratioExperimentLength(
+  prePeriod: { readonly clicks: ArrayLike<number>; readonly impressions: ArrayLike<number> },
+  options: RatioExperimentLengthOptions,
+): RatioExperimentLength {
+  const { clicks, impressions } = prePeriod;
+  if (clicks.length !== impressions.length)
+    throw new InputError(
+      `expected one pre-period impression count per user: ${clicks.length} clicks, ${impressions.length} impressions`,
+      { field: "impressions" },
+    );
+  for (let u = 0; u < clicks.length; u++)
+    if (!(Number.isInteger(impressions[u]) && impressions[u] >= 0))
+      throw new InputError(`user ${u}: expected a non-negative integer, got ${impressions[u]}`, {
+        field: "impressions",
+      });
+    else if (!(Number.isInteger(clicks[u]) && clicks[u] >= 0 && clicks[u] <= impressions[u]))
+      throw new InputError(
+        `user ${u}: expected an integer number of clicks in 0..${impressions[u]} (the impressions), got ${clicks[u]}`,
+        { field: "clicks" },
+      );
+  const maxDays = options.maxDays;
+  if (!(Number.isInteger(maxDays) && maxDays >= 1))
+    throw new InputError(`expected a positive integer number of days, got ${maxDays}`, { field: "maxDays" });
+  const lift = options.lift ?? 0.04;
+  const targetPower = options.power ?? 0.9;
+  const settings = { alpha: options.alpha ?? 0.05, oneSided: true };
+  const model = ratioVarianceModel(
+    ratioSummaryFromUsers(Array.from(clicks), Array.from(impressions), "pre-period"),
+    options.preDays,
+  );
+  const { days: requiredDays } = ratioDaysForPower(model, lift, targetPower, settings);
+  const capped = requiredDays === null || requiredDays > maxDays;
+  const cappedDays = capped ? maxDays : requiredDays;
+  return {
+    requiredDays,
+    cappedDays,
+    capped,
+    powerAtLength: ratioPowerAfterDays(model, cappedDays, lift, settings),
+    lift,
+    targetPower,
+    alpha: settings.alpha,
+    model,
+  };
 }

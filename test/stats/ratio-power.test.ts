@@ -10,6 +10,7 @@ import {
   perUserRatioVariance,
   ratioDaysForPower,
   ratioDesignEffect,
+  ratioExperimentLength,
   ratioPower,
   ratioPowerAfterDays,
   type RatioVarianceModel,
@@ -203,4 +204,61 @@ test("Monte Carlo: the delta-method z-test at the designed length has the predic
   }
   const standardError = Math.sqrt((power * (1 - power)) / experiments);
   close(rejected / experiments, power, 4 * standardError, `rejection rate at ${days} days`);
+});
+
+/**
+ * 6 users over a 2-day pre-period, 2 who did not come: R = 3 / 10 = 0.3, rbar = 10 / 6 / 2 = 0.8333, and the
+ * per-user variance 0.04032 is below the within part, so B = 0. At +20 points the closed form of
+ * `ratioDaysForPower` gives d = (0.3 * 0.7 + 0.5 * 0.5) / 0.8333 / (6 * 0.2^2 / (2 (1.6449 + 1.2816)^2)) =
+ * 0.552 / 0.014011 = 39.4, so 40 days; at 14 days SE = sqrt(0.552 / 14 / 3) = 0.11464 and the power is
+ * Phi(0.2 / 0.11464 - 1.6449) = Phi(0.0996) = 0.5397.
+ */
+const SMALL_PRE_PERIOD = { clicks: [0, 1, 2, 0, 0, 0], impressions: [0, 2, 6, 2, 0, 0] };
+
+test("experiment length: the design's days when they fit under the cap, the cap and its power when not", () => {
+  const uncapped = ratioExperimentLength(SMALL_PRE_PERIOD, { preDays: 2, maxDays: 40, lift: 0.2 });
+  assert.equal(uncapped.requiredDays, 40);
+  assert.equal(uncapped.cappedDays, 40);
+  assert.equal(uncapped.capped, false);
+  close(uncapped.powerAtLength, 0.9039, 1e-4, "power at the required days");
+  assert.ok(uncapped.powerAtLength >= 0.9);
+  assert.deepEqual(
+    uncapped.model,
+    ratioVarianceModel(ratioSummaryFromUsers(SMALL_PRE_PERIOD.clicks, SMALL_PRE_PERIOD.impressions), 2),
+  );
+
+  const capped = ratioExperimentLength(SMALL_PRE_PERIOD, { preDays: 2, maxDays: 14, lift: 0.2 });
+  assert.equal(capped.requiredDays, 40);
+  assert.equal(capped.cappedDays, 14);
+  assert.equal(capped.capped, true);
+  close(capped.powerAtLength, 0.5397, 1e-4, "power at the cap");
+  close(capped.model.baselineRatio, 0.3, 1e-12, "baseline CTR");
+  close(capped.model.impressionsPerUserPerDay, 10 / 12, 1e-12, "impressions per user per day");
+});
+
+test("experiment length: the defaults are 90% power at +4 points, one-sided 5%; no length at all is capped too", () => {
+  // Users who click all or none of their impressions: a between-user variance no length can beat with 6 users.
+  const allOrNothing = { clicks: [2, 0, 0, 0, 2, 0], impressions: [2, 2, 2, 2, 2, 2] };
+  const length = ratioExperimentLength(allOrNothing, { preDays: 2, maxDays: 14 });
+  assert.equal(length.requiredDays, null);
+  assert.equal(length.capped, true);
+  assert.equal(length.cappedDays, 14);
+  assert.deepEqual([length.lift, length.targetPower, length.alpha], [0.04, 0.9, 0.05]);
+  close(
+    length.powerAtLength,
+    ratioPowerAfterDays(length.model, 14, 0.04, { alpha: 0.05, oneSided: true }),
+    1e-15,
+    "power at the cap",
+  );
+});
+
+test("experiment length: bad pre-period counts and caps throw InputError naming the field", () => {
+  const refuses = (run: () => unknown, field: string) =>
+    assert.throws(run, (error: unknown) => error instanceof InputError && error.where.field === field, field);
+  const options = { preDays: 2, maxDays: 14 };
+  refuses(() => ratioExperimentLength({ clicks: [3, 0], impressions: [2, 2] }, options), "clicks");
+  refuses(() => ratioExperimentLength({ clicks: [0, 0], impressions: [-1, 2] }, options), "impressions");
+  refuses(() => ratioExperimentLength({ clicks: [0], impressions: [1, 2] }, options), "impressions");
+  refuses(() => ratioExperimentLength(SMALL_PRE_PERIOD, { ...options, maxDays: 0 }), "maxDays");
+  refuses(() => ratioExperimentLength(SMALL_PRE_PERIOD, { ...options, power: 1 }), "power");
 });
