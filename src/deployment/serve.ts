@@ -29,6 +29,7 @@ import {
   modelEndpoints,
 } from "../serving/model-server";
 import { RemoteRouter, RouterService, createRouterApp, routerEndpoints } from "../serving/router";
+import type { SimulatedCalendar } from "../serving/simulated-calendar";
 import { type JsonEndpoint, withFastJsonEndpoints } from "../serving/http";
 import { DEFAULT_RATIO_A, type RoutingSettings } from "../serving/assignment";
 import { InputError } from "../core/errors";
@@ -59,6 +60,11 @@ export interface ServeOptions {
   /** Catalog for the site's cards (roles all, site). */
   movies?: readonly Movie[];
   routing?: RoutingSettings;
+  /**
+   * The router's simulated calendar (roles all and router): a pre-period on child 0, then the experiment; the
+   * simulation moves its day through `POST /abrec/v1/simulated-day`. Without it, no day is recorded.
+   */
+  calendar?: SimulatedCalendar;
   cookieSecret?: string;
   /** "power-loss" makes every commit fsync (see serving/event-store). */
   durability?: "process-crash" | "power-loss";
@@ -121,7 +127,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
         throw new InputError("role router needs two model server URLs", { field: "model-urls" });
       models = [new RemoteModel(urls[0].name, urls[0].url), new RemoteModel(urls[1].name, urls[1].url)];
     }
-    const router = new RouterService({ models, store, routing, metrics });
+    const router = new RouterService({ models, store, routing, metrics, calendar: options.calendar });
     // The API first: its requests never pass through the site's middleware (helmet, cookie parsing).
     app.use(createRouterApp(router, metrics, { exposeMetrics: false }));
     app.get("/metrics", metricsRoute(metrics));

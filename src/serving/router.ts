@@ -3,15 +3,27 @@
  * asks it for the top k, stores the impression (and the user's assignment) in the event store before answering,
  * and records `meta.routing = {"ab-router": child}` in the response. Feedback is routed back to the model that
  * served, read from `meta.routing` as Seldon does, cross-checked against the store, and stored once.
+ *
+ * With a simulated calendar (`RouterOptions.calendar`), the simulation sets the day through
+ * `POST /abrec/v1/simulated-day` (`setSimulatedDay`); during the pre-period every request goes to child 0, the
+ * production model, and each impression is stored with its day and phase.
  */
 import express from "express";
 import { timeOrderedRequestId } from "./request-id";
 import { InputError } from "../core/errors";
-import type { EventCounts, EventStore } from "./event-store";
+import type { CalendarPhase, EventCounts, EventStore } from "./event-store";
 import type { ServingMetrics } from "./metrics";
 import type { ModelClient, ModelPrediction } from "./model-server";
 import { predictionResponse } from "./model-server";
-import { type JsonEndpoint, apiErrorHandler, healthRoutes, jsonEndpointRoute } from "./http";
+import {
+  type JsonEndpoint,
+  apiErrorHandler,
+  healthRoutes,
+  jsonBody,
+  jsonEndpointRoute,
+  sendJson,
+} from "./http";
+import type { SimulatedCalendar } from "./simulated-calendar";
 import { type RoutingSettings, createRouter } from "./assignment";
 import {
   ROUTER_NAME,
@@ -19,6 +31,7 @@ import {
   parseFeedbackRequest,
   parsePredictionRequest,
   predictionRequest,
+  failureMessage,
   postSeldon,
 } from "./seldon";
 
@@ -28,6 +41,14 @@ export interface RouterOptions {
   store: EventStore;
   routing: RoutingSettings;
   metrics: ServingMetrics;
+  /** The simulated day and its phase, set by the simulation; without it every request is of the experiment. */
+  calendar?: SimulatedCalendar;
+}
+
+/** The router's simulated day and its phase (the answer of `POST /abrec/v1/simulated-day`). */
+export interface SimulatedDay {
+  day: number;
+  phase: CalendarPhase;
 }
 
 export interface FeedbackOutcome {
@@ -52,6 +73,7 @@ export class RouterService implements RouterClient {
     options.store.recordSetting("ratio_a", String(options.routing.ratioA));
     options.store.recordSetting("routing_seed", String(options.routing.seed));
     options.models.forEach((model, child) => options.store.recordSetting(`child_${child}`, model.name));
+    if (options.calendar) options.store.recordSetting("pre_days", String(options.calendar.preDays));
   }
 
   get modelNames(): [string, string] {
@@ -61,9 +83,16 @@ export class RouterService implements RouterClient {
   /** Validates a prediction request body, routes it, stores the impression and returns the response message. */
   async predict(body: unknown): Promise<SeldonMessage> {
     const input = parsePredictionRequest(body);
-    const child = this.route(input.userId);
+    const started = performance.now();
+    const calendar = this.options.calendar;
+    // The day and phase when the request arrived: a day set while the model answers does not move it.
+    const day = calendar ? calendar.day : null;
+    const phase: CalendarPhase = calendar ? calendar.phase() : "experiment";
+    // Pre-period: everyone on the production model. The sticky hash (or the random stream) is not consulted.
+    const child = phase === "pre" ? 0 : this.route(input.userId);
     const puid = timeOrderedRequestId();
     const prediction: ModelPrediction = await this.options.models[child].predict(input, puid);
+    const latencyMs = performance.now() - started;
     // Group commit: resolves once the impression's transaction committed, so the answer below is durable.
     const { newAssignment } = await this.options.store.enqueueImpression({
       requestId: puid,
@@ -73,6 +102,9 @@ export class RouterService implements RouterClient {
       fallback: prediction.fallback,
       movieIds: prediction.movieIds,
       routingMode: this.options.routing.mode,
+      day,
+      phase,
+      latencyMs,
     });
     const labels = { model_name: prediction.modelName };
     this.options.metrics.impressions.inc(labels);
@@ -136,10 +168,26 @@ export class RouterService implements RouterClient {
   async counts(): Promise<EventCounts> {
     return this.options.store.counts();
   }
+
+  /** The router's simulated calendar, if it has one. */
+  get calendar(): SimulatedCalendar | undefined {
+    return this.options.calendar;
+  }
 }
 
 /** The router's own (non-Seldon) endpoint with the event store's live counts, for a site running apart. */
 export const COUNTS_PATH = "/abrec/v1/counts";
+
+/**
+ * The router's own endpoint that moves its simulated calendar: `POST {"day": n}` answers `{"day": n, "phase":
+ * "pre" | "experiment"}`; 400 (Seldon failure message) for a day that is not an integer or goes back, 404 when
+ * the router has no calendar.
+ */
+export const SIMULATED_DAY_PATH = "/abrec/v1/simulated-day";
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 /**
  * The router's two hot Seldon endpoints, `POST /api/v1.0/predictions` and `POST /api/v1.0/feedback`, as
@@ -192,6 +240,23 @@ export function createRouterApp(
   app.get(COUNTS_PATH, async (_req, res) => {
     res.set("cache-control", "no-store").json(await service.counts());
   });
+  app.post(SIMULATED_DAY_PATH, jsonBody(), (req, res) => {
+    const calendar = service.calendar;
+    if (!calendar) {
+      sendJson(
+        res,
+        failureMessage(404, "NOT_FOUND", "this router has no simulated calendar (abrec serve --pre-days P)"),
+        404,
+      );
+      return;
+    }
+    const body: unknown = req.body;
+    if (!isObject(body) || !("day" in body))
+      throw new InputError('expected a JSON object {"day": n}', { field: "body" });
+    calendar.setDay(body.day as number);
+    const answer: SimulatedDay = { day: calendar.day, phase: calendar.phase() };
+    sendJson(res, answer);
+  });
   if (options.exposeMetrics ?? true)
     app.get("/metrics", async (_req, res) => {
       const { contentType, body } = await metrics.exposition();
@@ -243,4 +308,44 @@ export class RemoteRouter implements RouterClient {
       position: typeof tags.position === "number" ? tags.position : null,
     };
   }
+}
+
+/**
+ * Sets the simulated day of the router at `routerUrl` (`POST /abrec/v1/simulated-day`) and returns the day and
+ * its phase as the router now has them. Throws an Error naming the URL, the HTTP status and the router's reason
+ * when the router refuses (400: a bad or earlier day; 404: no calendar) or cannot be reached.
+ *
+ * @example
+ * await setSimulatedDay("http://127.0.0.1:8080", 7); // => { day: 7, phase: "experiment" } with --pre-days 7
+ */
+export async function setSimulatedDay(
+  routerUrl: string,
+  day: number,
+  timeoutMs = 5000,
+): Promise<SimulatedDay> {
+  const url = new URL(SIMULATED_DAY_PATH, routerUrl);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ day }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw new Error(`cannot set the simulated day to ${day} at ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let reason = text.slice(0, 200);
+    try {
+      reason = (JSON.parse(text) as SeldonMessage).status?.info ?? reason;
+    } catch {
+      // Not a Seldon failure message (a proxy's error page): its start is the reason.
+    }
+    throw new Error(`router at ${url} answered ${response.status} to simulated day ${day}: ${reason}`);
+  }
+  return JSON.parse(text) as SimulatedDay;
 }

@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from "../../src/core/paths";
 import { launchBrowser } from "../../src/core/browser";
 import { readVariantCounts } from "../../src/serving/event-store";
 import { visitSite } from "../../src/deployment/screenshots";
+import { setSimulatedDay } from "../../src/serving/router";
 import { predictionRequest } from "../../src/serving/seldon";
 import { parseModelUrls } from "../../src/cli/commands/serve";
 import { postJson } from "../support/http";
@@ -91,6 +92,32 @@ test("abrec serve: real models on ml-latest-small, API and site in Chromium with
   }
 });
 
+test("abrec serve --pre-days 2: the simulated day is set over HTTP, pre-period requests go to the baseline", async () => {
+  const { dataDir, modelsDir, dataset } = await trained;
+  const events = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-cli-serve-")), "events.sqlite");
+  const args = ["--models-dir", modelsDir, "--data-dir", dataDir, "--events", events, "--pre-days", "2"];
+  const served = await startServe(args);
+  let exited: Promise<number | null> | undefined;
+  try {
+    assert.match(served.output(), /ratio A 0\.5, 2 pre-period days\)/);
+    assert.deepEqual(await setSimulatedDay(served.url, 1), { day: 1, phase: "pre" });
+    for (const userId of dataset.userIds.slice(0, 6)) {
+      const { json } = await postJson(`${served.url}/api/v1.0/predictions`, predictionRequest(userId, 10));
+      assert.equal(json.meta.tags.model_name, "baseline", `user ${userId}`);
+    }
+    assert.deepEqual(await setSimulatedDay(served.url, 2), { day: 2, phase: "experiment" });
+    exited = new Promise((resolve) => served.child.once("exit", (code) => resolve(code)));
+    served.child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+    const counts = readVariantCounts(events);
+    assert.equal(counts.preDays, 2);
+    assert.deepEqual(counts.prePeriod, { users: 6, impressions: 6, clicks: 0 });
+    assert.deepEqual(counts.variants, []);
+  } finally {
+    if (!exited) served.child.kill("SIGKILL");
+  }
+});
+
 test("abrec serve --dataset B refuses models trained on dataset A, naming the model's folder and both datasets", async () => {
   const { dataDir, modelsDir } = await trained;
   const data = spawnSync(
@@ -127,6 +154,12 @@ test("abrec serve rejects bad options with exit code 2 and a message naming the 
   const role = runServe(["--role", "site"]);
   assert.equal(role.status, 2);
   assert.match(role.stderr, /--router-url/);
+  const preDays = runServe(["--pre-days", "-1"]);
+  assert.equal(preDays.status, 2);
+  assert.match(preDays.stderr, /field "--pre-days": expected an integer >= 0, got "-1"/);
+  const siteDays = runServe(["--role", "site", "--router-url", "http://a:1", "--pre-days", "7"]);
+  assert.equal(siteDays.status, 2);
+  assert.match(siteDays.stderr, /field "--pre-days": applies to roles all and router, not site/);
   assert.throws(() => parseModelUrls("baseline=http://a:1"), /expected two models/);
   assert.deepEqual(parseModelUrls("baseline=http://a:1,challenger=http://b:2"), [
     { name: "baseline", url: "http://a:1" },

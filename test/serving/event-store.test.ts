@@ -5,11 +5,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
 import {
+  EVENTS_CSV_COLUMNS,
   openEventStore,
   readVariantCounts,
   readVisitEvents,
   visitEventsCsv,
 } from "../../src/serving/event-store";
+import { EVENT_STORE_SCHEMA_VERSION } from "../../src/serving/event-store/schema";
 import { InputError } from "../../src/core/errors";
 import { PROJECT_ROOT } from "../../src/core/paths";
 import { FILLED_SLATE, fillEventStore } from "../support/event-store-fill";
@@ -173,6 +175,148 @@ test("opening something that is not an event store fails with an InputError nami
     () => readVariantCounts(path.join(path.dirname(file), "missing.sqlite")),
     /event store not found/,
   );
+});
+
+test("a store of schema version 1 (before the calendar) is refused, read-only or for writing, naming the file", () => {
+  assert.equal(EVENT_STORE_SCHEMA_VERSION, 2);
+  const file = tempDb();
+  const v1 = new Database(file);
+  v1.exec("CREATE TABLE impressions (request_id TEXT PRIMARY KEY, user_id INTEGER NOT NULL)");
+  v1.pragma("user_version = 1");
+  v1.close();
+  for (const readonly of [true, false])
+    assert.throws(
+      () => openEventStore(file, { readonly }),
+      (error: unknown) =>
+        error instanceof InputError &&
+        error.message.startsWith(
+          `${file}: event store schema version 1, expected 2 (written by an older abrec`,
+        ),
+    );
+});
+
+/** A day of the calendar: `[requestId, userId, variant, day, phase, routingMode, clicked]`. */
+type CalendarVisit = [string, number, string, number, "pre" | "experiment", "sticky" | "random", 0 | 1];
+
+/**
+ * Pre-period days 0-2 (all on the baseline), experiment from day 3. User 1: two pre visits (one click), then the
+ * baseline. User 2: one pre visit, then the challenger twice. User 3: the challenger only. User 4: pre only. User
+ * 5 (random routing): one pre visit, then both variants.
+ */
+const CALENDAR_VISITS: CalendarVisit[] = [
+  ["p1", 1, "baseline", 0, "pre", "sticky", 1],
+  ["p2", 5, "baseline", 0, "pre", "random", 0],
+  ["p3", 1, "baseline", 1, "pre", "sticky", 0],
+  ["p4", 4, "baseline", 1, "pre", "sticky", 1],
+  ["p5", 2, "baseline", 2, "pre", "sticky", 0],
+  ["e1", 1, "baseline", 3, "experiment", "sticky", 1],
+  ["e2", 5, "baseline", 3, "experiment", "random", 0],
+  ["e3", 2, "challenger", 4, "experiment", "sticky", 1],
+  ["e4", 2, "challenger", 4, "experiment", "sticky", 0],
+  ["e5", 1, "baseline", 5, "experiment", "sticky", 0],
+  ["e6", 3, "challenger", 6, "experiment", "sticky", 0],
+  ["e7", 5, "challenger", 7, "experiment", "random", 0],
+];
+
+async function fillCalendarStore(): Promise<{ file: string; newAssignments: Map<string, boolean> }> {
+  const file = tempDb();
+  const store = openEventStore(file);
+  store.recordSetting("pre_days", "3");
+  const newAssignments = new Map<string, boolean>();
+  for (const [requestId, userId, variant, day, phase, routingMode, clicked] of CALENDAR_VISITS) {
+    const event = {
+      ...impression(requestId, userId, variant),
+      day,
+      phase,
+      routingMode,
+      shownAtMs: 1000 * day,
+    };
+    newAssignments.set(requestId, (await store.enqueueImpression(event)).newAssignment);
+    if (clicked) await store.enqueueFeedback({ requestId, reward: 1, movieId: 10 });
+  }
+  store.close();
+  return { file, newAssignments };
+}
+
+test("counts(): experiment-phase variants and users, each user with their pre-period counts and first day", async () => {
+  const { file } = await fillCalendarStore();
+  const counts = readVariantCounts(file);
+  assert.deepEqual(counts.variants, [
+    { variant: "baseline", users: 2, impressions: 3, clicks: 1, clickedUsers: 1 },
+    { variant: "challenger", users: 3, impressions: 4, clicks: 1, clickedUsers: 1 },
+  ]);
+  const row = (
+    userId: number,
+    variant: string,
+    [impressions, clicks, preImpressions, preClicks, firstDay]: number[],
+  ) => ({ userId, variant, impressions, clicks, preImpressions, preClicks, firstDay });
+  assert.deepEqual(counts.users, [
+    row(1, "baseline", [2, 1, 2, 1, 3]),
+    row(2, "challenger", [2, 1, 1, 0, 4]),
+    row(3, "challenger", [1, 0, 0, 0, 6]),
+    row(5, "baseline", [1, 0, 1, 0, 3]),
+    row(5, "challenger", [1, 0, 1, 0, 7]),
+  ]);
+  // User 2 saw the baseline in the pre-period and the challenger after: one variant in the experiment.
+  assert.equal(counts.usersInSeveralVariants, 1);
+  assert.equal(counts.preDays, 3);
+  assert.deepEqual(counts.prePeriod, { users: 4, impressions: 5, clicks: 2 });
+  // visits(): every impression of both phases, in serving order, with its day and phase.
+  assert.deepEqual(
+    readVisitEvents(file).map((v) => [v.requestId, v.day, v.phase, v.clicked]),
+    CALENDAR_VISITS.map(([requestId, , , day, phase, , clicked]) => [requestId, day, phase, clicked]),
+  );
+});
+
+test("a user seen in the pre-period and then assigned the baseline is a new assignment once, at that time", async () => {
+  const { file, newAssignments } = await fillCalendarStore();
+  assert.deepEqual(Object.fromEntries(newAssignments), {
+    p1: false,
+    p2: false,
+    p3: false,
+    p4: false,
+    p5: false,
+    e1: true, // user 1's pre-period row upgraded
+    e2: true,
+    e3: true, // user 2: a new row beside the pre-period one
+    e4: false,
+    e5: false,
+    e6: true,
+    e7: true,
+  });
+  const db = new Database(file, { readonly: true });
+  assert.deepEqual(
+    db
+      .prepare(
+        "SELECT user_id, variant, routing_mode, assigned_at_ms FROM assignments ORDER BY user_id, variant",
+      )
+      .all(),
+    [
+      { user_id: 1, variant: "baseline", routing_mode: "sticky", assigned_at_ms: 3000 },
+      { user_id: 2, variant: "baseline", routing_mode: "pre", assigned_at_ms: 2000 },
+      { user_id: 2, variant: "challenger", routing_mode: "sticky", assigned_at_ms: 4000 },
+      { user_id: 3, variant: "challenger", routing_mode: "sticky", assigned_at_ms: 6000 },
+      { user_id: 4, variant: "baseline", routing_mode: "pre", assigned_at_ms: 1000 },
+      { user_id: 5, variant: "baseline", routing_mode: "random", assigned_at_ms: 3000 },
+      { user_id: 5, variant: "challenger", routing_mode: "random", assigned_at_ms: 7000 },
+    ],
+  );
+  db.close();
+});
+
+test("a simulated day must be an integer >= 0, and a phase pre or experiment", async () => {
+  const store = openEventStore(tempDb());
+  await assert.rejects(store.enqueueImpression({ ...impression("d1", 1, "baseline"), day: -1 }), /CHECK/);
+  await assert.rejects(
+    store.enqueueImpression({ ...impression("d2", 1, "baseline"), day: 1.5 }),
+    (error: unknown) => error instanceof InputError && /field "day".*got 1\.5/.test(error.message),
+  );
+  await assert.rejects(
+    store.enqueueImpression({ ...impression("d3", 1, "baseline"), phase: "later" as "pre" }),
+    /CHECK/,
+  );
+  assert.deepEqual(store.tableSizes(), { assignments: 0, impressions: 0, impression_items: 0, feedback: 0 });
+  store.close();
 });
 
 test("group commit: many concurrent impressions are stored once each, in one transaction", async () => {
@@ -340,12 +484,41 @@ test("events.csv has one row per visit, times in ISO 8601 UTC, empty fields wher
     ["challenger", 1, 0],
   ]);
   assert.deepEqual(visitEventsCsv(readVisitEvents(file)).split("\n"), [
-    "visit,request_id,user_id,variant,model_version,fallback,clicked,clicked_movie_id,clicked_position,shown_at,clicked_at",
-    "1,req-0,1,baseline,baseline-v1,0,1,202,1,2026-11-28T12:00:00.000Z,2026-11-28T12:00:00.500Z",
-    "2,req-1,2,challenger,challenger-v1,0,0,,,2026-11-28T12:00:01.000Z,",
-    "3,req-2,3,baseline,baseline-v1,0,0,,,2026-11-28T12:00:02.000Z,",
+    "visit,request_id,user_id,variant,model_version,fallback,clicked,clicked_movie_id,clicked_position,shown_at,clicked_at,day,phase,latency_ms",
+    "1,req-0,1,baseline,baseline-v1,0,1,202,1,2026-11-28T12:00:00.000Z,2026-11-28T12:00:00.500Z,,experiment,",
+    "2,req-1,2,challenger,challenger-v1,0,0,,,2026-11-28T12:00:01.000Z,,,experiment,",
+    "3,req-2,3,baseline,baseline-v1,0,0,,,2026-11-28T12:00:02.000Z,,,experiment,",
     "",
   ]);
+  assert.deepEqual(EVENTS_CSV_COLUMNS.slice(-3), ["day", "phase", "latency_ms"]);
+});
+
+test("events.csv carries each visit's simulated day, phase and latency", async () => {
+  const file = tempDb();
+  const store = openEventStore(file);
+  await store.enqueueImpression({
+    ...impression("p1", 1, "baseline"),
+    day: 0,
+    phase: "pre",
+    latencyMs: 1.25,
+  });
+  await store.enqueueImpression({
+    ...impression("e1", 1, "baseline"),
+    day: 7,
+    phase: "experiment",
+    latencyMs: 0.5,
+  });
+  await store.enqueueFeedback({
+    requestId: "e1",
+    reward: 1,
+    movieId: 20,
+    receivedAtMs: Date.UTC(2026, 0, 1),
+  });
+  store.close();
+  const [header, pre, experiment] = visitEventsCsv(readVisitEvents(file)).split("\n");
+  assert.equal(header, EVENTS_CSV_COLUMNS.join(","));
+  assert.match(pre, /^1,p1,1,baseline,v1,0,0,,,[^,]+,,0,pre,1\.25$/);
+  assert.match(experiment, /^2,e1,1,baseline,v1,0,1,20,1,[^,]+,2026-01-01T00:00:00\.000Z,7,experiment,0\.5$/);
 });
 
 test("the event stores committed under results/runs open read-only, and their visits agree with their counts", () => {

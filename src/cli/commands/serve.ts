@@ -13,6 +13,7 @@ import type { DatasetName } from "../../data/types";
 import { type ServeRole, loadCatalog, startServing } from "../../deployment/serve";
 import { MODEL_NAMES, loadTrainedModels } from "../../models/trained-models";
 import { DEFAULT_RATIO_A } from "../../serving/assignment";
+import { SimulatedCalendar } from "../../serving/simulated-calendar";
 import type { RoutingMode } from "../../serving/event-store";
 import { datasetOption } from "../dataset-option";
 import { integerOption, probabilityOption } from "../number-option";
@@ -31,6 +32,7 @@ interface ServeOptions {
   routing: RoutingMode;
   ratioA: number;
   seed: number;
+  preDays?: number;
   durability: "process-crash" | "power-loss";
 }
 
@@ -101,6 +103,11 @@ export function register(program: Command): void {
       integerOption("--seed", 0),
       DEFAULT_SEED,
     )
+    .option(
+      "--pre-days <n>",
+      "roles all and router: simulated calendar with n pre-period days on the baseline (the simulation sets the day)",
+      integerOption("--pre-days", 0),
+    )
     .addOption(
       new Option(
         "--durability <level>",
@@ -120,6 +127,9 @@ export function register(program: Command): void {
         throw new InputError("role site needs --router-url", { field: "--router-url" });
       if (role === "router" && !options.modelUrls)
         throw new InputError("role router needs --model-urls", { field: "--model-urls" });
+      const routes = role === "all" || role === "router";
+      if (options.preDays !== undefined && !routes)
+        throw new InputError(`applies to roles all and router, not ${role}`, { field: "--pre-days" });
       const served = role === "all" ? MODEL_NAMES : role === "model" ? [options.model!] : [];
       const recommenders =
         served.length > 0
@@ -133,12 +143,13 @@ export function register(program: Command): void {
         role,
         port: options.port,
         host: options.host,
-        eventsPath: role === "all" || role === "router" ? path.resolve(options.events) : undefined,
+        eventsPath: routes ? path.resolve(options.events) : undefined,
         recommenders,
         modelUrls: options.modelUrls ? parseModelUrls(options.modelUrls) : undefined,
         routerUrl: options.routerUrl,
         movies: needsCatalog ? await loadCatalog(options.dataDir, options.dataset) : undefined,
         routing: { mode: options.routing, ratioA: options.ratioA, seed: options.seed },
+        calendar: options.preDays !== undefined ? new SimulatedCalendar(options.preDays) : undefined,
         cookieSecret: process.env.ABREC_COOKIE_SECRET,
         durability: options.durability,
       });
@@ -146,7 +157,9 @@ export function register(program: Command): void {
       process.stdout.write(
         `abrec serve: role ${role} listening on ${shown}` +
           (server.store
-            ? ` (events ${server.store.file}, routing ${options.routing}, ratio A ${options.ratioA})`
+            ? ` (events ${server.store.file}, routing ${options.routing}, ratio A ${options.ratioA}` +
+              (options.preDays !== undefined ? `, ${options.preDays} pre-period days` : "") +
+              ")"
             : "") +
           "\n",
       );

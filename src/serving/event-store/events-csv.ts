@@ -15,14 +15,18 @@ export const EVENTS_CSV_COLUMNS = [
   "clicked_position",
   "shown_at",
   "clicked_at",
+  "day",
+  "phase",
+  "latency_ms",
 ] as const;
 
 /**
- * A header and one row per visit; times as ISO 8601 UTC, empty fields for "no click".
+ * A header and one row per visit; times as ISO 8601 UTC, empty fields for "no click", and for the day and the
+ * latency when they were not recorded (a router without a simulated calendar has no day).
  *
  * @example
  * visitEventsCsv(readVisitEvents("events.sqlite")).split("\n")[0]
- * // => "visit,request_id,user_id,variant,model_version,fallback,clicked,clicked_movie_id,clicked_position,shown_at,clicked_at"
+ * // => "visit,request_id,user_id,variant,model_version,fallback,clicked,clicked_movie_id,clicked_position,shown_at,clicked_at,day,phase,latency_ms"
  */
 export function visitEventsCsv(events: readonly VisitEvent[]): string {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -40,6 +44,9 @@ export function visitEventsCsv(events: readonly VisitEvent[]): string {
       e.clickedPosition,
       iso(e.shownAtMs),
       iso(e.clickedAtMs),
+      e.day,
+      e.phase,
+      e.latencyMs,
     ]),
   );
 }

@@ -3,8 +3,11 @@
  * with this schema: a change bumps the version, and a store of another version is refused when opened.
  */
 
-/** Bumped whenever the tables change; stored in `PRAGMA user_version`. */
-export const EVENT_STORE_SCHEMA_VERSION = 1;
+/**
+ * Bumped whenever the tables change; stored in `PRAGMA user_version`. Version 2 added the simulated calendar:
+ * impressions' `day`, `phase` and `latency_ms`, and pre-period assignments (`routing_mode` 'pre').
+ */
+export const EVENT_STORE_SCHEMA_VERSION = 2;
 
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS settings (
@@ -12,16 +15,20 @@ CREATE TABLE IF NOT EXISTS settings (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- A user exposed to a variant. Sticky routing gives one row per user; random routing may give two.
+-- A user exposed to a variant. Sticky routing gives one row per user; random routing may give two. 'pre': exposed
+-- only in the pre-period so far; the user's first experiment impression from that variant turns the row into an
+-- experiment assignment (routing mode and time of that impression).
 CREATE TABLE IF NOT EXISTS assignments (
   user_id INTEGER NOT NULL CHECK (user_id > 0),
   variant TEXT NOT NULL CHECK (length(variant) > 0),
-  routing_mode TEXT NOT NULL CHECK (routing_mode IN ('sticky', 'random')),
+  routing_mode TEXT NOT NULL CHECK (routing_mode IN ('sticky', 'random', 'pre')),
   assigned_at_ms INTEGER NOT NULL,
   PRIMARY KEY (user_id, variant)
 ) WITHOUT ROWID;
 
--- One served prediction (a list of movies shown to a user).
+-- One served prediction (a list of movies shown to a user). day: the router's simulated day (NULL without a
+-- simulated calendar); phase: 'pre' (pre-period, child 0 for everyone) or 'experiment'; latency_ms: from the
+-- parsed request to the model's answer.
 CREATE TABLE IF NOT EXISTS impressions (
   request_id TEXT PRIMARY KEY CHECK (length(request_id) > 0),
   user_id INTEGER NOT NULL,
@@ -29,6 +36,9 @@ CREATE TABLE IF NOT EXISTS impressions (
   model_version TEXT NOT NULL,
   fallback INTEGER NOT NULL CHECK (fallback IN (0, 1)),
   shown_at_ms INTEGER NOT NULL,
+  day INTEGER CHECK (day IS NULL OR day >= 0),
+  phase TEXT NOT NULL DEFAULT 'experiment' CHECK (phase IN ('pre', 'experiment')),
+  latency_ms REAL CHECK (latency_ms IS NULL OR latency_ms >= 0),
   FOREIGN KEY (user_id, variant) REFERENCES assignments (user_id, variant)
 );
 CREATE INDEX IF NOT EXISTS impressions_by_variant_user ON impressions (variant, user_id);

@@ -9,6 +9,7 @@ import Database from "better-sqlite3";
 import { InputError } from "../../core/errors";
 import { EVENT_STORE_SCHEMA_VERSION, SQLITE_SCHEMA } from "./schema";
 import type {
+  CalendarPhase,
   EventCounts,
   EventStore,
   FeedbackEvent,
@@ -92,11 +93,18 @@ export class SqliteEventStore implements EventStore {
     readonly file: string,
     private readonly db: Database.Database,
   ) {
+    // A new (user, variant) is inserted; a pre-period row is upgraded by the user's first experiment impression
+    // from that variant (one change either way, a new assignment in the experiment); any other repeat changes
+    // nothing.
     this.insertAssignment = db.prepare(
-      "INSERT OR IGNORE INTO assignments (user_id, variant, routing_mode, assigned_at_ms) VALUES (?, ?, ?, ?)",
+      `INSERT INTO assignments (user_id, variant, routing_mode, assigned_at_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id, variant) DO UPDATE
+         SET routing_mode = excluded.routing_mode, assigned_at_ms = excluded.assigned_at_ms
+         WHERE assignments.routing_mode = 'pre' AND excluded.routing_mode <> 'pre'`,
     );
     this.insertImpression = db.prepare(
-      "INSERT INTO impressions (request_id, user_id, variant, model_version, fallback, shown_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+      `INSERT INTO impressions (request_id, user_id, variant, model_version, fallback, shown_at_ms, day, phase, latency_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.selectImpression = db.prepare("SELECT variant FROM impressions WHERE request_id = ?");
     this.selectItem = db.prepare(
@@ -107,7 +115,15 @@ export class SqliteEventStore implements EventStore {
     );
     this.writeImpression = (event: ImpressionEvent) => {
       const at = event.shownAtMs ?? Date.now();
-      const assigned = this.insertAssignment.run(event.userId, event.variant, event.routingMode, at);
+      const phase = event.phase ?? "experiment";
+      if (event.day != null && !Number.isSafeInteger(event.day))
+        throw new InputError(`expected an integer simulated day >= 0, got ${event.day}`, { field: "day" });
+      const assigned = this.insertAssignment.run(
+        event.userId,
+        event.variant,
+        phase === "pre" ? "pre" : event.routingMode,
+        at,
+      );
       this.insertImpression.run(
         event.requestId,
         event.userId,
@@ -115,13 +131,16 @@ export class SqliteEventStore implements EventStore {
         event.modelVersion,
         event.fallback ? 1 : 0,
         at,
+        event.day ?? null,
+        phase,
+        event.latencyMs ?? null,
       );
       if (event.movieIds.length > 0) {
         const values: (string | number)[] = [];
         event.movieIds.forEach((movieId, position) => values.push(event.requestId, position, movieId));
         this.insertItems(event.movieIds.length).run(values);
       }
-      return { newAssignment: assigned.changes === 1 };
+      return { newAssignment: phase === "experiment" && assigned.changes === 1 };
     };
     this.writeFeedback = (event: FeedbackEvent): FeedbackResult => {
       const impression = this.selectImpression.get(event.requestId) as { variant: string } | undefined;
@@ -201,8 +220,12 @@ export class SqliteEventStore implements EventStore {
         db.exec(SQLITE_SCHEMA);
         db.pragma(`user_version = ${EVENT_STORE_SCHEMA_VERSION}`);
       } else if (version !== EVENT_STORE_SCHEMA_VERSION) {
+        const hint =
+          version > 0 && version < EVENT_STORE_SCHEMA_VERSION
+            ? "written by an older abrec: run the experiment again to write a new store"
+            : "not an abrec event store?";
         throw new InputError(
-          `event store schema version ${version}, expected ${EVENT_STORE_SCHEMA_VERSION} (not an abrec event store?)`,
+          `event store schema version ${version}, expected ${EVENT_STORE_SCHEMA_VERSION} (${hint})`,
           { file },
         );
       }
@@ -314,6 +337,10 @@ export class SqliteEventStore implements EventStore {
     return (this.selectImpression.get(requestId) as { variant: string } | undefined)?.variant;
   }
 
+  /**
+   * The experiment phase's counts per variant and per (user, variant), each user row with the user's pre-period
+   * counts, and the pre-period's totals, aggregated in SQL (see `EventCounts`).
+   */
   counts(): EventCounts {
     const variants = this.db
       .prepare(
@@ -321,24 +348,45 @@ export class SqliteEventStore implements EventStore {
                 COALESCE(SUM(f.reward), 0) AS clicks,
                 COUNT(DISTINCT CASE WHEN f.reward = 1 THEN i.user_id END) AS clickedUsers
          FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+         WHERE i.phase = 'experiment'
          GROUP BY i.variant ORDER BY i.variant`,
       )
       .all() as VariantCounts[];
-    const users = (
-      this.db
-        .prepare(
-          `SELECT i.user_id AS userId, i.variant AS variant, COUNT(*) AS impressions,
-                  COALESCE(SUM(f.reward), 0) AS clicks
+    const users = this.db
+      .prepare(
+        `WITH experiment AS (
+           SELECT i.user_id, i.variant, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks,
+                  MIN(i.day) AS first_day
            FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-           GROUP BY i.user_id, i.variant ORDER BY i.user_id, i.variant`,
-        )
-        .all() as UserCounts[]
-    ).map((row) => ({ ...row, preImpressions: 0, preClicks: 0, firstDay: null }));
+           WHERE i.phase = 'experiment'
+           GROUP BY i.user_id, i.variant
+         ), pre AS (
+           SELECT i.user_id, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks
+           FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+           WHERE i.phase = 'pre'
+           GROUP BY i.user_id
+         )
+         SELECT e.user_id AS userId, e.variant AS variant, e.impressions AS impressions, e.clicks AS clicks,
+                COALESCE(p.impressions, 0) AS preImpressions, COALESCE(p.clicks, 0) AS preClicks,
+                e.first_day AS firstDay
+         FROM experiment e LEFT JOIN pre p ON p.user_id = e.user_id
+         ORDER BY e.user_id, e.variant`,
+      )
+      .all() as UserCounts[];
     const several = this.db
       .prepare(
-        `SELECT COUNT(*) AS n FROM (SELECT user_id FROM impressions GROUP BY user_id HAVING COUNT(DISTINCT variant) > 1)`,
+        `SELECT COUNT(*) AS n FROM (
+           SELECT user_id FROM impressions WHERE phase = 'experiment'
+           GROUP BY user_id HAVING COUNT(DISTINCT variant) > 1)`,
       )
       .get() as { n: number };
+    const prePeriod = this.db
+      .prepare(
+        `SELECT COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks
+         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+         WHERE i.phase = 'pre'`,
+      )
+      .get() as EventCounts["prePeriod"];
     const settings = Object.fromEntries(
       (
         this.db.prepare("SELECT key, value FROM settings ORDER BY key").all() as {
@@ -347,15 +395,23 @@ export class SqliteEventStore implements EventStore {
         }[]
       ).map((row) => [row.key, row.value]),
     );
-    // Schema version 1 has no calendar: every impression is of the experiment phase.
     return {
       variants,
       users,
       usersInSeveralVariants: several.n,
       settings,
-      preDays: null,
-      prePeriod: { users: 0, impressions: 0, clicks: 0 },
+      preDays: this.preDaysSetting(settings.pre_days),
+      prePeriod,
     };
+  }
+
+  /** The `pre_days` setting the router recorded with its calendar, or null when it had none. */
+  private preDaysSetting(value: string | undefined): number | null {
+    if (value === undefined) return null;
+    const preDays = Number(value);
+    if (value.trim() === "" || !Number.isSafeInteger(preDays) || preDays < 0)
+      throw new InputError(`setting pre_days: expected an integer >= 0, got "${value}"`, { file: this.file });
+    return preDays;
   }
 
   /** In serving order: the impressions' insertion order (SQLite rowid), which is the order the router stored them. */
@@ -365,7 +421,7 @@ export class SqliteEventStore implements EventStore {
         `SELECT i.request_id AS requestId, i.user_id AS userId, i.variant AS variant,
                 i.model_version AS modelVersion, i.fallback AS fallback, i.shown_at_ms AS shownAtMs,
                 f.reward AS reward, f.movie_id AS movieId, f.position AS position,
-                f.received_at_ms AS receivedAtMs
+                f.received_at_ms AS receivedAtMs, i.day AS day, i.phase AS phase, i.latency_ms AS latencyMs
          FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
          ORDER BY i.rowid`,
       )
@@ -380,6 +436,9 @@ export class SqliteEventStore implements EventStore {
       movieId: number | null;
       position: number | null;
       receivedAtMs: number | null;
+      day: number | null;
+      phase: CalendarPhase;
+      latencyMs: number | null;
     }[];
     return rows.map((row, i) => {
       const clicked = row.reward === 1;
@@ -395,9 +454,9 @@ export class SqliteEventStore implements EventStore {
         clickedPosition: clicked ? row.position : null,
         shownAtMs: row.shownAtMs,
         clickedAtMs: clicked ? row.receivedAtMs : null,
-        day: null,
-        phase: "experiment" as const,
-        latencyMs: null,
+        day: row.day,
+        phase: row.phase,
+        latencyMs: row.latencyMs,
       };
     });
   }

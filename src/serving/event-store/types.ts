@@ -20,6 +20,7 @@ export interface ImpressionEvent {
   fallback: boolean;
   /** Shown movies, position 0 first. */
   movieIds: readonly number[];
+  /** The router's mode; a pre-period impression's assignment is stored with routing mode 'pre'. */
   routingMode: RoutingMode;
   /** Unix milliseconds; defaults to now. */
   shownAtMs?: number;
@@ -158,7 +159,8 @@ export interface EventStoreWriter {
   recordSetting(key: string, value: string): void;
   /**
    * Records a served prediction and the user's assignment to its variant, atomically. Resolves with whether this
-   * was the user's first impression from this variant.
+   * was the user's first experiment-phase impression from this variant (a new assignment; a pre-period
+   * impression never is one, and the user's later experiment impression from the same variant still is).
    */
   enqueueImpression(event: ImpressionEvent): Promise<{ newAssignment: boolean }>;
   /**
