@@ -113,6 +113,24 @@ export class ServingMetrics {
         counter.inc({ model_name }, 0);
   }
 
+  /**
+   * The router's prediction requests so far and how many failed (a 5xx answer), by the model that served them
+   * ("none" for requests that failed before a model was chosen): the error-rate guardrail of an experiment. Bad
+   * requests (4xx) are the client's error, not the variant's, and are left out of both counts.
+   */
+  async predictionOutcomes(): Promise<Record<string, { requests: number; errors: number }>> {
+    const outcomes: Record<string, { requests: number; errors: number }> = {};
+    for (const value of (await this.routerLatency.get()).values) {
+      const { service, code, model_name } = value.labels;
+      if (value.metricName !== "seldon_api_executor_server_requests_seconds_count") continue;
+      if (service !== "predictions" || String(code).startsWith("4")) continue;
+      const entry = (outcomes[String(model_name)] ??= { requests: 0, errors: 0 });
+      entry.requests += value.value;
+      if (String(code).startsWith("5")) entry.errors += value.value;
+    }
+    return outcomes;
+  }
+
   /** The Prometheus text exposition. */
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

@@ -15,6 +15,7 @@
  */
 import { By, until, type WebDriver } from "selenium-webdriver";
 import { SITE_ATTRIBUTES, SITE_ROUTES, SITE_SELECTORS } from "../../mock-site/contract";
+import { setSimulatedDay } from "../serving/router";
 import { parseBaseUrl } from "./http";
 import type { PlannedVisit, ShownSlate, VisitTransport } from "./visit-loop";
 
@@ -23,6 +24,11 @@ export interface BrowserTransportOptions {
   driver: WebDriver;
   /** The mock site's base URL, e.g. http://127.0.0.1:8080. */
   siteUrl: string;
+  /**
+   * The router whose simulated calendar the days are told to (`startDay`); default the site's URL (role all
+   * serves both on one port).
+   */
+  routerUrl?: string;
   /** Longest wait for a page element. */
   timeoutMs?: number;
   /** Called by `close()` (e.g. the browser's `quit`). */
@@ -108,6 +114,9 @@ export function browserTransport(options: BrowserTransportOptions): VisitTranspo
       );
       await card.click();
       await driver.wait(until.elementLocated(By.css(SITE_SELECTORS.moviePage)), timeoutMs);
+    },
+    async startDay(day: number): Promise<void> {
+      await setSimulatedDay(options.routerUrl ?? base.href, day);
     },
     async close() {
       await options.onClose?.();

@@ -22,6 +22,7 @@
  */
 import { InputError } from "../core/errors";
 import { Random } from "../core/random";
+import type { CalendarPhase } from "../serving/event-store";
 
 export interface VisitRateSettings {
   /** Mean of the users' daily visit probabilities, visits per user per day, in (0, 1). Default 1/3. */
@@ -47,8 +48,6 @@ export interface VisitRates {
   /** Seed of the `Random` the rates were drawn with. */
   readonly seed: number;
 }
-
-export type CalendarPhase = "pre" | "experiment";
 
 export interface VisitScheduleOptions {
   readonly userIds: ArrayLike<number>;

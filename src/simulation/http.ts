@@ -14,6 +14,7 @@
  */
 import { InputError } from "../core/errors";
 import { feedbackRequest, predictionRequest, type SeldonMessage } from "../serving/seldon";
+import { setSimulatedDay } from "../serving/router";
 import type { PlannedVisit, ShownSlate, VisitTransport } from "./visit-loop";
 
 export interface HttpTransportOptions {
@@ -102,6 +103,9 @@ export function httpTransport(options: HttpTransportOptions): VisitTransport {
           ? feedbackRequest(response, 1, shown.movieIds[clickedPosition], clickedPosition)
           : feedbackRequest(response, 0);
       await postJson(feedback, body, timeoutMs);
+    },
+    async startDay(day: number): Promise<void> {
+      await setSimulatedDay(base.href, day);
     },
     async close() {},
   };

@@ -9,6 +9,11 @@ import { groundTruth } from "../../src/simulation/ground-truth";
 import { httpTransport, parseBaseUrl, slateFromPrediction } from "../../src/simulation/http";
 import { runSimulation } from "../../src/simulation/visit-loop";
 import { movieLensWorld } from "../support/simulation";
+import { Random } from "../../src/core/random";
+import { readVisitEvents } from "../../src/serving/event-store";
+import { SimulatedCalendar } from "../../src/serving/simulated-calendar";
+import { visitRates, visitSchedule } from "../../src/simulation/calendar";
+import { readJournal } from "../../src/simulation/journal";
 
 test("a Seldon prediction response gives the request id, the serving model and the slate", () => {
   // The response shape documented by the router (src/serving/seldon.ts, Seldon Core v1 SeldonMessage).
@@ -132,4 +137,55 @@ test("over HTTP, a run killed between an impression and its feedback resumes wit
   } finally {
     await server.close();
   }
+});
+
+test("a calendar run over HTTP: the router stores each visit's day, the pre-period on the baseline, then sticky users", async () => {
+  const world = await movieLensWorld();
+  const rates = visitRates(world.population.userIds, { meanVisitsPerDay: 0.6 }, new Random(4));
+  const schedule = visitSchedule({ ...rates, preDays: 2, experimentDays: 4, seed: 5 });
+  const truth = groundTruth(world.population, world.baseline, [world.challenger], {}, rates.rates);
+  const eventsPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-events-")), "events.sqlite");
+  const server = await startServing({
+    role: "all",
+    port: 0,
+    eventsPath,
+    recommenders: [world.baseline, world.challenger],
+    movies: world.dataset.movies,
+    routing: { mode: "sticky", ratioA: 0.5, seed: 3 },
+    calendar: new SimulatedCalendar(2),
+  });
+  const journalFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-sim-")), "journal.jsonl");
+  try {
+    const summary = await runSimulation({
+      population: world.population,
+      parameters: truth.calibration.parameters,
+      calendar: { rates, schedule, throughDay: 5 },
+      seed: 6,
+      transport: httpTransport({ routerUrl: server.url, slateLength: 10 }),
+      journalFile,
+      concurrency: 4,
+      quiet: true,
+    });
+    assert.equal(summary.complete, true);
+    assert.ok(summary.plannedVisits > 3 * world.population.userIds.length, `${summary.plannedVisits} visits`);
+  } finally {
+    await server.close();
+  }
+  const journal = readJournal(journalFile).visits;
+  const stored = new Map(readVisitEvents(eventsPath).map((v) => [v.requestId, v]));
+  assert.equal(stored.size, journal.length);
+  const experimentVariant = new Map<number, string>();
+  for (const visit of journal) {
+    const event = stored.get(visit.requestId)!;
+    assert.equal(event.day, visit.day);
+    assert.equal(event.phase, visit.day! < 2 ? "pre" : "experiment");
+    assert.equal(event.clicked, visit.clickedPosition >= 0 ? 1 : 0);
+    if (event.phase === "pre") assert.equal(event.variant, "baseline");
+    else {
+      // Sticky: a returning user sees the same model on every experiment visit.
+      assert.equal(experimentVariant.get(visit.userId) ?? event.variant, event.variant);
+      experimentVariant.set(visit.userId, event.variant);
+    }
+  }
+  assert.deepEqual(new Set(experimentVariant.values()), new Set(["baseline", "challenger"]));
 });
