@@ -209,3 +209,33 @@ export function calendarVisits(
   }
   return { userIds, days };
 }
+
+export interface SeededCalendarOptions {
+  readonly preDays: number;
+  readonly experimentDays: number;
+  readonly visitRates?: VisitRateSettings;
+  /** The run's seed; the rates and the schedule draw from their own seeds derived from it. */
+  readonly seed: number;
+}
+
+/**
+ * The calendar of a run seeded `seed`: the rates drawn with seed + 1 and the schedule with seed + 2, so that the
+ * calendar's draws never shift the run's other streams (visitors, clicks, routing). The one place those seeds are
+ * derived: `abrec experiment` and `abrec simulate --days` draw the same calendar for the same seed.
+ *
+ * @example
+ * const { rates, schedule } = seededCalendar(population.userIds, { preDays: 7, experimentDays: 14, seed: 1 });
+ */
+export function seededCalendar(
+  userIds: ArrayLike<number>,
+  options: SeededCalendarOptions,
+): { rates: VisitRates; schedule: VisitSchedule } {
+  const rates = visitRates(userIds, options.visitRates ?? {}, new Random(options.seed + 1));
+  const schedule = visitSchedule({
+    ...rates,
+    preDays: options.preDays,
+    experimentDays: options.experimentDays,
+    seed: options.seed + 2,
+  });
+  return { rates, schedule };
+}

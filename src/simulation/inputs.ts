@@ -1,12 +1,14 @@
 /**
  * Everything a simulation needs before its first visit: the prepared dataset's test population, the trained
- * models, the click model calibrated on the baseline and the ground truth of both models.
+ * models, the calendar when the visits follow one, the click model calibrated on the baseline and the ground
+ * truth of both models (users weighted by their visit rates on a calendar).
  */
 import { ensurePreparedDataset } from "../data/ensure";
 import { loadPreparedDataset } from "../data/load";
 import type { DatasetName, SplitName } from "../data/types";
 import type { Recommender } from "../models/recommender";
 import { loadTrainedModels, MODEL_NAMES } from "../models/trained-models";
+import { seededCalendar, type SeededCalendarOptions, type VisitRates, type VisitSchedule } from "./calendar";
 import type { CalibrationSettings } from "./click-model";
 import { groundTruth, type GroundTruth } from "./ground-truth";
 import { testPopulation, type TestPopulation } from "./population";
@@ -19,6 +21,8 @@ export interface SimulationInputsOptions {
   /** Holds `baseline/` and `challenger/` model artifacts (`abrec train`). */
   modelsDir: string;
   calibration?: Partial<CalibrationSettings>;
+  /** Visits follow this calendar (`seededCalendar`); absent: visitors drawn uniformly. */
+  calendar?: SeededCalendarOptions;
   quiet?: boolean;
 }
 
@@ -27,6 +31,7 @@ export interface SimulationInputs {
   baseline: Recommender;
   challenger: Recommender;
   truth: GroundTruth;
+  calendar?: { rates: VisitRates; schedule: VisitSchedule };
 }
 
 /**
@@ -43,6 +48,7 @@ export async function loadSimulationInputs(options: SimulationInputsOptions): Pr
   const dataset = await loadPreparedDataset(dir);
   const population = testPopulation(dataset);
   const [baseline, challenger] = await loadTrainedModels(options.modelsDir, MODEL_NAMES, dataset.manifest);
-  const truth = groundTruth(population, baseline, [challenger], options.calibration);
-  return { population, baseline, challenger, truth };
+  const calendar = options.calendar && seededCalendar(population.userIds, options.calendar);
+  const truth = groundTruth(population, baseline, [challenger], options.calibration, calendar?.rates.rates);
+  return { population, baseline, challenger, truth, ...(calendar ? { calendar } : {}) };
 }

@@ -1,8 +1,8 @@
 /**
- * `abrec simulate`: simulated visitors, drawn from the test population, react to the slates served by the A/B
- * router (--http), the mock site in headless Chromium (--browser) or the models in this process (--in-process)
- * according to the calibrated cascade click model. Resumable: re-running the same command continues an
- * interrupted run from its journal.
+ * `abrec simulate`: simulated visitors, drawn from the test population (or following the simulated calendar with
+ * `--days`), react to the slates served by the A/B router (--http), the mock site in headless Chromium (--browser)
+ * or the models in this process (--in-process) according to the calibrated cascade click model. Resumable:
+ * re-running the same command continues an interrupted run from its journal.
  */
 import * as path from "node:path";
 import { Command, Option } from "commander";
@@ -34,6 +34,8 @@ interface SimulateCliOptions {
   router?: string;
   site?: string;
   visits: number;
+  days?: number;
+  preDays: number;
   seed: number;
   dataset: DatasetName;
   split?: SplitName;
@@ -99,6 +101,18 @@ export function register(program: Command): void {
     )
     .addOption(
       new Option("--in-process", "slates straight from the models in this process, routed at random here"),
+    )
+    .option(
+      "--days <n>",
+      "follow the simulated calendar: --pre-days of pre-period, then n experiment days, each user at their own " +
+        "visit rate (the router must run with the same --pre-days); replaces --visits",
+      integerOption("--days", 1),
+    )
+    .option(
+      "--pre-days <n>",
+      "with --days: days of pre-period, everyone on the baseline",
+      integerOption("--pre-days", 0),
+      0,
     )
     .option("--aa", "with --in-process: both arms serve the baseline (an A/A test)")
     .option("--router <url>", "the router's base URL, e.g. http://127.0.0.1:9000")
@@ -170,6 +184,10 @@ export function register(program: Command): void {
           },
         );
       const { visits, seed, slateLength } = options;
+      if (options.days !== undefined && mode === "in-process")
+        throw new InputError("--days needs a router with a simulated calendar: use --http or --browser", {
+          field: "--days",
+        });
       const concurrency = options.concurrency ?? (mode === "http" ? 4 : 1);
       if (mode === "browser" && concurrency > 1)
         throw new InputError("a browser simulation drives one browser: concurrency must be 1", {
@@ -187,6 +205,9 @@ export function register(program: Command): void {
           noiseRatio: options.noiseRatio,
           slateLength,
         },
+        ...(options.days === undefined
+          ? {}
+          : { calendar: { preDays: options.preDays, experimentDays: options.days, seed } }),
       });
       let transport: VisitTransport;
       if (mode === "http") transport = httpTransport({ routerUrl: options.router!, slateLength });
@@ -226,6 +247,14 @@ export function register(program: Command): void {
           truth: inputs.truth,
           transport,
           visits,
+          ...(inputs.calendar
+            ? {
+                calendar: {
+                  ...inputs.calendar,
+                  throughDay: inputs.calendar.schedule.totalDays - 1,
+                },
+              }
+            : {}),
           seed,
           outDir: options.out,
           concurrency,

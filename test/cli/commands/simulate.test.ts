@@ -1,12 +1,18 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../../src/core/paths";
 import type { SimulationRecord } from "../../../src/simulation/simulate";
 import { movieLensWorld } from "../../support/simulation";
+import { startServing } from "../../../src/deployment/serve";
+import { readVisitEvents } from "../../../src/serving/event-store";
+import { SimulatedCalendar } from "../../../src/serving/simulated-calendar";
+
+const execFileAsync = promisify(execFile);
 
 const abrec = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "abrec"), ...args], { encoding: "utf8" });
@@ -94,4 +100,56 @@ test("abrec simulate refuses missing or bad options with exit 2", () => {
   const aaOverHttp = abrec("simulate", "--router", "http://127.0.0.1:1", "--aa");
   assert.equal(aaOverHttp.status, 2);
   assert.match(aaOverHttp.stderr, /--aa needs --in-process/);
+});
+
+test("abrec simulate --days follows the calendar against a router with the same pre-period", async () => {
+  const world = await movieLensWorld();
+  const eventsPath = path.join(
+    fs.mkdtempSync(path.join(os.tmpdir(), "abrec-cli-sim-events-")),
+    "events.sqlite",
+  );
+  const server = await startServing({
+    role: "all",
+    port: 0,
+    eventsPath,
+    recommenders: [world.baseline, world.challenger],
+    movies: world.dataset.movies,
+    routing: { mode: "sticky", ratioA: 0.5, seed: 3 },
+    calendar: new SimulatedCalendar(1),
+  });
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-cli-sim-out-"));
+  try {
+    // spawn, not spawnSync: the router runs in this process and must keep answering.
+    const { stdout } = await execFileAsync(process.execPath, [
+      path.join(PROJECT_ROOT, "bin", "abrec"),
+      "simulate",
+      "--http",
+      "--router",
+      server.url,
+      "--pre-days",
+      "1",
+      "--days",
+      "2",
+      "--seed",
+      "3",
+      "--split",
+      "global",
+      "--data-dir",
+      world.dataDir,
+      "--models-dir",
+      world.modelsDir,
+      "--out",
+      out,
+      "--quiet",
+    ]);
+    assert.match(stdout, /visitors calendar/);
+  } finally {
+    await server.close();
+  }
+  const record = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")) as SimulationRecord;
+  const events = readVisitEvents(eventsPath);
+  assert.equal(events.length, record.summary.completedVisits);
+  assert.deepEqual(new Set(events.map((e) => e.day)), new Set([0, 1, 2]));
+  assert.ok(events.every((e) => (e.day === 0) === (e.phase === "pre")));
+  assert.ok(events.filter((e) => e.phase === "pre").every((e) => e.variant === "baseline"));
 });
