@@ -1,10 +1,12 @@
 /**
  * report.md: the experiment's results for people, from a `ResultsAnalysis` (./analyze-results): design, observed
  * CTRs with intervals, p-values, the decision against the pre-registered hypothesis, lift, sample ratio, Bayesian
- * and sequential readings, and the comparison with the ground truth of the click model.
+ * and sequential readings, and the comparison with the ground truth of the click model. `userLevelMarkdown`
+ * renders the user-level analysis of a sticky-routed experiment on a calendar (./user-level).
  */
 import type { Interval } from "../stats/intervals";
 import type { Coverage, ResultsAnalysis } from "./analyze-results";
+import type { UserLevelAnalysis } from "./user-level";
 
 const pct = (x: number, digits = 2) =>
   Number.isFinite(x) ? `${(100 * x).toFixed(digits)}%` : x > 0 ? "+inf" : "-inf";
@@ -15,6 +17,14 @@ const ptsRange = (i: Interval) => `[${pts(i.lower)}, ${pts(i.upper)}]`;
 export const formatP = (x: number) =>
   x >= 0.01 ? x.toFixed(4) : x >= 1e-5 ? x.toPrecision(3) : x.toExponential(2);
 const yesNo = (c: Coverage | null) => (c === null ? "n/a" : c.covered ? "yes" : "**no**");
+/** An unsigned size in percentage points (a standard error). */
+const ptsSize = (x: number) => `${(100 * x).toFixed(2)} pts`;
+const table = (head: string[], rows: string[][]) =>
+  [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((row) => `| ${row.join(" | ")} |`),
+  ].join("\n");
 
 /** What report.md says about the run itself (filled by the caller). */
 export interface ReportContext {
@@ -46,12 +56,6 @@ export function resultsMarkdown(r: ResultsAnalysis, context: ReportContext): str
     range(arm.interval),
     yesNo(cov),
   ];
-  const table = (head: string[], rows: string[][]) =>
-    [
-      `| ${head.join(" | ")} |`,
-      `| ${head.map(() => "---").join(" | ")} |`,
-      ...rows.map((row) => `| ${row.join(" | ")} |`),
-    ].join("\n");
   const version = (v: string) => (context.modelVersions?.[v] ? ` (${context.modelVersions[v]})` : "");
   const decision = r.rejectNull
     ? `**Reject H0.** The challenger's CTR is higher than the baseline's (one-sided p = ${formatP(a.zTest.pValue)} < ${alpha}). Ship the challenger.`
@@ -199,6 +203,306 @@ export function resultsMarkdown(r: ResultsAnalysis, context: ReportContext): str
     "## Power",
     "",
     "![Power curve](figures/power-curve.svg)",
+    "",
+  ].join("\n");
+}
+
+/**
+ * The user-level analysis (./user-level `analyzeUserLevel`) as Markdown: the decision first, then the primary's
+ * arms and effects, CUPED, the naive test shown as the wrong analysis, the secondaries with adjusted p-values,
+ * guardrails, the sample ratio check on users and the daily sequential looks.
+ *
+ * @example
+ * userLevelMarkdown(analyzeUserLevel({ counts, visits, names }), { dataset: "ml-latest-small", seed: 7,
+ *   transport: "HTTP", eventsFile: "events.sqlite" }); // => "# User-level A/B test results ..."
+ */
+export function userLevelMarkdown(u: UserLevelAnalysis, context: ReportContext): string {
+  const { primary: p, alpha } = u;
+  const { control: c, treatment: t } = u.names;
+  const level = `${Math.round(100 * (1 - alpha))}%`;
+  const version = (v: string) => (context.modelVersions?.[v] ? ` (${context.modelVersions[v]})` : "");
+  const g = u.guardrails;
+  const guardrailRows = [
+    ["prediction latency p99", g.latencyP99],
+    ["fallback share", g.fallbackShare],
+    ["error rate", g.errorRate],
+  ] as const;
+  const failed = guardrailRows.filter(([, row]) => row.status === "fail").map(([name]) => name);
+  const notRecorded = guardrailRows.filter(([, row]) => row.status === "not recorded").map(([name]) => name);
+  const cal = u.calendar;
+  const interim = cal.reachedPlannedEnd === false;
+  const decision = [
+    p.rejectNull
+      ? `**Reject H0.** CTR per impression is higher with ${t} than with ${c}: one-sided p = ${formatP(p.pValueOneSided)} < ${alpha} ` +
+        `(delta method, users as the unit).`
+      : `**Do not reject H0.** The data do not show a higher CTR per impression with ${t}: one-sided p = ` +
+        `${formatP(p.pValueOneSided)} >= ${alpha} (delta method, users as the unit).`,
+    failed.length > 0
+      ? `Guardrail failed: ${failed.join(", ")}; do not ship ${t} whatever the primary says.`
+      : `Guardrails: no recorded guardrail failed${notRecorded.length > 0 ? ` (not recorded: ${notRecorded.join(", ")})` : ""}.`,
+    p.rejectNull && failed.length === 0 && !u.srm.mismatch && !interim
+      ? `Ship ${t}.`
+      : p.rejectNull
+        ? `Do not ship yet.`
+        : `Keep ${c}.`,
+    u.srm.mismatch
+      ? `**Sample ratio mismatch** (p = ${formatP(u.srm.pValue)}): do not trust these results before finding the cause.`
+      : "",
+    interim
+      ? `Interim: ${cal.experimentDays} of ${cal.plannedDays} planned days; the fixed-horizon decision is taken at the planned end ` +
+        `(only the always-valid sequential p below may be read now).`
+      : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+  const truth = p.coverage;
+  const armRow = (arm: UserLevelAnalysis["control"], cov: Coverage | null) => [
+    `${arm.variant}${version(arm.variant)}`,
+    String(arm.users),
+    String(arm.impressions),
+    String(arm.clicks),
+    pct(arm.ctr),
+    ptsSize(arm.standardError),
+    range(arm.interval),
+    ...(truth ? [pct(cov!.truth), yesNo(cov)] : []),
+  ];
+  const effectRow = (
+    name: string,
+    e: UserLevelAnalysis["primary"]["difference"],
+    format: (x: number) => string,
+    formatSE: (x: number) => string,
+    cov: Coverage | null,
+  ) => [
+    name,
+    format(e.estimate),
+    formatSE(e.standardError),
+    `[${format(e.intervalTwoSided.lower)}, ${format(e.intervalTwoSided.upper)}]`,
+    format(e.intervalGreater.lower),
+    formatP(e.pValueGreater),
+    formatP(e.pValueTwoSided),
+    ...(truth ? [format(cov!.truth), yesNo(cov)] : []),
+  ];
+  const signedPct = (x: number) => `${x >= 0 ? "+" : ""}${pct(x, 1)}`;
+  const truthHead = truth ? ["ground truth", `covered by the ${level} interval`] : [];
+
+  const cu = u.cuped;
+  const cupedSection = cu.available
+    ? [
+        `Covariate: each user's ${cu.covariate}; theta = ${cu.theta.toFixed(4)} (gbstats' ratio regression adjustment). ` +
+          `Adjusted CTR ${pct(cu.control.adjustedCtr)} (${c}), ${pct(cu.treatment.adjustedCtr)} (${t}).`,
+        "",
+        table(
+          ["difference", "estimate", "SE", `${level} CI (two-sided)`, "p one-sided"],
+          [
+            [
+              "unadjusted (delta method, z)",
+              pts(p.difference.estimate),
+              ptsSize(cu.unadjustedStandardError),
+              ptsRange(p.difference.intervalTwoSided),
+              formatP(p.pValueOneSided),
+            ],
+            [
+              `CUPED (Welch t, df ${cu.difference.degreesOfFreedom.toFixed(1)})`,
+              pts(cu.difference.estimate),
+              ptsSize(cu.difference.standardError),
+              ptsRange(cu.difference.intervalTwoSided),
+              formatP(cu.pValueOneSided),
+            ],
+          ],
+        ),
+        "",
+        `Variance of the difference reduced by **${pct(cu.varianceReduction, 1)}**. Users without pre-period ` +
+          `impressions (${cu.usersWithoutPrePeriod.control} in ${c}, ${cu.usersWithoutPrePeriod.treatment} in ${t}) ` +
+          `stay in the analysis unadjusted: their pre-period term is 0.`,
+      ]
+    : [`CUPED not available: ${cu.reason}.`];
+
+  const n = u.naive;
+  const sq = u.sequential;
+  const sequentialSection = sq.available
+    ? [
+        `Daily looks at the users so far, delta-method difference, always-valid p-value (asymptotic confidence ` +
+          `sequence, tuning N* = ${sq.tuningParameter} users; running minimum over the looks). ` +
+          (sq.firstSignificantDay === null
+            ? `It never fell below ${alpha} in ${sq.looks.length} daily looks.`
+            : `It first fell below ${alpha} on day ${sq.firstSignificantDay}, where the experiment could have ` +
+              `stopped with its error rate intact.`) +
+          (sq.daysBeforeFirstLook.length > 0
+            ? ` No look before day ${sq.looks[0]?.day ?? "-"} (too few users or no clicks yet).`
+            : "") +
+          " The fixed-sample p-values are shown to illustrate peeking; they are not valid for stopping early.",
+        "",
+        table(
+          [
+            "day",
+            "experiment day",
+            `users ${c} + ${t}`,
+            `CTR ${c}`,
+            `CTR ${t}`,
+            "difference",
+            "SE",
+            "fixed-sample p one-sided",
+            "always-valid p",
+            "always-valid interval (running)",
+          ],
+          sq.looks.map((look) => [
+            String(look.day),
+            String(look.experimentDay),
+            `${look.controlUsers} + ${look.treatmentUsers}`,
+            pct(look.controlCtr),
+            pct(look.treatmentCtr),
+            pts(look.difference),
+            ptsSize(look.standardError),
+            formatP(look.fixedSamplePValueOneSided),
+            formatP(look.alwaysValidPValue),
+            ptsRange(look.runningInterval),
+          ]),
+        ),
+      ]
+    : [`Sequential looks not available: ${sq.reason}.`];
+
+  const shareCell = (share: number | null, counts: [number, number] | null) =>
+    share === null || counts === null ? "not recorded" : `${pct(share)} (${counts[0]} of ${counts[1]})`;
+  const latencyCell = (ms: number | null, count: number) =>
+    ms === null ? "not recorded" : `${ms.toFixed(1)} ms (${count} visits)`;
+  const status = (s: string) => (s === "fail" ? "**fail**" : s);
+
+  return [
+    "# User-level A/B test results: baseline vs challenger recommender",
+    "",
+    `Dataset ${context.dataset}, seed ${context.seed}, traffic through ${context.transport}; records from ` +
+      `\`${context.eventsFile}\` (the event store). Randomised by user (sticky routing): control = \`${c}\`${version(c)}, ` +
+      `treatment = \`${t}\`${version(t)}. Calendar: ${cal.preDays === null ? "no pre-period" : `${cal.preDays}-day pre-period`}, ` +
+      `${cal.experimentDays ?? "unknown"} experiment days` +
+      `${cal.plannedDays === null ? "" : ` of ${cal.plannedDays} planned`}.`,
+    "",
+    "## Decision",
+    "",
+    `Pre-registered: H0: CTR(${t}) <= CTR(${c}) against H1: CTR(${t}) > CTR(${c}), CTR per impression, ` +
+      `delta method on per-user sums, one-sided, alpha ${alpha}, decided at the planned end.`,
+    "",
+    decision,
+    "",
+    "## Primary: CTR per impression (delta method)",
+    "",
+    table(
+      [
+        "variant",
+        "users",
+        "impressions",
+        "clicks",
+        "CTR",
+        "SE (delta method)",
+        `${level} interval`,
+        ...truthHead,
+      ],
+      [armRow(u.control, truth?.control ?? null), armRow(u.treatment, truth?.treatment ?? null)],
+    ),
+    "",
+    table(
+      [
+        "effect",
+        "estimate",
+        "SE",
+        `${level} CI (two-sided)`,
+        `${level} one-sided lower bound`,
+        "p one-sided",
+        "p two-sided",
+        ...truthHead,
+      ],
+      [
+        effectRow("difference", p.difference, pts, ptsSize, truth?.difference ?? null),
+        effectRow("relative lift", p.relativeLift, signedPct, (x) => pct(x, 1), truth?.relativeLift ?? null),
+      ],
+    ),
+    "",
+    "## CUPED (pre-period covariate)",
+    "",
+    ...cupedSection,
+    "",
+    "## The wrong analysis: naive per-impression z-test",
+    "",
+    `${n.label}. Pooled z-test on ${u.control.impressions} + ${u.treatment.impressions} impressions: ` +
+      `z = ${n.zTest.z.toFixed(4)}, one-sided p = ${formatP(n.zTest.pValue)}, SE ${ptsSize(n.zTest.standardError)} ` +
+      `against the delta method's ${ptsSize(n.deltaMethodStandardError)} (variance ratio ` +
+      `${n.varianceRatio.toFixed(3)}). Design effect (delta-method variance over the binomial variance of the same ` +
+      `impressions): ${n.designEffect.control.toFixed(3)} (${c}), ${n.designEffect.treatment.toFixed(3)} (${t}).`,
+    "",
+    "## Secondary metrics",
+    "",
+    table(
+      [
+        "metric",
+        c,
+        t,
+        "difference",
+        "test",
+        "statistic",
+        "p one-sided",
+        "Holm-adjusted p",
+        "BH-adjusted p",
+        `significant (Holm, ${alpha})`,
+      ],
+      u.secondaries.map((s) => [
+        s.name,
+        s.name === "clicks per user" ? s.control.toFixed(3) : pct(s.control),
+        s.name === "clicks per user" ? s.treatment.toFixed(3) : pct(s.treatment),
+        s.name === "clicks per user"
+          ? `${s.difference >= 0 ? "+" : ""}${s.difference.toFixed(3)}`
+          : pts(s.difference),
+        s.method,
+        s.statistic.toFixed(4),
+        formatP(s.pValueOneSided),
+        formatP(s.holmAdjustedP),
+        formatP(s.bhAdjustedP),
+        s.significant ? "yes" : "no",
+      ]),
+    ),
+    "",
+    "Holm decides (it bounds the chance of any false claim among the secondaries, whatever their dependence); " +
+      "Benjamini-Hochberg (false discovery rate) is shown beside it.",
+    "",
+    "## Guardrails",
+    "",
+    table(
+      ["guardrail", c, t, "threshold", "status"],
+      [
+        [
+          "prediction latency p99 (nearest rank)",
+          latencyCell(g.latencyP99.controlP99Ms, g.latencyP99.controlCount),
+          latencyCell(g.latencyP99.treatmentP99Ms, g.latencyP99.treatmentCount),
+          g.latencyP99.threshold,
+          status(g.latencyP99.status),
+        ],
+        [
+          "fallback share",
+          shareCell(g.fallbackShare.control, g.fallbackShare.controlCounts),
+          shareCell(g.fallbackShare.treatment, g.fallbackShare.treatmentCounts),
+          g.fallbackShare.threshold,
+          status(g.fallbackShare.status),
+        ],
+        [
+          "error rate",
+          shareCell(g.errorRate.control, g.errorRate.controlCounts),
+          shareCell(g.errorRate.treatment, g.errorRate.treatmentCounts),
+          g.errorRate.threshold,
+          status(g.errorRate.status),
+        ],
+      ],
+    ),
+    "",
+    "## Sample ratio check (users)",
+    "",
+    `${u.srm.observedUsers.join(" vs ")} users, expected ${u.srm.expectedUsers.map((e) => e.toFixed(1)).join(" vs ")} ` +
+      `under the planned ${pct(u.srm.plannedControlShare, 0)} / ${pct(1 - u.srm.plannedControlShare, 0)} split: ` +
+      `chi-square ${u.srm.chiSquare.toFixed(3)}, p = ${formatP(u.srm.pValue)} -> ` +
+      (u.srm.mismatch
+        ? `**sample ratio mismatch** (p < ${u.srm.threshold}).`
+        : `no mismatch (threshold p < ${u.srm.threshold}).`),
+    "",
+    "## Sequential analysis on users (daily looks)",
+    "",
+    ...sequentialSection,
     "",
   ].join("\n");
 }

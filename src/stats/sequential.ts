@@ -102,13 +102,32 @@ export function sequentialAnalysis(
   settings: SequentialSettings = {},
 ): SequentialResult {
   const { control, treatment } = validateTwoArmCounts(counts);
-  const { alpha, tuningParameter, rho } = resolveSettings(settings);
   const pc = rate(control);
   const pt = rate(treatment);
   const variance = (pt * (1 - pt)) / treatment.units + (pc * (1 - pc)) / control.units;
-  const totalUnits = control.units + treatment.units;
-  const s2 = variance * totalUnits;
-  const difference = pt - pc;
+  return sequentialFromEstimate(
+    { difference: pt - pc, standardError: Math.sqrt(variance), totalUnits: control.units + treatment.units },
+    settings,
+  );
+}
+
+/**
+ * The same always-valid interval and p-value for any asymptotically normal difference with its standard error,
+ * N units so far in both arms (s^2 = SE^2 N): `sequentialAnalysis` passes the difference of two proportions, the
+ * user-level analysis the delta method's difference of two ratios (GrowthBook's sequential testing of ratio
+ * metrics does the same with the delta-method variance).
+ *
+ * @example
+ * // sequentialAnalysis's example as an estimate: 124/1124 - 79/1124 with its unpooled binomial SE
+ * sequentialFromEstimate({ difference: 0.0400356, standardError: 0.0120606, totalUnits: 2248 }).pValue; // => 0.0289
+ */
+export function sequentialFromEstimate(
+  estimate: { readonly difference: number; readonly standardError: number; readonly totalUnits: number },
+  settings: SequentialSettings = {},
+): SequentialResult {
+  const { alpha, tuningParameter, rho } = resolveSettings(settings);
+  const { difference, standardError, totalUnits } = estimate;
+  const s2 = standardError ** 2 * totalUnits;
   // With no variance estimate yet (every rate 0 or 1) the plug-in sequence is degenerate: report no information
   // (the whole range and p = 1) rather than a zero-width interval.
   const informative = s2 > 0;
@@ -127,7 +146,7 @@ export function sequentialAnalysis(
     rho,
     totalUnits,
     difference,
-    standardError: Math.sqrt(variance),
+    standardError,
     interval: informative
       ? { lower: difference - halfWidth, upper: difference + halfWidth }
       : { lower: -1, upper: 1 },

@@ -3,6 +3,7 @@ import * as assert from "node:assert/strict";
 import {
   confidenceSequenceHalfWidth,
   sequentialAnalysis,
+  sequentialFromEstimate,
   sequentialLooks,
   sequentialRho,
 } from "../../src/stats/sequential";
@@ -65,4 +66,24 @@ test("sequentialLooks: running minimum p-value, running intersection, rejects no
   }
   assert.throws(() => sequentialLooks([looks[2], looks[1]]), InputError);
   assert.throws(() => sequentialAnalysis(funflix, { tuningParameter: 0 }), InputError);
+});
+
+test("sequentialFromEstimate with the binomial difference and SE is sequentialAnalysis; a zero SE carries no information", () => {
+  const counts = sequentialAnalysis(funflix, { tuningParameter: 2248 });
+  const estimate = sequentialFromEstimate(
+    { difference: counts.difference, standardError: counts.standardError, totalUnits: 2248 },
+    { tuningParameter: 2248 },
+  );
+  assert.deepEqual(estimate, counts);
+  const none = sequentialFromEstimate({ difference: 0, standardError: 0, totalUnits: 10 });
+  assert.equal(none.pValue, 1);
+  // The p-value formula by hand for a ratio-metric look: d 0.0833333, SE 0.0394182, N 16, N* 16, alpha 0.05:
+  // rho^2 = 7.936155 / 16 = 0.4960097, N rho^2 = 7.936155, s2 = 0.0394182^2 * 16 = 0.02486071,
+  // p = sqrt(8.936155) exp(-0.0833333^2 * 256 * 0.4960097 / (2 * 0.02486071 * 8.936155)) = 2.989340 * exp(-1.984600)
+  // = 0.410842 (evaluated in R 4.2.2; tolerance 1e-6).
+  const ratio = sequentialFromEstimate(
+    { difference: 0.0833333, standardError: 0.0394182, totalUnits: 16 },
+    { tuningParameter: 16 },
+  );
+  assert.ok(Math.abs(ratio.pValue - 0.410842) < 1e-6, `${ratio.pValue}`);
 });

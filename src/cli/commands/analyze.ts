@@ -11,14 +11,13 @@ import { analyzeCounts, type ExperimentAnalysis } from "../../stats/analysis";
 import { FUNFLIX_BUSINESS_CASE } from "../../stats/business-case";
 import type { Interval } from "../../stats/intervals";
 import { parseProportionSummary, type TwoArmCounts } from "../../stats/summary";
-import { cupedRatioSummaryFromUsers, cupedRatioTest } from "../../stats/cuped";
 import {
   compareRatioArms,
   type RatioArm,
   type RatioEffect,
-  ratioEffect,
   ratioSummaryFromUsers,
 } from "../../stats/ratio-metric";
+import { type CupedCtr, cupedCtr } from "../../results/cuped-ctr";
 import { PER_USER_VARIANTS, type PerUserSummary, readPerUserCsv } from "../../results/per-user";
 import { ANALYSIS_UNITS, type AnalysisUnit, twoArmCountsFromEvents } from "../../results/counts";
 import { readVariantCounts } from "../../serving/event-store";
@@ -121,44 +120,20 @@ export function formatAnalysis(a: ExperimentAnalysis): string {
 }
 
 /**
- * CUPED for the per-user CTR (src/stats/cuped.ts `cupedRatioTest`, gbstats' `RegressionAdjustedRatioStatistic`):
- * the pre-period CTR pre_clicks / pre_impressions as the covariate, tested with Welch's t as the unadjusted
- * `welchTTest` beside it; undefined when the file has no pre-period columns.
+ * CUPED for the per-user CTR (src/results/cuped-ctr.ts), tested with Welch's t as the unadjusted `welchTTest`
+ * beside it; undefined when the file has no pre-period columns.
  */
-export function cupedOfPerUser(summary: PerUserSummary, alpha: number) {
+export function cupedOfPerUser(summary: PerUserSummary, alpha: number): CupedCtr | undefined {
   const arm = (role: "control" | "treatment") => {
     const { clicks, impressions, preClicks, preImpressions } = summary[role];
-    if (preClicks === undefined || preImpressions === undefined) return undefined;
-    return cupedRatioSummaryFromUsers(
-      {
-        numerator: clicks,
-        denominator: impressions,
-        preNumerator: preClicks,
-        preDenominator: preImpressions,
-      },
-      PER_USER_VARIANTS[role],
-    );
+    return preClicks === undefined || preImpressions === undefined
+      ? undefined
+      : { clicks, impressions, preClicks, preImpressions };
   };
   const control = arm("control");
   const treatment = arm("treatment");
   if (control === undefined || treatment === undefined) return undefined;
-  const cuped = cupedRatioTest(control, treatment);
-  const adjustedArm = (a: typeof cuped.control) => ({ preCtr: a.preRatio, adjustedCtr: a.adjustedRatio });
-  return {
-    covariate: "pre-period CTR per impression (pre_clicks / pre_impressions)",
-    theta: cuped.theta,
-    /** the share of the difference's variance that CUPED removed, against the unadjusted delta-method one */
-    varianceReduction: cuped.varianceReduction,
-    control: adjustedArm(cuped.control),
-    treatment: adjustedArm(cuped.treatment),
-    difference: ratioEffect(cuped.difference, cuped.standardError, cuped.degreesOfFreedom, alpha),
-    relativeLift: ratioEffect(
-      cuped.relativeLift,
-      cuped.relativeLiftStandardError,
-      cuped.degreesOfFreedom,
-      alpha,
-    ),
-  };
+  return cupedCtr({ control, treatment }, PER_USER_VARIANTS, alpha);
 }
 
 /**
