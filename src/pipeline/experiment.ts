@@ -5,17 +5,20 @@
  *  2. training      both models reused when trained on this dataset with this seed and settings, else trained
  *                   (./training);
  *  3. evaluation    offline comparison on the test period (offline-metrics.json, figures/offline-comparison.*);
- *  4. design        the plan (1124 per group for the business case) and the number of visits (2 x per group);
- *  5. calibration   the test population, the click model calibrated on the baseline, both models' ground truth;
- *                   before serving because the routing depends on it: visitors drawn with replacement (a user may
- *                   come back) need per-request randomisation (`random` routing, unit = visit), distinct visitors
- *                   keep Seldon-style `sticky` routing (visit = user);
- *  6. serving       the whole serving tier in process (`startServing`, role all) on a free 127.0.0.1 port, its
- *                   event store in the run folder; Prometheus beside it when installed;
- *  7. simulation    the visits, in headless Chromium through the mock site (default) or over HTTP, resumable;
- *  8. results       analysis of the event store and the results folder (src/results/write).
+ *  4. calibration   the test population, each user's daily visit rate (src/simulation/calendar), the click model
+ *                   calibrated so that the baseline's CTR per impression is 7%, both models' exact ground truth;
+ *  5. serving       the whole serving tier in process (`startServing`, role all) on a free 127.0.0.1 port, with a
+ *                   simulated calendar (pre-period on the baseline, then sticky routing by user) and its event
+ *                   store in the run folder; Prometheus beside it when installed;
+ *  6. pre-period    the pre-period's days of visits (everyone on the baseline, the production model), in headless
+ *                   Chromium through the mock site (default) or over HTTP, resumable;
+ *  7. design        the experiment's length from the pre-period as a real team would size it: the days for 90%
+ *                   power at +4 points on the measured CTR, with the delta method's variance measured in the
+ *                   pre-period (src/simulation/experiment-length), capped so the default run stays short;
+ *  8. experiment    the experiment's days of visits, users randomised by a salted hash (sticky), resumable;
+ *  9. results       user-level analysis of the event store and the results folder (src/results/write).
  *
- * The run folder `<resultsDir>/runs/<dataset>-seed<seed>-<transport>-<visits>-models-<hash>/` (journal, event store,
+ * The run folder `<resultsDir>/runs/<dataset>-seed<seed>-<transport>-calendar-models-<hash>/` (journal, event store,
  * click model, simulation summary) is stable for given settings and model versions, so an interrupted run continues
  * where it stopped when the same command is run again (the simulation's journal; the event store already holds the
  * earlier visits), while retrained models start a run of their own instead of mixing with the old models' visits.
@@ -33,7 +36,7 @@ import { loadPreparedDataset } from "../data/load";
 import type { DatasetName, PreparedDataset, SplitName } from "../data/types";
 import { offlineComparison, writeOfflineReport } from "../evaluation/offline-report";
 import type { DesignSettings } from "../stats/design";
-import { planExperiment } from "../stats/plan";
+import { ratioExperimentLength, type RatioExperimentLength } from "../stats/ratio-power";
 import { datasetChecksum } from "../models/artifact";
 import { FUNFLIX_DESIGN } from "../stats/business-case";
 import type { ChallengerHyperparameters } from "../models/challenger/train";
@@ -47,7 +50,11 @@ import { browserTransport } from "../simulation/browser";
 import { DEFAULT_CALIBRATION_SETTINGS, type CalibrationSettings } from "../simulation/click-model";
 import { groundTruth, type GroundTruth } from "../simulation/ground-truth";
 import { httpTransport } from "../simulation/http";
-import { testPopulation, visitorSampling, type TestPopulation } from "../simulation/population";
+import { testPopulation, type TestPopulation } from "../simulation/population";
+import { calendarAaStudy } from "../simulation/aa-study";
+import { describeCalendar, seededCalendar, type VisitRateSettings } from "../simulation/calendar";
+import { SimulatedCalendar } from "../serving/simulated-calendar";
+import { readVisitEvents, type VisitEvent } from "../serving/event-store";
 import type { VisitTransport } from "../simulation/visit-loop";
 import { simulate, type SimulationRecord } from "../simulation/simulate";
 import {
@@ -60,12 +67,33 @@ import { ensureTrainedModels, type TrainingStageResult } from "./training";
 
 export type TrafficTransport = "browser" | "http";
 
+/** The default run's calendar: a week of pre-period, then at most two weeks of experiment. */
+export const DEFAULT_CALENDAR = {
+  /** Days of pre-period: enough for each user's pre-period CTR (CUPED's covariate) and the design's variance. */
+  preDays: 7,
+  /**
+   * The cap on the experiment's length. With the default visit rates (1/3 visit per user per day) ml-latest-small's
+   * 592 users make about 197 visits a day, so 7 + 14 days are about 4,150 browser visits: about 8 minutes at the
+   * 8.5 visits/s measured on 2 cores (docs/simulation.md), inside the 15-minute budget of the default run.
+   */
+  maxExperimentDays: 14,
+} as const;
+
+/** Simulated experiments of the run's A/A and power study (about 1 s on 592 users and 19 days). */
+export const AA_STUDY_EXPERIMENTS = 2000;
+
 export interface ExperimentOptions {
   dataset?: DatasetName;
   /** Default: DEFAULT_SPLITS[dataset] (src/data/prepare.ts). */
   split?: SplitName;
-  /** Planned visits; default 2 x the design's users per group (2248 for the business case). */
-  visits?: number;
+  /** Days of pre-period (everyone on the baseline), >= 1. Default DEFAULT_CALENDAR.preDays. */
+  preDays?: number;
+  /** The experiment's length in days; default: sized from the pre-period (see the module comment). */
+  experimentDays?: number;
+  /** The cap on a sized length. Default DEFAULT_CALENDAR.maxExperimentDays. */
+  maxExperimentDays?: number;
+  /** The users' visit rates (src/simulation/calendar.ts); default mean 1/3 per day, Beta(0.5, 1). */
+  visitRates?: VisitRateSettings;
   /** "browser" (default): headless Chromium on the mock site; "http": the router's API, no browser. */
   transport?: TrafficTransport;
   seed?: number;
@@ -98,6 +126,8 @@ export interface ExperimentOutcome {
   eventsPath: string;
   stageTimingsMs: Record<string, number>;
   simulation: SimulationRecord;
+  /** The experiment's length and how it was chosen (absent when interrupted in the pre-period). */
+  length?: ExperimentLength;
   /** Present when complete. */
   run?: RunRecord;
   analysis?: ResultsAnalysis;
@@ -105,25 +135,29 @@ export interface ExperimentOutcome {
 
 /**
  * The run folder name for these settings and model versions (stable, so a re-run with the same models resumes);
- * the models enter as the first 8 hex digits of the SHA-256 of their `name:version` pairs.
+ * the models and the calendar's settings enter as the first 8 hex digits of the SHA-256 of their description.
  *
  * @example
- * runFolderName("ml-latest-small", 1, "browser", 2248, { baseline: "v1", challenger: "v2" });
- * // => "ml-latest-small-seed1-browser-2248-models-" + 8 hex digits
+ * runFolderName("ml-latest-small", 1, "browser", { preDays: 7 }, { baseline: "v1", challenger: "v2" });
+ * // => "ml-latest-small-seed1-browser-calendar-" + 8 hex digits
  */
 export function runFolderName(
   dataset: string,
   seed: number,
   transport: string,
-  visits: number,
+  calendar: Record<string, unknown>,
   modelVersions: Record<string, string>,
 ): string {
   const models = Object.entries(modelVersions)
     .map(([name, version]) => `${name}:${version}`)
     .sort()
     .join("\n");
-  const hash = crypto.createHash("sha256").update(models).digest("hex").slice(0, 8);
-  return `${dataset}-seed${seed}-${transport}-${visits}-models-${hash}`;
+  const hash = crypto
+    .createHash("sha256")
+    .update(`${models}\n${JSON.stringify(calendar)}`)
+    .digest("hex")
+    .slice(0, 8);
+  return `${dataset}-seed${seed}-${transport}-calendar-${hash}`;
 }
 
 /** Prometheus' CTR (and counts) per model at the end of the simulation, for run.json. */
@@ -142,6 +176,93 @@ async function prometheusReadings(prometheus: RunningPrometheus, since: number) 
   };
 }
 
+/**
+ * Each user's pre-period impressions and clicks, aligned with `userIds` (0 for users who did not visit: they are
+ * part of the population the design sizes).
+ */
+export function prePeriodPerUser(
+  visits: readonly VisitEvent[],
+  userIds: readonly number[],
+): { impressions: number[]; clicks: number[] } {
+  const index = new Map(userIds.map((userId, i) => [userId, i]));
+  const impressions = new Array<number>(userIds.length).fill(0);
+  const clicks = new Array<number>(userIds.length).fill(0);
+  for (const visit of visits) {
+    if (visit.phase !== "pre") continue;
+    const i = index.get(visit.userId);
+    if (i === undefined)
+      throw new InputError(`pre-period visit of user ${visit.userId}, who is not in the test population`, {
+        field: "userId",
+      });
+    impressions[i]++;
+    clicks[i] += visit.clicked;
+  }
+  return { impressions, clicks };
+}
+
+/** How long the experiment runs and why: the design's days (capped), or the length the caller fixed. */
+export interface ExperimentLength {
+  /** Experiment days to run. */
+  days: number;
+  chosenBy: "design" | "fixed";
+  /** The design from the pre-period; null when a fixed length was given and the pre-period had no click to fit. */
+  design: RatioExperimentLength | null;
+}
+
+/**
+ * Sizes the experiment from the pre-period as `ratioExperimentLength` does (the days for the design's power at
+ * its minimum detectable effect, one-sided at its alpha, capped at `maxDays`), unless `fixedDays` is given.
+ *
+ * @example
+ * chooseExperimentLength(pre, { preDays: 7, maxDays: 14, design: FUNFLIX_DESIGN }).days; // => 12 on the default run
+ */
+export function chooseExperimentLength(
+  prePeriod: { impressions: number[]; clicks: number[] },
+  settings: { preDays: number; maxDays: number; design: DesignSettings; fixedDays?: number },
+): ExperimentLength {
+  const { design } = settings;
+  if (design.relativeEffect)
+    throw new InputError("the calendar's design takes an absolute minimum detectable effect", {
+      field: "design.relativeEffect",
+    });
+  const size = () =>
+    ratioExperimentLength(prePeriod, {
+      preDays: settings.preDays,
+      maxDays: settings.maxDays,
+      lift: design.minimumDetectableEffect,
+      power: design.power ?? 0.9,
+      alpha: design.alpha ?? 0.05,
+    });
+  if (settings.fixedDays === undefined) {
+    const sized = size();
+    return { days: sized.cappedDays, chosenBy: "design", design: sized };
+  }
+  let sized: RatioExperimentLength | null = null;
+  try {
+    sized = size();
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error; // e.g. a tiny test run's pre-period without a click
+  }
+  return { days: settings.fixedDays, chosenBy: "fixed", design: sized };
+}
+
+/** One line for the log: the length and where it came from. */
+function describeExperimentLength(length: ExperimentLength): string {
+  const d = length.design;
+  const power = d
+    ? `, power ${(100 * d.powerAtLength).toFixed(1)}% at +${(100 * d.lift).toFixed(1)} points`
+    : "";
+  if (length.chosenBy === "fixed") return `experiment length fixed at ${length.days} days${power}`;
+  return d!.capped
+    ? `the design needs ${d!.requiredDays ?? "more than any"} days; capped at ${length.days}${power}`
+    : `the design needs ${length.days} days for ${(100 * d!.targetPower).toFixed(0)}% power${power}`;
+}
+
+function requireDays(value: number | undefined, field: string, minimum: number): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= minimum))
+    throw new InputError(`expected an integer >= ${minimum}, got ${value}`, { field });
+}
+
 /** Runs the experiment end to end (see the module comment). */
 export async function runExperiment(options: ExperimentOptions = {}): Promise<ExperimentOutcome> {
   const dataset = options.dataset ?? "ml-latest-small";
@@ -157,8 +278,11 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     options.epochs === undefined ? {} : { maxEpochs: options.epochs };
   if (options.epochs !== undefined && !(Number.isInteger(options.epochs) && options.epochs >= 1))
     throw new InputError(`expected a positive integer, got ${options.epochs}`, { field: "epochs" });
-  if (options.visits !== undefined && !(Number.isInteger(options.visits) && options.visits >= 2))
-    throw new InputError(`expected an integer >= 2, got ${options.visits}`, { field: "visits" });
+  const preDays = options.preDays ?? DEFAULT_CALENDAR.preDays;
+  const maxExperimentDays = options.maxExperimentDays ?? DEFAULT_CALENDAR.maxExperimentDays;
+  requireDays(preDays, "preDays", 1);
+  requireDays(options.experimentDays, "experimentDays", 1);
+  requireDays(maxExperimentDays, "maxExperimentDays", 1);
 
   const stageTimingsMs: Record<string, number> = {};
   const started = Date.now();
@@ -166,10 +290,11 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     "data",
     "training",
     "evaluation",
-    "design",
     "calibration",
     "serving",
-    "simulation",
+    "pre-period",
+    "design",
+    "experiment",
     "results",
   ];
   async function stage<T>(name: string, work: () => Promise<T> | T): Promise<T> {
@@ -211,32 +336,46 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     return report;
   });
 
-  const plan = await stage("design", () => planExperiment(design));
-  const visits = options.visits ?? plan.chosen.totalUsers;
-
-  const { population, truth }: { population: TestPopulation; truth: GroundTruth } = await stage(
-    "calibration",
-    () => {
-      const population = testPopulation(data);
-      return { population, truth: groundTruth(population, baseline, [challenger], calibrationSettings) };
-    },
-  );
-  const sampling = visitorSampling(visits, population.userIds.length);
+  const scheduledExperimentDays = Math.max(options.experimentDays ?? 0, maxExperimentDays);
+  const { population, rates, schedule, truth } = await stage("calibration", () => {
+    const population: TestPopulation = testPopulation(data);
+    const { rates, schedule } = seededCalendar(population.userIds, {
+      preDays,
+      experimentDays: scheduledExperimentDays,
+      visitRates: options.visitRates,
+      seed,
+    });
+    const truth: GroundTruth = groundTruth(
+      population,
+      baseline,
+      [challenger],
+      calibrationSettings,
+      rates.rates,
+    );
+    return { population, rates, schedule, truth };
+  });
   const routing: RoutingSettings = {
-    mode: sampling === "with-replacement" ? "random" : "sticky",
+    mode: "sticky",
     ratioA: 1 / (1 + (design.allocationRatio ?? 1)),
     seed,
   };
   log(
-    `${visits} visits from a test population of ${population.userIds.length} users (${sampling}): ` +
-      `${routing.mode} routing, unit of analysis = visit`,
+    `${population.userIds.length} users visit at their own rates (mean ${rates.settings.meanVisitsPerDay.toFixed(3)} ` +
+      `a day): ${preDays} days of pre-period on the baseline, then sticky routing by user, unit of analysis = user`,
   );
 
   const modelVersions = { [baseline.name]: baseline.version, [challenger.name]: challenger.version };
+  const calendarKey = {
+    preDays,
+    experimentDays: options.experimentDays ?? null,
+    maxExperimentDays,
+    visitRates: rates.settings,
+    calibration: calibrationSettings,
+  };
   const runDir = path.join(
     resultsDir,
     "runs",
-    runFolderName(dataset, seed, transportKind, visits, modelVersions),
+    runFolderName(dataset, seed, transportKind, calendarKey, modelVersions),
   );
   fs.mkdirSync(runDir, { recursive: true });
   const eventsPath = path.join(runDir, "events.sqlite");
@@ -244,7 +383,9 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   let prometheus: RunningPrometheus | undefined;
   let transport: VisitTransport | undefined;
   let simulation: SimulationRecord;
+  let length: ExperimentLength | undefined;
   let prometheusRecord: unknown = { enabled: false, reason: "not installed (/usr/bin/prometheus)" };
+  let servingErrors: Record<string, { requests: number; errors: number }> | undefined;
   try {
     server = await stage("serving", async () => {
       const running = await startServing({
@@ -254,39 +395,56 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
         recommenders: [baseline, challenger],
         movies: data.movies,
         routing,
+        calendar: new SimulatedCalendar(preDays),
       });
       log(`serving on ${running.url} (event store ${eventsPath})`);
       const wanted = options.prometheus ?? prometheusAvailable();
       if (wanted) {
         prometheus = await startPrometheus(`127.0.0.1:${running.port}`);
-        log(`prometheus on ${prometheus.url}, scraping ${running.url}/metrics`);
+        log(`prometheus on ${running.url}/metrics scraped by ${prometheus.url}`);
       } else if (options.prometheus === false) prometheusRecord = { enabled: false, reason: "disabled" };
       return running;
     });
     const simulationStarted = Date.now();
-    simulation = await stage("simulation", async () => {
-      if (transportKind === "browser") {
-        const browser = await launchBrowser({ pageLoadStrategy: "eager" });
-        transport = browserTransport({
-          driver: browser.driver,
-          siteUrl: server!.url,
-          onClose: () => browser.quit(),
-        });
-      } else {
-        transport = httpTransport({ routerUrl: server!.url, slateLength: calibrationSettings.slateLength });
-      }
-      return simulate({
+    if (transportKind === "browser") {
+      const browser = await launchBrowser({ pageLoadStrategy: "eager" });
+      transport = browserTransport({
+        driver: browser.driver,
+        siteUrl: server.url,
+        onClose: () => browser.quit(),
+      });
+    } else {
+      transport = httpTransport({ routerUrl: server.url, slateLength: calibrationSettings.slateLength });
+    }
+    const simulateThrough = (throughDay: number) =>
+      simulate({
         population,
         truth,
-        transport,
-        visits,
+        transport: transport!,
+        calendar: { rates, schedule, throughDay },
         seed,
         outDir: runDir,
         concurrency: transportKind === "browser" ? 1 : (options.httpConcurrency ?? 4),
         signal: options.signal,
         quiet: options.quiet,
       });
-    });
+    simulation = await stage("pre-period", () => simulateThrough(preDays - 1));
+    if (simulation.summary.complete && !interrupted()) {
+      length = await stage("design", () => {
+        const chosen = chooseExperimentLength(
+          prePeriodPerUser(readVisitEvents(eventsPath), population.userIds),
+          { preDays, maxDays: maxExperimentDays, design, fixedDays: options.experimentDays },
+        );
+        log(describeExperimentLength(chosen));
+        return chosen;
+      });
+      simulation = await stage("experiment", () => simulateThrough(preDays + length!.days - 1));
+    }
+    // The router's counters live in this process: a resumed run's counts cover its own requests only, and a run
+    // resumed with nothing left to simulate has none (the guardrail then reads "not recorded").
+    const outcomes = await server.metrics.predictionOutcomes();
+    if ([baseline.name, challenger.name].every((name) => (outcomes[name]?.requests ?? 0) > 0))
+      servingErrors = outcomes;
     if (prometheus) {
       try {
         prometheusRecord = { enabled: true, ...(await prometheusReadings(prometheus, Date.now())) };
@@ -304,25 +462,42 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     await server?.close();
   }
 
-  if (!simulation.summary.complete || interrupted()) {
+  if (!length || !simulation.summary.complete || interrupted()) {
     log(
-      `interrupted after ${simulation.summary.completedVisits}/${visits} visits: run the same command again to continue`,
+      `interrupted after ${simulation.summary.completedVisits} visits: run the same command again to continue`,
     );
-    return { complete: false, resultsDir, runDir, eventsPath, stageTimingsMs, simulation };
+    return { complete: false, resultsDir, runDir, eventsPath, stageTimingsMs, simulation, length };
   }
+  const experimentLength = length;
 
-  const outcome = await stage("results", () =>
-    writeResults({
+  const outcome = await stage("results", () => {
+    // The wrong analysis measured, not asserted: the naive and delta-method tests on this run's own calendar.
+    const aaStudy = calendarAaStudy({
+      rates: rates.rates,
+      baselineCtr: truth.perUserCtr[baseline.name],
+      challengerCtr: truth.perUserCtr[challenger.name],
+      preDays,
+      experimentDays: experimentLength.days,
+      experiments: AA_STUDY_EXPERIMENTS,
+      alpha: design.alpha ?? 0.05,
+      lift: design.minimumDetectableEffect,
+      seed,
+    });
+    return writeResults({
       resultsDir,
       eventsPath,
       design,
       groundTruth: truth.models.map((m) => ({ variant: m.model, ctr: m.expectedCtr })),
+      plannedDays: experimentLength.days,
+      servingErrors,
       report: {
         dataset,
         seed,
         transport:
           transportKind === "browser" ? "headless Chromium on the mock site" : "the router's HTTP API",
         modelVersions,
+        experimentLength,
+        aaStudy,
       },
       run: {
         seed,
@@ -338,15 +513,18 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
         stageTimingsMs: { ...stageTimingsMs },
         parameters: {
           dataset,
-          visits,
           transport: transportKind,
           seed,
           epochs: options.epochs ?? null,
           design,
           calibration: calibrationSettings,
           routing,
-          sampling,
-          unit: "visit",
+          calendar: {
+            ...describeCalendar(rates, schedule),
+            experimentDays: experimentLength.days,
+            maxExperimentDays,
+          },
+          unit: "user",
           resultsDir: projectRelativePath(resultsDir),
           modelsDir: projectRelativePath(modelsDir),
           dataDir: projectRelativePath(dataDir),
@@ -355,16 +533,18 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
         models: training.models,
         clickModel: truth.calibration,
         groundTruth: truth.models,
+        experimentLength,
         simulation: {
           ...simulation.summary,
           journalFile: projectRelativePath(simulation.summary.journalFile),
         },
+        servingErrors,
         offlineEvaluation: { file: "offline-metrics.json", evaluatedUsers: offline.evaluatedUsers },
         prometheus: prometheusRecord,
         totalMs: Date.now() - started,
       },
-    }),
-  );
+    });
+  });
   stageTimingsMs.results = outcome.run.stageTimingsMs.results;
   log(
     `experiment done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${path.join(resultsDir, "report.md")}`,
@@ -376,6 +556,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     eventsPath,
     stageTimingsMs,
     simulation,
+    length: experimentLength,
     run: outcome.run,
     analysis: outcome.analysis,
   };

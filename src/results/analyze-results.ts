@@ -1,7 +1,12 @@
 /**
- * Everything the results report states, computed once from the event store, the design and the ground truth:
- * the pre-registered one-sided analysis, the two-sided reading beside it, whether each interval covers the truth,
- * and the experiment as it unfolded. Pure apart from reading the event store; written out by ./write.
+ * Everything the results report states, computed once from the event store, the design and the ground truth.
+ *
+ * A store of a user-randomised experiment (sticky routing, every user on one variant) is analysed per user
+ * (`userLevel`, ./user-level: the delta method's CTR per impression, CUPED, secondaries, guardrails, SRM and
+ * daily sequential looks); that is the decision. The per-impression analyses beside it (`preRegistered`,
+ * `twoSided`, `looks`) treat impressions as independent: the right analysis of a store randomised per request
+ * (random routing), and shown as the naive one otherwise. Only experiment-phase impressions enter either; the
+ * pre-period is CUPED's covariate. Pure apart from reading the event store; written out by ./write.
  */
 import { analyzeCounts, type ExperimentAnalysis } from "../stats/analysis";
 import { FUNFLIX_BUSINESS_CASE, FUNFLIX_DESIGN } from "../stats/business-case";
@@ -16,6 +21,7 @@ import {
 } from "../serving/event-store";
 import { type AnalysisUnit, armNames, type ArmNames, twoArmCountsFromEvents } from "./counts";
 import { cumulativeLooks, type CumulativePoint } from "./cumulative";
+import { analyzeUserLevel, type UserLevelAnalysis } from "./user-level";
 
 /** The exact expected CTR of each model under the click model (src/simulation/ground-truth.ts), by variant. */
 export interface GroundTruthCtr {
@@ -35,6 +41,10 @@ export interface ResultsAnalysisInput {
   method?: SampleSizeMethod;
   /** Ground truth per variant; empty when unknown (a real experiment). */
   groundTruth?: readonly GroundTruthCtr[];
+  /** Planned experiment days (the decision is taken at their end); default: the days in the store. */
+  plannedDays?: number;
+  /** The router's prediction requests and 5xx errors by model (ServingMetrics.predictionOutcomes). */
+  servingErrors?: Record<string, { requests: number; errors: number }>;
 }
 
 /** Whether an interval contains a true value. */
@@ -71,6 +81,9 @@ export interface ResultsAnalysis {
   looks: CumulativePoint[];
   /** First look at which the always-valid p-value fell below alpha, or null. */
   firstAlwaysValidRejectionVisit: number | null;
+  /** The user-level analysis (the decision) of a user-randomised store; null under random routing. */
+  userLevel: UserLevelAnalysis | null;
+  /** Every stored impression, both phases, in serving order. */
   events: VisitEvent[];
 }
 
@@ -87,12 +100,13 @@ function cover(truth: number | undefined, interval: { lower: number; upper: numb
  * r.preRegistered.zTest.pValue; // the one-sided p-value the decision is taken on
  */
 export function analyzeResults(input: ResultsAnalysisInput): ResultsAnalysis {
-  const unit = input.unit ?? "visit";
   const design = input.design ?? FUNFLIX_DESIGN;
   const alpha = design.alpha ?? 0.05;
   const counts = readVariantCounts(input.eventsPath);
   const names = armNames(counts, input.names);
-  const arms = twoArmCountsFromEvents(counts, unit, names, input.eventsPath);
+  const userRandomised = counts.settings.routing_mode === "sticky" && counts.usersInSeveralVariants === 0;
+  const unit = input.unit ?? (userRandomised ? "user" : "visit");
+  const arms = twoArmCountsFromEvents(counts, "visit", names, input.eventsPath);
   const plan = planExperiment(design, {
     method: input.method ?? FUNFLIX_BUSINESS_CASE.sampleSizeMethod,
   });
@@ -108,7 +122,25 @@ export function analyzeResults(input: ResultsAnalysisInput): ResultsAnalysis {
   const tc = truth.get(names.control);
   const tt = truth.get(names.treatment);
   const events = readVisitEvents(input.eventsPath);
-  const looks = cumulativeLooks(events, names, { alpha, tuningParameter: plannedTotal });
+  const experimentEvents = events.filter((event) => event.phase === "experiment");
+  const looks = cumulativeLooks(experimentEvents, names, { alpha, tuningParameter: plannedTotal });
+  const errors = input.servingErrors;
+  const userLevel =
+    unit === "user"
+      ? analyzeUserLevel({
+          counts,
+          visits: events,
+          names,
+          alpha,
+          plannedDays: input.plannedDays,
+          groundTruth: tc !== undefined && tt !== undefined ? { control: tc, treatment: tt } : undefined,
+          servingErrors: errors && {
+            control: errors[names.control] ?? { requests: 0, errors: 0 },
+            treatment: errors[names.treatment] ?? { requests: 0, errors: 0 },
+          },
+          file: input.eventsPath,
+        })
+      : null;
   const firstRejection = looks.find((look) => look.alwaysValidPValue < alpha);
   return {
     unit,
@@ -137,6 +169,7 @@ export function analyzeResults(input: ResultsAnalysisInput): ResultsAnalysis {
     },
     looks,
     firstAlwaysValidRejectionVisit: firstRejection?.visits ?? null,
+    userLevel,
     events,
   };
 }

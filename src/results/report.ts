@@ -6,6 +6,7 @@
  */
 import type { Interval } from "../stats/intervals";
 import type { Coverage, ResultsAnalysis } from "./analyze-results";
+import type { CalendarAaStudy, CalendarScenario } from "../simulation/aa-study";
 import type { UserLevelAnalysis } from "./user-level";
 
 const pct = (x: number, digits = 2) =>
@@ -35,6 +36,90 @@ export interface ReportContext {
   eventsFile: string;
   /** Model versions by variant. */
   modelVersions?: Record<string, string>;
+  /** How the experiment's length was chosen (the calendar run's design from its pre-period). */
+  experimentLength?: ReportedExperimentLength;
+  /** The seeded A/A and power study on the run's own calendar and population (src/simulation/aa-study.ts). */
+  aaStudy?: CalendarAaStudy;
+}
+
+/** The A/A study's section: type-I error, power and coverage of each test on this run's calendar. */
+function aaStudySection(study: CalendarAaStudy | undefined): string[] {
+  if (!study) return [];
+  const o = study.options;
+  const rate = (r: { rate: number; standardError: number }) => `${pct(r.rate)} ± ${pct(r.standardError)}`;
+  const scenarios: [string, CalendarScenario | null][] = [
+    ["A/A (both arms the baseline)", study.aa],
+    ["the real challenger", study.challenger],
+    [`+${(100 * (o.lift ?? 0)).toFixed(0)} points on every user`, study.lift],
+  ];
+  const rows = scenarios
+    .flatMap(([name, sc]) => (sc === null ? [] : [[name, sc] as const]))
+    .map(([name, sc]) => [
+      name,
+      pts(sc.trueDifference),
+      rate(sc.rejections.naive),
+      rate(sc.rejections.deltaMethod),
+      rate(sc.rejections.cuped),
+      rate(sc.coverage),
+      pct(sc.meanCupedVarianceReduction, 1),
+    ]);
+  return [
+    "## A/A and power study on this calendar",
+    "",
+    `${o.experiments} simulated experiments (seed ${o.seed}) on this run's users, visit rates and exact per-user CTRs, ` +
+      `${o.preDays} pre-period days and ${o.experimentDays} experiment days, users split 50/50 at random each time, ` +
+      `one-sided alpha ${o.alpha}. The rejection rate is the type-I error in the A/A row and the power in the others ` +
+      `(± one binomial standard error).`,
+    "",
+    table(
+      [
+        "scenario",
+        "true difference",
+        "naive z-test rejects",
+        "delta method rejects",
+        "CUPED rejects",
+        "delta-method 95% CI covers the truth",
+        "mean CUPED variance reduction",
+      ],
+      rows,
+    ),
+    "",
+  ];
+}
+
+/** The experiment's length as the report states it (src/pipeline/experiment.ts `ExperimentLength`). */
+export interface ReportedExperimentLength {
+  days: number;
+  chosenBy: "design" | "fixed";
+  design: {
+    requiredDays: number | null;
+    capped: boolean;
+    powerAtLength: number;
+    lift: number;
+    targetPower: number;
+    alpha: number;
+    model: { population: number; baselineRatio: number; impressionsPerUserPerDay: number };
+  } | null;
+}
+
+/** The design paragraph: the days the pre-period asked for, the cap, and the power the length gives. */
+function lengthParagraph(length: ReportedExperimentLength | undefined): string[] {
+  if (!length) return [];
+  const d = length.design;
+  const fit = d
+    ? `From the pre-period (${d.model.population} users, CTR ${pct(d.model.baselineRatio)}, ` +
+      `${d.model.impressionsPerUserPerDay.toFixed(3)} impressions per user per day), the delta method's variance ` +
+      `gives ${d.requiredDays === null ? "no length within reach" : `${d.requiredDays} days`} for ` +
+      `${pct(d.targetPower, 0)} power at +${(100 * d.lift).toFixed(1)} points (one-sided alpha ${d.alpha}). `
+    : "";
+  const chosen =
+    length.chosenBy === "fixed"
+      ? `The length was fixed at ${length.days} days`
+      : d?.capped
+        ? `Capped at ${length.days} days (the default run's time budget)`
+        : `The experiment ran those ${length.days} days`;
+  const power = d ? `, which give ${pct(d.powerAtLength, 1)} power at that effect.` : ".";
+  return ["## Design", "", `${fit}${chosen}${power}`, ""];
 }
 
 /** The report as Markdown. */
@@ -376,6 +461,7 @@ export function userLevelMarkdown(u: UserLevelAnalysis, context: ReportContext):
       `${cal.experimentDays ?? "unknown"} experiment days` +
       `${cal.plannedDays === null ? "" : ` of ${cal.plannedDays} planned`}.`,
     "",
+    ...lengthParagraph(context.experimentLength),
     "## Decision",
     "",
     `Pre-registered: H0: CTR(${t}) <= CTR(${c}) against H1: CTR(${t}) > CTR(${c}), CTR per impression, ` +
@@ -428,6 +514,7 @@ export function userLevelMarkdown(u: UserLevelAnalysis, context: ReportContext):
       `${n.varianceRatio.toFixed(3)}). Design effect (delta-method variance over the binomial variance of the same ` +
       `impressions): ${n.designEffect.control.toFixed(3)} (${c}), ${n.designEffect.treatment.toFixed(3)} (${t}).`,
     "",
+    ...aaStudySection(context.aaStudy),
     "## Secondary metrics",
     "",
     table(

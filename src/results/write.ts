@@ -18,7 +18,7 @@ import { visitEventsCsv } from "../serving/event-store";
 import { FUNFLIX_DESIGN } from "../stats/business-case";
 import { analyzeResults, type ResultsAnalysis, type ResultsAnalysisInput } from "./analyze-results";
 import { ctrByVariantSpec, cumulativeSpec } from "./figures";
-import { resultsMarkdown, type ReportContext } from "./report";
+import { resultsMarkdown, userLevelMarkdown, type ReportContext } from "./report";
 
 /** File names inside the results folder. */
 export const RESULTS_FILES = {
@@ -54,18 +54,41 @@ export interface RunInfo {
 export interface RunRecord extends RunInfo {
   createdAt: string;
   environment: RunEnvironment;
-  /** Headline numbers, so run.json alone says what came out. */
+  /**
+   * Headline numbers, so run.json alone says what came out: the decision's analysis (user-level when the store is
+   * user-randomised: trials are impressions, CTR per impression, delta-method p-values; else per impression).
+   */
   results: {
     unit: string;
-    control: { variant: string; trials: number; clicks: number; ctr: number };
-    treatment: { variant: string; trials: number; clicks: number; ctr: number };
+    control: ArmHeadline;
+    treatment: ArmHeadline;
+    /** CTR difference treatment - control (absolute, as a fraction) and its standard error. */
+    difference: number;
+    standardError: number;
     pValueOneSided: number;
     pValueTwoSided: number;
     rejectNull: boolean;
-    probabilityTreatmentBetter: number;
+    /** CUPED beside the unadjusted estimate (user-level with a pre-period), else null. */
+    cuped: {
+      difference: number;
+      standardError: number;
+      pValueOneSided: number;
+      varianceReduction: number;
+    } | null;
+    /** Bayesian P(treatment better) of the per-impression analysis; null for a user-level decision. */
+    probabilityTreatmentBetter: number | null;
   };
   /** SHA-256 of each file written, by path relative to the results folder. */
   files: Record<string, string>;
+}
+
+/** One arm's headline: trials (impressions, or the unit's count), clicks, CTR, and the users behind them. */
+export interface ArmHeadline {
+  variant: string;
+  trials: number;
+  clicks: number;
+  ctr: number;
+  users: number | null;
 }
 
 export interface WriteResultsOptions extends ResultsAnalysisInput {
@@ -75,9 +98,9 @@ export interface WriteResultsOptions extends ResultsAnalysisInput {
 }
 
 /** analysis.json: everything but the per-visit events (which are in events.csv). */
-function analysisJson(r: ResultsAnalysis) {
+function analysisJson(r: ResultsAnalysis, aaStudy: ReportContext["aaStudy"]) {
   const { events: _events, ...rest } = r;
-  return rest;
+  return { ...rest, aaStudy: aaStudy ?? null };
 }
 
 /**
@@ -93,18 +116,21 @@ export async function writeResults(
   const eventsFile = path.relative(dir, path.resolve(options.eventsPath)) || options.eventsPath;
   const figures = path.join(dir, RESULTS_FILES.figures);
   const truth = new Map((options.groundTruth ?? []).map((g) => [g.variant, g.ctr]));
-  const arm = (variant: string, result: ResultsAnalysis["twoSided"]["control"]) => ({
-    variant,
-    ctr: result.rate,
-    lower: result.interval.lower,
-    upper: result.interval.upper,
-    groundTruthCtr: truth.get(variant) ?? null,
-  });
+  const u = r.userLevel;
+  // The decision's intervals: the delta method's when users are the unit, Wilson's per impression otherwise.
+  const arm = (role: "control" | "treatment") => {
+    const variant = r.names[role];
+    const interval = u ? u[role].interval : r.twoSided[role].interval;
+    return {
+      variant,
+      ctr: u ? u[role].ctr : r.twoSided[role].rate,
+      lower: interval.lower,
+      upper: interval.upper,
+      groundTruthCtr: truth.get(variant) ?? null,
+    };
+  };
   await saveFigure(
-    ctrByVariantSpec([
-      arm(r.names.control, r.twoSided.control),
-      arm(r.names.treatment, r.twoSided.treatment),
-    ]),
+    ctrByVariantSpec([arm("control"), arm("treatment")]),
     path.join(figures, "ctr-by-variant"),
   );
   await saveFigure(
@@ -121,10 +147,12 @@ export async function writeResults(
     path.join(figures, "power-curve"),
   );
   writeFileAtomic(path.join(dir, RESULTS_FILES.events), visitEventsCsv(r.events));
-  writeJsonAtomic(path.join(dir, RESULTS_FILES.analysis), analysisJson(r));
+  writeJsonAtomic(path.join(dir, RESULTS_FILES.analysis), analysisJson(r, options.report.aaStudy));
   writeFileAtomic(
     path.join(dir, RESULTS_FILES.report),
-    resultsMarkdown(r, { ...options.report, eventsFile }),
+    u
+      ? userLevelMarkdown(u, { ...options.report, eventsFile })
+      : resultsMarkdown(r, { ...options.report, eventsFile }),
   );
   const files: Record<string, string> = {};
   for (const name of [
@@ -137,26 +165,59 @@ export async function writeResults(
     ]),
   ])
     files[name] = await sha256File(path.join(dir, name));
-  const summary = (variant: string, result: ResultsAnalysis["twoSided"]["control"]) => ({
-    variant,
-    trials: result.units,
-    clicks: result.clicks,
-    ctr: result.rate,
-  });
+  const headline = (role: "control" | "treatment"): ArmHeadline =>
+    u
+      ? {
+          variant: u[role].variant,
+          trials: u[role].impressions,
+          clicks: u[role].clicks,
+          ctr: u[role].ctr,
+          users: u[role].users,
+        }
+      : {
+          variant: r.names[role],
+          trials: r.twoSided[role].units,
+          clicks: r.twoSided[role].clicks,
+          ctr: r.twoSided[role].rate,
+          users: null,
+        };
   const run: RunRecord = {
     ...options.run,
     createdAt: new Date().toISOString(),
     environment: runEnvironment(),
     stageTimingsMs: { ...options.run.stageTimingsMs, results: Date.now() - started },
-    results: {
-      unit: r.unit,
-      control: summary(r.names.control, r.twoSided.control),
-      treatment: summary(r.names.treatment, r.twoSided.treatment),
-      pValueOneSided: r.preRegistered.zTest.pValue,
-      pValueTwoSided: r.twoSided.zTest.pValue,
-      rejectNull: r.rejectNull,
-      probabilityTreatmentBetter: r.preRegistered.bayesian.probabilityTreatmentBetter,
-    },
+    results: u
+      ? {
+          unit: "user",
+          control: headline("control"),
+          treatment: headline("treatment"),
+          difference: u.primary.difference.estimate,
+          standardError: u.primary.difference.standardError,
+          pValueOneSided: u.primary.pValueOneSided,
+          pValueTwoSided: u.primary.difference.pValueTwoSided,
+          rejectNull: u.primary.rejectNull,
+          cuped: u.cuped.available
+            ? {
+                difference: u.cuped.difference.estimate,
+                standardError: u.cuped.difference.standardError,
+                pValueOneSided: u.cuped.pValueOneSided,
+                varianceReduction: u.cuped.varianceReduction,
+              }
+            : null,
+          probabilityTreatmentBetter: null,
+        }
+      : {
+          unit: r.unit,
+          control: headline("control"),
+          treatment: headline("treatment"),
+          difference: r.twoSided.difference.estimate,
+          standardError: r.twoSided.zTest.standardError,
+          pValueOneSided: r.preRegistered.zTest.pValue,
+          pValueTwoSided: r.twoSided.zTest.pValue,
+          rejectNull: r.rejectNull,
+          cuped: null,
+          probabilityTreatmentBetter: r.preRegistered.bayesian.probabilityTreatmentBetter,
+        },
     files,
   };
   writeJsonAtomic(path.join(dir, RESULTS_FILES.run), run);

@@ -7,16 +7,17 @@ import { Command } from "commander";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
 import type { DatasetName, SplitName } from "../../data/types";
-import { runExperiment } from "../../pipeline/experiment";
+import { DEFAULT_CALENDAR, runExperiment } from "../../pipeline/experiment";
 import { formatP } from "../../results/report";
-import { FUNFLIX_SAMPLE_SIZE } from "../../stats/business-case";
 import { datasetOption, splitOption } from "../dataset-option";
 import { integerOption } from "../number-option";
 
 interface ExperimentCliOptions {
   dataset: DatasetName;
   split?: SplitName;
-  visits?: number;
+  preDays: number;
+  days?: number;
+  maxDays: number;
   http?: boolean;
   seed: number;
   resultsDir: string;
@@ -37,9 +38,21 @@ export function register(program: Command): void {
     .addOption(datasetOption("dataset to run the experiment on (prepared and trained on if need be)"))
     .addOption(splitOption())
     .option(
-      "--visits <n>",
-      `planned visits in total (default: the design's 2 x ${FUNFLIX_SAMPLE_SIZE.controlUsers})`,
-      integerOption("--visits", 2),
+      "--pre-days <n>",
+      "days of pre-period, everyone on the baseline (CUPED's covariate and the design's variance)",
+      integerOption("--pre-days", 1),
+      DEFAULT_CALENDAR.preDays,
+    )
+    .option(
+      "--days <n>",
+      "the experiment's length in days (default: the days for 90% power, sized from the pre-period)",
+      integerOption("--days", 1),
+    )
+    .option(
+      "--max-days <n>",
+      "the cap on a length sized from the pre-period",
+      integerOption("--max-days", 1),
+      DEFAULT_CALENDAR.maxExperimentDays,
     )
     .option("--http", "send the traffic to the router's HTTP API instead of driving the site in Chromium")
     .option(
@@ -80,7 +93,9 @@ export function register(program: Command): void {
         const outcome = await runExperiment({
           dataset: options.dataset,
           split: options.split,
-          visits: options.visits,
+          preDays: options.preDays,
+          experimentDays: options.days,
+          maxExperimentDays: options.maxDays,
           transport: options.http ? "http" : "browser",
           seed: options.seed,
           resultsDir: options.resultsDir,
@@ -97,12 +112,18 @@ export function register(program: Command): void {
         }
         const r = outcome.run.results;
         const line = (arm: typeof r.control) =>
-          `${arm.variant}: ${arm.clicks}/${arm.trials} = ${(100 * arm.ctr).toFixed(2)}%`;
+          `${arm.variant}: ${arm.clicks}/${arm.trials} = ${(100 * arm.ctr).toFixed(2)}%` +
+          (arm.users === null ? "" : ` (${arm.users} users)`);
+        const cuped = r.cuped
+          ? `CUPED: ${(100 * r.cuped.difference).toFixed(2)} points, one-sided p = ${formatP(r.cuped.pValueOneSided)} ` +
+            `(variance -${(100 * r.cuped.varianceReduction).toFixed(1)}%)\n`
+          : "";
         process.stdout.write(
-          `${line(r.control)}; ${line(r.treatment)} (per ${r.unit})\n` +
+          `${line(r.control)}; ${line(r.treatment)} (${r.unit === "user" ? "per impression, users as the unit" : `per ${r.unit}`})\n` +
+            `difference ${(100 * r.difference).toFixed(2)} points (SE ${(100 * r.standardError).toFixed(2)}); ` +
             `one-sided p = ${formatP(r.pValueOneSided)} (pre-registered), two-sided p = ${formatP(r.pValueTwoSided)}: ` +
-            `${r.rejectNull ? "reject H0, the challenger's CTR is higher" : "H0 not rejected"}; ` +
-            `P(challenger better) = ${r.probabilityTreatmentBetter.toFixed(4)}\n` +
+            `${r.rejectNull ? "reject H0, the challenger's CTR is higher" : "H0 not rejected"}\n` +
+            cuped +
             `results in ${outcome.resultsDir} (report.md, events.csv, figures/, run.json)\n`,
         );
       } finally {
