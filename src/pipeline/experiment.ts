@@ -30,6 +30,7 @@ import { launchBrowser } from "../core/browser";
 import { InputError } from "../core/errors";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../core/paths";
 import { DEFAULT_SEED } from "../core/random";
+import { writeJsonAtomic } from "../core/files";
 import { projectRelativePath } from "../core/run-record";
 import { ensurePreparedDataset } from "../data/ensure";
 import { loadPreparedDataset } from "../data/load";
@@ -258,6 +259,30 @@ function describeExperimentLength(length: ExperimentLength): string {
     : `the design needs ${length.days} days for ${(100 * d!.targetPower).toFixed(0)}% power${power}`;
 }
 
+/** Per-model prediction requests and errors of every process that served this run, summed. */
+export const SERVING_OUTCOMES_FILE = "serving-outcomes.json";
+
+type ServingOutcomes = Record<string, { requests: number; errors: number }>;
+
+/**
+ * Adds this process's prediction requests and errors (the router's counters, which live in memory) to those of
+ * the earlier processes of the run, kept in `file`, and returns the sum: an interrupted and resumed run counts each
+ * process's requests once. A process killed before this point loses its counts; its visits are in the store.
+ */
+export function accumulateServingOutcomes(file: string, outcomes: ServingOutcomes): ServingOutcomes {
+  const earlier: ServingOutcomes = fs.existsSync(file)
+    ? (JSON.parse(fs.readFileSync(file, "utf8")) as ServingOutcomes)
+    : {};
+  const sum: ServingOutcomes = structuredClone(earlier);
+  for (const [model, counts] of Object.entries(outcomes)) {
+    const entry = (sum[model] ??= { requests: 0, errors: 0 });
+    entry.requests += counts.requests;
+    entry.errors += counts.errors;
+  }
+  writeJsonAtomic(file, sum);
+  return sum;
+}
+
 function requireDays(value: number | undefined, field: string, minimum: number): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= minimum))
     throw new InputError(`expected an integer >= ${minimum}, got ${value}`, { field });
@@ -440,11 +465,10 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       });
       simulation = await stage("experiment", () => simulateThrough(preDays + length!.days - 1));
     }
-    // The router's counters live in this process: a resumed run's counts cover its own requests only, and a run
-    // resumed with nothing left to simulate has none (the guardrail then reads "not recorded").
-    const outcomes = await server.metrics.predictionOutcomes();
-    if ([baseline.name, challenger.name].every((name) => (outcomes[name]?.requests ?? 0) > 0))
-      servingErrors = outcomes;
+    servingErrors = accumulateServingOutcomes(
+      path.join(runDir, SERVING_OUTCOMES_FILE),
+      await server.metrics.predictionOutcomes(),
+    );
     if (prometheus) {
       try {
         prometheusRecord = { enabled: true, ...(await prometheusReadings(prometheus, Date.now())) };
