@@ -18,7 +18,7 @@
  *  8. experiment    the experiment's days of visits, users randomised by a salted hash (sticky), resumable;
  *  9. results       user-level analysis of the event store and the results folder (src/results/write).
  *
- * The run folder `<resultsDir>/runs/<dataset>-seed<seed>-<transport>-calendar-models-<hash>/` (journal, event store,
+ * The run folder `<resultsDir>/runs/<dataset>-seed<seed>-<transport>-calendar-<hash>/` (journal, event store,
  * click model, simulation summary) is stable for given settings and model versions, so an interrupted run continues
  * where it stopped when the same command is run again (the simulation's journal; the event store already holds the
  * earlier visits), while retrained models start a run of their own instead of mixing with the old models' visits.

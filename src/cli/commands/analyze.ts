@@ -1,7 +1,8 @@
 /**
  * `abrec analyze`: the full analysis of the experiment's clicks (src/stats/analysis.ts `analyzeCounts`) from
  * "CLICKS/UNITS" counts per arm (units: visits or users), or from an event store file (`--events PATH`, counted per visit or per user by
- * src/results/counts.ts), as readable tables or `--json`. `--per-user FILE.csv` instead reads one row per user
+ * src/results/counts.ts), as readable tables or `--json`. A store with a simulated calendar (or `--user-level`)
+ * gets the report's user-level analysis instead (src/results/user-level.ts). `--per-user FILE.csv` reads one row per user
  * (src/results/per-user.ts) and analyses CTR per impression as a ratio metric with the delta method
  * (src/stats/ratio-metric.ts), the analysis for user-randomised experiments where users return.
  */
@@ -19,8 +20,10 @@ import {
 } from "../../stats/ratio-metric";
 import { type CupedCtr, cupedCtr } from "../../results/cuped-ctr";
 import { PER_USER_VARIANTS, type PerUserSummary, readPerUserCsv } from "../../results/per-user";
-import { ANALYSIS_UNITS, type AnalysisUnit, twoArmCountsFromEvents } from "../../results/counts";
-import { readVariantCounts } from "../../serving/event-store";
+import { ANALYSIS_UNITS, type AnalysisUnit, armNames, twoArmCountsFromEvents } from "../../results/counts";
+import { userLevelMarkdown } from "../../results/report";
+import { analyzeUserLevel } from "../../results/user-level";
+import { readVariantCounts, readVisitEvents } from "../../serving/event-store";
 import { numberOption, probabilityOption } from "../number-option";
 import { formatTable } from "../table";
 
@@ -29,7 +32,8 @@ interface AnalyzeOptions {
   treatment?: string;
   events?: string;
   perUser?: string;
-  unit: AnalysisUnit;
+  unit?: AnalysisUnit;
+  userLevel?: boolean;
   controlVariant?: string;
   treatmentVariant?: string;
   oneSided?: boolean;
@@ -261,7 +265,7 @@ function countsFromOptions(options: AnalyzeOptions): TwoArmCounts {
       throw new InputError("give either --events or --control/--treatment, not both", { field: "--events" });
     return twoArmCountsFromEvents(
       readVariantCounts(options.events),
-      options.unit,
+      options.unit ?? "visit",
       { control: options.controlVariant, treatment: options.treatmentVariant },
       options.events,
     );
@@ -299,9 +303,13 @@ export function register(program: Command): void {
         "--unit <unit>",
         "with --events: visit (impressions and clicked impressions; random routing, repeat visitors) or user " +
           "(users and users who clicked; sticky routing only)",
-      )
-        .choices([...ANALYSIS_UNITS])
-        .default("visit"),
+      ).choices([...ANALYSIS_UNITS]),
+    )
+    .option(
+      "--user-level",
+      "with --events: the report's analysis of a user-randomised experiment (the default for a store with a " +
+        "simulated calendar): CTR per impression by the delta method, CUPED on the pre-period, the naive test " +
+        "shown as wrong, secondaries with Holm, guardrails, SRM and daily sequential looks",
     )
     .option(
       "--control-variant <name>",
@@ -348,6 +356,35 @@ export function register(program: Command): void {
         );
         return;
       }
+      if (options.events !== undefined && options.unit === undefined) {
+        const counts = readVariantCounts(options.events);
+        if (options.userLevel || counts.preDays !== null) {
+          if (options.oneSided)
+            throw new InputError("the user-level analysis is one-sided already (with two-sided intervals)", {
+              field: "--one-sided",
+            });
+          const userLevel = analyzeUserLevel({
+            counts,
+            visits: readVisitEvents(options.events),
+            names: armNames(counts, { control: options.controlVariant, treatment: options.treatmentVariant }),
+            alpha: options.alpha,
+            sequentialTuningParameter: options.tuning,
+            file: options.events,
+          });
+          process.stdout.write(
+            options.json
+              ? JSON.stringify(userLevel, null, 2) + "\n"
+              : userLevelMarkdown(userLevel, {
+                  dataset: "(from the event store)",
+                  seed: Number(counts.settings.routing_seed ?? NaN),
+                  transport: "the router",
+                  eventsFile: options.events,
+                }),
+          );
+          return;
+        }
+      } else if (options.userLevel)
+        throw new InputError("--user-level needs --events PATH and no --unit", { field: "--user-level" });
       const analysis = analyzeCounts(countsFromOptions(options), {
         alpha: options.alpha,
         alternative: options.oneSided ? "greater" : "two-sided",
@@ -357,7 +394,7 @@ export function register(program: Command): void {
       const source =
         options.events === undefined
           ? ""
-          : `Counts from ${options.events}, one trial per ${options.unit} ("users" below are ${options.unit}s)\n\n`;
+          : `Counts from ${options.events}, one trial per ${options.unit ?? "visit"} ("users" below are ${options.unit ?? "visit"}s)\n\n`;
       process.stdout.write(
         options.json ? JSON.stringify(analysis, null, 2) + "\n" : source + formatAnalysis(analysis),
       );
