@@ -36,7 +36,9 @@ export interface GroundTruth {
   positiveThreshold: number;
   /** "visit-rates": users weighted by their expected visits (the calendar); "uniform": visitors drawn uniformly. */
   weighting: "visit-rates" | "uniform";
-  /** Each model's exact CTR of each user's slate, aligned with the population's user ids (model name -> CTRs). */
+  /** The population's user ids, ascending: `perUserCtr` and the calendar's rates follow this order. */
+  userIds: number[];
+  /** Each model's exact CTR of each user's slate, aligned with `userIds` (model name -> CTRs). */
   perUserCtr: Record<string, number[]>;
 }
 
@@ -84,6 +86,7 @@ export function groundTruth(
     populationFingerprint: populationFingerprint(population),
     positiveThreshold: population.positiveThreshold,
     weighting: visitRates === undefined ? "uniform" : "visit-rates",
+    userIds: population.userIds.slice(),
     perUserCtr: Object.fromEntries(
       [{ recommender: baseline, served: base }, ...served].map(({ recommender, served: s }) => [
         recommender.name,
