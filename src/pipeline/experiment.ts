@@ -259,26 +259,23 @@ function describeExperimentLength(length: ExperimentLength): string {
     : `the design needs ${length.days} days for ${(100 * d!.targetPower).toFixed(0)}% power${power}`;
 }
 
-/** Per-model prediction requests and errors of every process that served this run, summed. */
-export const SERVING_OUTCOMES_FILE = "serving-outcomes.json";
-
-type ServingOutcomes = Record<string, { requests: number; errors: number }>;
+/** Per-model failed experiment-phase predictions of every process that served this run, summed. */
+export const PREDICTION_ERRORS_FILE = "prediction-errors.json";
 
 /**
- * Adds this process's prediction requests and errors (the router's counters, which live in memory) to those of
- * the earlier processes of the run, kept in `file`, and returns the sum: an interrupted and resumed run counts each
- * process's requests once. A process killed before this point loses its counts; its visits are in the store.
+ * Adds this process's failed predictions (the router's counter, which lives in memory) to those of the earlier
+ * processes of the run, kept in `file`, and returns the sum: an interrupted and resumed run counts each process's
+ * failures once. The requests they divide are the store's impressions plus these failures, durable either way.
+ * A process killed before this point loses its count of failures (its stored impressions are kept).
  */
-export function accumulateServingOutcomes(file: string, outcomes: ServingOutcomes): ServingOutcomes {
-  const earlier: ServingOutcomes = fs.existsSync(file)
-    ? (JSON.parse(fs.readFileSync(file, "utf8")) as ServingOutcomes)
+export function accumulatePredictionErrors(
+  file: string,
+  errors: Record<string, number>,
+): Record<string, number> {
+  const sum: Record<string, number> = fs.existsSync(file)
+    ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, number>)
     : {};
-  const sum: ServingOutcomes = structuredClone(earlier);
-  for (const [model, counts] of Object.entries(outcomes)) {
-    const entry = (sum[model] ??= { requests: 0, errors: 0 });
-    entry.requests += counts.requests;
-    entry.errors += counts.errors;
-  }
+  for (const [model, count] of Object.entries(errors)) sum[model] = (sum[model] ?? 0) + count;
   writeJsonAtomic(file, sum);
   return sum;
 }
@@ -410,7 +407,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   let simulation: SimulationRecord;
   let length: ExperimentLength | undefined;
   let prometheusRecord: unknown = { enabled: false, reason: "not installed (/usr/bin/prometheus)" };
-  let servingErrors: Record<string, { requests: number; errors: number }> | undefined;
+  let predictionErrors: Record<string, number> | undefined;
   try {
     server = await stage("serving", async () => {
       const running = await startServing({
@@ -465,9 +462,9 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       });
       simulation = await stage("experiment", () => simulateThrough(preDays + length!.days - 1));
     }
-    servingErrors = accumulateServingOutcomes(
-      path.join(runDir, SERVING_OUTCOMES_FILE),
-      await server.metrics.predictionOutcomes(),
+    predictionErrors = accumulatePredictionErrors(
+      path.join(runDir, PREDICTION_ERRORS_FILE),
+      await server.metrics.experimentPredictionErrors(),
     );
     if (prometheus) {
       try {
@@ -513,7 +510,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       design,
       groundTruth: truth.models.map((m) => ({ variant: m.model, ctr: m.expectedCtr })),
       plannedDays: experimentLength.days,
-      servingErrors,
+      predictionErrors,
       report: {
         dataset,
         seed,
@@ -562,7 +559,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
           ...simulation.summary,
           journalFile: projectRelativePath(simulation.summary.journalFile),
         },
-        servingErrors,
+        predictionErrors: predictionErrors ?? null,
         offlineEvaluation: { file: "offline-metrics.json", evaluatedUsers: offline.evaluatedUsers },
         prometheus: prometheusRecord,
         totalMs: Date.now() - started,

@@ -43,8 +43,11 @@ export interface ResultsAnalysisInput {
   groundTruth?: readonly GroundTruthCtr[];
   /** Planned experiment days (the decision is taken at their end); default: the days in the store. */
   plannedDays?: number;
-  /** The router's prediction requests and 5xx errors by model (ServingMetrics.predictionOutcomes). */
-  servingErrors?: Record<string, { requests: number; errors: number }>;
+  /**
+   * Failed experiment-phase predictions by model (ServingMetrics.experimentPredictionErrors, summed over the run's
+   * processes); the requests are the store's experiment impressions plus these. Absent: not recorded.
+   */
+  predictionErrors?: Record<string, number>;
 }
 
 /** Whether an interval contains a true value. */
@@ -124,7 +127,14 @@ export function analyzeResults(input: ResultsAnalysisInput): ResultsAnalysis {
   const events = readVisitEvents(input.eventsPath);
   const experimentEvents = events.filter((event) => event.phase === "experiment");
   const looks = cumulativeLooks(experimentEvents, names, { alpha, tuningParameter: plannedTotal });
-  const errors = input.servingErrors;
+  const errors = input.predictionErrors;
+  const requests = (variant: string) => {
+    const failed = errors?.[variant] ?? 0;
+    return {
+      requests: (counts.variants.find((v) => v.variant === variant)?.impressions ?? 0) + failed,
+      errors: failed,
+    };
+  };
   const userLevel =
     unit === "user"
       ? analyzeUserLevel({
@@ -134,10 +144,7 @@ export function analyzeResults(input: ResultsAnalysisInput): ResultsAnalysis {
           alpha,
           plannedDays: input.plannedDays,
           groundTruth: tc !== undefined && tt !== undefined ? { control: tc, treatment: tt } : undefined,
-          servingErrors: errors && {
-            control: errors[names.control] ?? { requests: 0, errors: 0 },
-            treatment: errors[names.treatment] ?? { requests: 0, errors: 0 },
-          },
+          servingErrors: errors && { control: requests(names.control), treatment: requests(names.treatment) },
           file: input.eventsPath,
         })
       : null;

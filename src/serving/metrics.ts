@@ -11,6 +11,8 @@
  *   by the router (CTR = clicks / impressions; recording rule `model_name:abrec_ctr:ratio`).
  * - `abrec_assignments_total{model_name}`: users newly assigned to each model (sample-ratio-mismatch alert).
  * - `abrec_fallback_predictions_total{model_name}`, `abrec_feedback_duplicates_total{model_name}`.
+ * - `abrec_prediction_errors_total{model_name, phase}`: valid requests the model or the store failed (the
+ *   error-rate guardrail; `phase` is the calendar's, "experiment" without one).
  * - `abrec_router_ratio_a`: the configured share of child 0; `abrec_model_info{model_name, model_version}` = 1.
  *
  * Labels take only model names (two), services (two) and HTTP status codes, so the label sets stay bounded.
@@ -70,6 +72,12 @@ export class ServingMetrics {
     labelNames: ["model_name"],
     registers: [this.registry],
   });
+  readonly predictionErrors = new Counter({
+    name: "abrec_prediction_errors_total",
+    help: "Valid prediction requests the routed model or the event store failed (answered 5xx), by calendar phase",
+    labelNames: ["model_name", "phase"],
+    registers: [this.registry],
+  });
   readonly fallbacks = new Counter({
     name: "abrec_fallback_predictions_total",
     help: "Predictions for users unknown to the model (answered with the fallback list).",
@@ -114,21 +122,17 @@ export class ServingMetrics {
   }
 
   /**
-   * The router's prediction requests so far and how many failed (a 5xx answer), by the model that served them
-   * ("none" for requests that failed before a model was chosen): the error-rate guardrail of an experiment. Bad
-   * requests (4xx) are the client's error, not the variant's, and are left out of both counts.
+   * Valid prediction requests the routed model failed to answer or the store failed to record, by model, in the
+   * experiment phase of the router's calendar (all requests without one): the error-rate guardrail's numerator,
+   * whichever path the request came by (the Seldon endpoint or the site's in-process call).
    */
-  async predictionOutcomes(): Promise<Record<string, { requests: number; errors: number }>> {
-    const outcomes: Record<string, { requests: number; errors: number }> = {};
-    for (const value of (await this.routerLatency.get()).values) {
-      const { service, code, model_name } = value.labels;
-      if (value.metricName !== "seldon_api_executor_server_requests_seconds_count") continue;
-      if (service !== "predictions" || String(code).startsWith("4")) continue;
-      const entry = (outcomes[String(model_name)] ??= { requests: 0, errors: 0 });
-      entry.requests += value.value;
-      if (String(code).startsWith("5")) entry.errors += value.value;
-    }
-    return outcomes;
+  async experimentPredictionErrors(): Promise<Record<string, number>> {
+    const errors: Record<string, number> = {};
+    for (const value of (await this.predictionErrors.get()).values)
+      if (value.labels.phase === "experiment")
+        errors[String(value.labels.model_name)] =
+          (errors[String(value.labels.model_name)] ?? 0) + value.value;
+    return errors;
   }
 
   /** The Prometheus text exposition. */

@@ -91,21 +91,29 @@ export class RouterService implements RouterClient {
     // Pre-period: everyone on the production model. The sticky hash (or the random stream) is not consulted.
     const child = phase === "pre" ? 0 : this.route(input.userId);
     const puid = timeOrderedRequestId();
-    const prediction: ModelPrediction = await this.options.models[child].predict(input, puid);
-    const latencyMs = performance.now() - started;
-    // Group commit: resolves once the impression's transaction committed, so the answer below is durable.
-    const { newAssignment } = await this.options.store.enqueueImpression({
-      requestId: puid,
-      userId: input.userId,
-      variant: prediction.modelName,
-      modelVersion: prediction.modelVersion,
-      fallback: prediction.fallback,
-      movieIds: prediction.movieIds,
-      routingMode: this.options.routing.mode,
-      day,
-      phase,
-      latencyMs,
-    });
+    let prediction: ModelPrediction;
+    let newAssignment: boolean;
+    try {
+      prediction = await this.options.models[child].predict(input, puid);
+      const latencyMs = performance.now() - started;
+      // Group commit: resolves once the impression's transaction committed, so the answer below is durable.
+      ({ newAssignment } = await this.options.store.enqueueImpression({
+        requestId: puid,
+        userId: input.userId,
+        variant: prediction.modelName,
+        modelVersion: prediction.modelVersion,
+        fallback: prediction.fallback,
+        movieIds: prediction.movieIds,
+        routingMode: this.options.routing.mode,
+        day,
+        phase,
+        latencyMs,
+      }));
+    } catch (error) {
+      // A valid request the routed variant failed to answer or store: the error-rate guardrail's numerator.
+      this.options.metrics.predictionErrors.inc({ model_name: this.options.models[child].name, phase });
+      throw error;
+    }
     const labels = { model_name: prediction.modelName };
     this.options.metrics.impressions.inc(labels);
     if (newAssignment) this.options.metrics.assignments.inc(labels);

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../src/core/paths";
 import { runNotebook } from "../support/notebooks";
@@ -30,4 +31,19 @@ test("notebook 04 runs and records the business case's design and the peeking si
   // Real effect: the sequential test pays for its guarantee with power, the fixed-n test keeps ~0.91 (+- 4 SE 0.057).
   assert.ok(Math.abs(v.abFixedPower - 0.91) < 0.057, `fixed power ${v.abFixedPower}`);
   assert.ok(v.abSequentialPower < v.abFixedPower);
+
+  // The user-level design and A/A study reproduce the recorded default run's (results/run.json, analysis.json):
+  // the same pre-period, the same calendar seed, 2,000 experiments.
+  const run = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "results", "run.json"), "utf8"));
+  const analysis = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "results", "analysis.json"), "utf8"));
+  assert.equal(v.ratioRequiredDays, run.experimentLength.design.requiredDays);
+  assert.equal(v.ratioDays, run.experimentLength.days);
+  assert.equal(v.ratioPowerAtLength, run.experimentLength.design.powerAtLength);
+  assert.equal(v.aaExperiments, 2000);
+  assert.equal(v.aaNaiveTypeOneError, analysis.aaStudy.aa.rejections.naive.rate);
+  assert.equal(v.aaDeltaTypeOneError, analysis.aaStudy.aa.rejections.deltaMethod.rate);
+  // The delta method holds alpha within 3 binomial SE (sqrt(0.05 * 0.95 / 2000) = 0.0049); the naive test does not.
+  assert.ok(Math.abs(v.aaDeltaTypeOneError - 0.05) < 3 * 0.0049, `delta ${v.aaDeltaTypeOneError}`);
+  assert.ok(v.aaNaiveTypeOneError > 0.05 + 3 * 0.0049, `naive ${v.aaNaiveTypeOneError}`);
+  assert.ok(Math.abs(v.aaDeltaCoverage - 0.95) < 3 * 0.0049, `coverage ${v.aaDeltaCoverage}`);
 });

@@ -337,3 +337,24 @@ test("the router app can be mounted beside other routes (the all-in-one server d
     parts.store.close();
   }
 });
+
+test("a valid request the routed model fails to answer counts as that model's prediction error; a bad request does not", async () => {
+  const metrics = new ServingMetrics({ processMetrics: false });
+  const [a, b] = testModels();
+  const store = openEventStore(tempDb());
+  // Child 1 is a model server that is not running (nothing listens on port 1): a real connection failure.
+  const service = new RouterService({
+    models: [new ModelService(a, metrics), new RemoteModel(b.name, "http://127.0.0.1:1", 2000)],
+    store,
+    routing: { mode: "sticky", ratioA: 0, seed: 1 },
+    metrics,
+  });
+  try {
+    for (const userId of [1, 2, 3]) await assert.rejects(service.predict(predictionRequest(userId, 5)));
+    await assert.rejects(service.predict({ data: { ndarray: [["not a user"]] } }), /ndarray|user/);
+    assert.deepEqual(await metrics.experimentPredictionErrors(), { [b.name]: 3 });
+    assert.equal(store.counts().variants.length, 0, "nothing stored for the failed requests");
+  } finally {
+    store.close();
+  }
+});
