@@ -37,7 +37,7 @@ import { loadPreparedDataset } from "../data/load";
 import type { DatasetName, PreparedDataset, SplitName } from "../data/types";
 import { offlineComparison, writeOfflineReport } from "../evaluation/offline-report";
 import type { DesignSettings } from "../stats/design";
-import { ratioExperimentLength, type RatioExperimentLength } from "../stats/ratio-power";
+import { chooseExperimentLength, type ExperimentLength } from "../stats/experiment-length";
 import { datasetChecksum } from "../models/artifact";
 import { FUNFLIX_DESIGN } from "../stats/business-case";
 import type { ChallengerHyperparameters } from "../models/challenger/train";
@@ -201,62 +201,18 @@ export function prePeriodPerUser(
   return { impressions, clicks };
 }
 
-/** How long the experiment runs and why: the design's days (capped), or the length the caller fixed. */
-export interface ExperimentLength {
-  /** Experiment days to run. */
-  days: number;
-  chosenBy: "design" | "fixed";
-  /** The design from the pre-period; null when a fixed length was given and the pre-period had no click to fit. */
-  design: RatioExperimentLength | null;
-}
-
-/**
- * Sizes the experiment from the pre-period as `ratioExperimentLength` does (the days for the design's power at
- * its minimum detectable effect, one-sided at its alpha, capped at `maxDays`), unless `fixedDays` is given.
- *
- * @example
- * chooseExperimentLength(pre, { preDays: 7, maxDays: 14, design: FUNFLIX_DESIGN }).days; // => 12 on the default run
- */
-export function chooseExperimentLength(
-  prePeriod: { impressions: number[]; clicks: number[] },
-  settings: { preDays: number; maxDays: number; design: DesignSettings; fixedDays?: number },
-): ExperimentLength {
-  const { design } = settings;
-  if (design.relativeEffect)
-    throw new InputError("the calendar's design takes an absolute minimum detectable effect", {
-      field: "design.relativeEffect",
-    });
-  const size = () =>
-    ratioExperimentLength(prePeriod, {
-      preDays: settings.preDays,
-      maxDays: settings.maxDays,
-      lift: design.minimumDetectableEffect,
-      power: design.power ?? 0.9,
-      alpha: design.alpha ?? 0.05,
-    });
-  if (settings.fixedDays === undefined) {
-    const sized = size();
-    return { days: sized.cappedDays, chosenBy: "design", design: sized };
-  }
-  let sized: RatioExperimentLength | null = null;
-  try {
-    sized = size();
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error; // e.g. a tiny test run's pre-period without a click
-  }
-  return { days: settings.fixedDays, chosenBy: "fixed", design: sized };
-}
-
 /** One line for the log: the length and where it came from. */
 function describeExperimentLength(length: ExperimentLength): string {
   const d = length.design;
-  const power = d
-    ? `, power ${(100 * d.powerAtLength).toFixed(1)}% at +${(100 * d.lift).toFixed(1)} points`
-    : "";
+  const power =
+    d && length.powerAtLength !== null
+      ? `, power ${(100 * length.powerAtLength).toFixed(1)}% at +${(100 * d.lift).toFixed(1)} points`
+      : "";
   if (length.chosenBy === "fixed") return `experiment length fixed at ${length.days} days${power}`;
-  return d!.capped
-    ? `the design needs ${d!.requiredDays ?? "more than any"} days; capped at ${length.days}${power}`
-    : `the design needs ${length.days} days for ${(100 * d!.targetPower).toFixed(0)}% power${power}`;
+  const needs = `the design needs ${d!.requiredDays ?? "more than any number of"} days`;
+  return d!.requiredDays === null || d!.requiredDays > length.days
+    ? `${needs}; capped at ${length.days}${power}`
+    : `${needs}; ${length.days} in whole weeks${power}`;
 }
 
 /** Per-model failed experiment-phase predictions of every process that served this run, summed. */

@@ -91,10 +91,9 @@ function aaStudySection(study: CalendarAaStudy | undefined): string[] {
 export interface ReportedExperimentLength {
   days: number;
   chosenBy: "design" | "fixed";
+  powerAtLength: number | null;
   design: {
     requiredDays: number | null;
-    capped: boolean;
-    powerAtLength: number;
     lift: number;
     targetPower: number;
     alpha: number;
@@ -115,10 +114,13 @@ function lengthParagraph(length: ReportedExperimentLength | undefined): string[]
   const chosen =
     length.chosenBy === "fixed"
       ? `The length was fixed at ${length.days} days`
-      : d?.capped
+      : d?.requiredDays === null || (d && d.requiredDays > length.days)
         ? `Capped at ${length.days} days (the default run's time budget)`
-        : `The experiment ran those ${length.days} days`;
-  const power = d ? `, which give ${pct(d.powerAtLength, 1)} power at that effect.` : ".";
+        : `Rounded up to whole weeks: ${length.days} days (every weekday equally in both arms)`;
+  const power =
+    d && length.powerAtLength !== null
+      ? `, which give ${pct(length.powerAtLength, 1)} power at that effect.`
+      : ".";
   return ["## Design", "", `${fit}${chosen}${power}`, ""];
 }
 

@@ -38,7 +38,7 @@ test("notebook 04 runs and records the business case's design and the peeking si
   const analysis = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "results", "analysis.json"), "utf8"));
   assert.equal(v.ratioRequiredDays, run.experimentLength.design.requiredDays);
   assert.equal(v.ratioDays, run.experimentLength.days);
-  assert.equal(v.ratioPowerAtLength, run.experimentLength.design.powerAtLength);
+  assert.equal(v.ratioPowerAtLength, run.experimentLength.powerAtLength);
   assert.equal(v.aaExperiments, 2000);
   assert.equal(v.aaNaiveTypeOneError, analysis.aaStudy.aa.rejections.naive.rate);
   assert.equal(v.aaDeltaTypeOneError, analysis.aaStudy.aa.rejections.deltaMethod.rate);

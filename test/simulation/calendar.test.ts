@@ -36,8 +36,8 @@ test("the same users, settings and seed give the same rates and schedule; anothe
   const b = visitRates(users, {}, new Random(5));
   assert.deepEqual(a, b);
   assert.equal(a.seed, 5);
-  assert.deepEqual(a.settings, { meanVisitsPerDay: 1 / 3, rateConcentration: 1.5 });
-  assert.deepEqual(a.distribution, { alpha: 0.5, beta: 1 });
+  assert.deepEqual(a.settings, { meanVisitsPerDay: 1 / 3, rateConcentration: 3 });
+  assert.deepEqual(a.distribution, { alpha: 1, beta: 2 });
   assert.notDeepEqual(visitRates(users, {}, new Random(6)).rates, a.rates);
 
   const options = { userIds: a.userIds, rates: a.rates, preDays: 3, experimentDays: 5, seed: 11 };
@@ -121,7 +121,7 @@ test("the population's mean visits per user per day matches the distribution's m
   const drawn = visitRates(ids(users), {}, new Random(8));
   const schedule = visitSchedule({ ...drawn, preDays: 10, experimentDays: days - 10, seed: 8 });
   const visits = schedule.visitorsByDay.reduce((sum, day) => sum + day.length, 0);
-  const { mean, variance } = betaMoments(0.5, 1);
+  const { mean, variance } = betaMoments(1, 2);
   // A user's share of days visited f = c / days has var(f) = var(r) + E[r (1 - r)] / days.
   const varianceOfShare = variance + (mean - (variance + mean * mean)) / days;
   const measured = visits / (users * days);
@@ -131,8 +131,9 @@ test("the population's mean visits per user per day matches the distribution's m
   );
 });
 
-test("heterogeneous: the top 10% of users by rate make about 27% of the visits, most users come rarely", () => {
-  // Default Beta(0.5, 1): F(x) = sqrt(x), quantile u^2, so the top decile holds (1 - 0.9^3) = 27.1% of E[r].
+test("heterogeneous: the top 10% of users by rate make about 24% of the visits, most users come rarely", () => {
+  // Default Beta(1, 2): F(x) = 1 - (1 - x)^2, so the top decile is r > a = 1 - sqrt(0.1) and holds
+  // (1/3 - (a^2 - 2 a^3 / 3)) / (1/3) = 23.7% of E[r] (the integral of x 2 (1 - x) from a to 1 over the mean 1/3).
   const users = 2000;
   const drawn = visitRates(ids(users), {}, new Random(13));
   const schedule = visitSchedule({ ...drawn, preDays: 0, experimentDays: 200, seed: 13 });
@@ -143,10 +144,11 @@ test("heterogeneous: the top 10% of users by rate make about 27% of the visits, 
   const total = [...counts.values()].reduce((s, c) => s + c, 0);
   const top = byRate.slice(0, users / 10).reduce((s, id) => s + (counts.get(id) ?? 0), 0);
   const share = top / total;
-  assert.ok(Math.abs(share - 0.271) < 0.02, `top 10% share of visits ${share}`);
-  // Median rate 1/4 below the mean 1/3: most users come less often than the average.
+  assert.ok(Math.abs(share - 0.2368) < 0.02, `top 10% share of visits ${share}`);
+  // F(1/3) = 1 - (2/3)^2 = 5/9 of the users come less often than the average (median rate 1 - sqrt(1/2) = 0.29).
   const belowMean = Array.from(drawn.rates).filter((r) => r < 1 / 3).length / users;
-  assert.ok(Math.abs(belowMean - Math.sqrt(1 / 3)) < 0.03, `share of users below the mean rate ${belowMean}`);
+  // Within 4 binomial SE, sqrt((5/9)(4/9) / 2000) = 0.0111, as the other Monte Carlo checks here.
+  assert.ok(Math.abs(belowMean - 5 / 9) < 4 * 0.0111, `share of users below the mean rate ${belowMean}`);
 });
 
 test("phases: pre-period days first, then the experiment; each day's visitors distinct and shuffled", () => {
