@@ -10,6 +10,7 @@
 import { Command, Option } from "commander";
 import { InputError } from "../../core/errors";
 import { readPerUserCsv } from "../../results/per-user";
+import { readVariantCounts, readVisitEvents } from "../../serving/event-store";
 import { FUNFLIX_BUSINESS_CASE as CASE } from "../../stats/business-case";
 import { SAMPLE_SIZE_METHODS, type SampleSizeMethod } from "../../stats/design";
 import { type ExperimentPlan, planExperiment } from "../../stats/plan";
@@ -41,6 +42,7 @@ interface DesignOptions {
   json?: boolean;
   ratioMetric?: boolean;
   perUser?: string;
+  events?: string;
   preDays?: number;
   population?: number;
   days?: number;
@@ -49,7 +51,7 @@ interface DesignOptions {
 /** The plan-only options that mean nothing for the ratio metric (its baseline comes from the pre-period). */
 const PROPORTION_ONLY_OPTIONS = ["baseline", "ratio", "method", "dailyUsers", "trafficFraction"] as const;
 /** The options that only the ratio metric reads. */
-const RATIO_ONLY_OPTIONS = ["perUser", "preDays", "population", "days"] as const;
+const RATIO_ONLY_OPTIONS = ["perUser", "events", "preDays", "population", "days"] as const;
 const flag = (key: string) => "--" + key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
 /** A ratio-metric design at one length: the per-user variances, design effect, power and users the test needs. */
@@ -79,28 +81,69 @@ export interface RatioDesign {
   readonly atGivenDays: RatioDesignAtDays | null;
 }
 
-/** The ratio-metric design from a pre-period per-user file (both variants pooled: one population). */
+/**
+ * The pre-period's per-user clicks and impressions and its length: from a per-user file (both variants pooled:
+ * one population; `--pre-days` required), or from an event store's pre-period impressions (`--events`; the length
+ * is the store's `pre_days` unless `--pre-days` says otherwise).
+ */
+function prePeriodCounts(options: DesignOptions): {
+  source: string;
+  clicks: number[];
+  impressions: number[];
+  preDays: number;
+} {
+  if ((options.perUser === undefined) === (options.events === undefined))
+    throw new InputError("--ratio-metric needs the pre-period: --per-user FILE.csv or --events PATH (one)", {
+      field: "--per-user",
+    });
+  if (options.events !== undefined) {
+    const counts = readVariantCounts(options.events);
+    const preDays = options.preDays ?? counts.preDays;
+    if (preDays === null || preDays === 0)
+      throw new InputError("the event store has no pre-period (no pre_days setting); give --pre-days", {
+        file: options.events,
+        field: "--pre-days",
+      });
+    const byUser = new Map<number, { clicks: number; impressions: number }>();
+    for (const visit of readVisitEvents(options.events)) {
+      if (visit.phase !== "pre") continue;
+      const user = byUser.get(visit.userId) ?? { clicks: 0, impressions: 0 };
+      user.impressions++;
+      user.clicks += visit.clicked;
+      byUser.set(visit.userId, user);
+    }
+    const users = [...byUser.values()];
+    if (users.length === 0)
+      throw new InputError("the event store holds no pre-period impression", { file: options.events });
+    return {
+      source: options.events,
+      clicks: users.map((u) => u.clicks),
+      impressions: users.map((u) => u.impressions),
+      preDays,
+    };
+  }
+  if (options.preDays === undefined)
+    throw new InputError("--ratio-metric --per-user needs --pre-days D (the pre-period's length)", {
+      field: "--pre-days",
+    });
+  const file = readPerUserCsv(options.perUser!, false);
+  return {
+    source: options.perUser!,
+    clicks: [...file.control.clicks, ...file.treatment.clicks],
+    impressions: [...file.control.impressions, ...file.treatment.impressions],
+    preDays: options.preDays,
+  };
+}
+
+/** The ratio-metric design from a pre-period (see `prePeriodCounts`). */
 export function designRatioMetric(options: DesignOptions): RatioDesign {
-  if (options.perUser === undefined || options.preDays === undefined)
-    throw new InputError(
-      "--ratio-metric needs --per-user FILE.csv and --pre-days D (the pre-period's length)",
-      {
-        field: options.perUser === undefined ? "--per-user" : "--pre-days",
-      },
-    );
-  const file = readPerUserCsv(options.perUser, false);
-  const clicks = [...file.control.clicks, ...file.treatment.clicks];
-  const impressions = [...file.control.impressions, ...file.treatment.impressions];
+  const { source, clicks, impressions, preDays } = prePeriodCounts(options);
   const population = options.population ?? clicks.length;
   if (population < clicks.length)
     throw new InputError(`expected at least the file's ${clicks.length} users, got ${population}`, {
       field: "--population",
     });
-  const model = ratioVarianceModel(
-    ratioSummaryFromUsers(clicks, impressions, options.perUser),
-    options.preDays,
-    population,
-  );
+  const model = ratioVarianceModel(ratioSummaryFromUsers(clicks, impressions, source), preDays, population);
   const absoluteEffect = options.relative ? options.mde * model.baselineRatio : options.mde;
   const settings = { alpha: options.alpha, oneSided: options.oneSided ?? false };
   const atDays = (days: number): RatioDesignAtDays => {
@@ -123,7 +166,7 @@ export function designRatioMetric(options: DesignOptions): RatioDesign {
   };
   const duration = ratioDaysForPower(model, absoluteEffect, options.power, settings);
   return {
-    file: options.perUser,
+    file: source,
     usersInFile: clicks.length,
     model,
     absoluteEffect,
@@ -266,8 +309,13 @@ export function register(program: Command): void {
         "(variant,clicks,impressions; both variants pooled)",
     )
     .option(
+      "--events <path>",
+      "with --ratio-metric: read the pre-period from an event store's pre-period impressions (abrec experiment, " +
+        "abrec serve --pre-days); use --population for users who did not come",
+    )
+    .option(
       "--pre-days <d>",
-      "with --ratio-metric: the pre-period's length in days",
+      "with --ratio-metric: the pre-period's length in days (default with --events: the store's)",
       numberOption("--pre-days"),
     )
     .option(

@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../../src/core/paths";
 import { Random } from "../../../src/core/random";
+import { openEventStore } from "../../../src/serving/event-store";
 import { ratioSummaryFromUsers } from "../../../src/stats/ratio-metric";
 import { ratioDaysForPower, ratioPowerAfterDays, ratioVarianceModel } from "../../../src/stats/ratio-power";
 
@@ -116,4 +117,56 @@ test("ratio-metric options are checked: missing, conflicting or misplaced ones e
     assert.match(run.stderr, pattern);
     assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
   }
+});
+
+test("--events reads the same pre-period from an event store: the same design as its per-user file", async () => {
+  // The file's users as pre-period impressions of a calendar store (14 pre days), the first clicks[u] clicked.
+  const store = openEventStore(path.join(directory, "events.sqlite"));
+  store.recordSetting("pre_days", "14");
+  for (let u = 0; u < clicks.length; u++)
+    for (let i = 0; i < impressions[u]; i++) {
+      const requestId = `u${u + 1}-${i}`;
+      await store.enqueueImpression({
+        requestId,
+        userId: u + 1,
+        variant: "baseline",
+        modelVersion: "v1",
+        fallback: false,
+        movieIds: [1, 2],
+        routingMode: "pre",
+        day: i % 14,
+        phase: "pre",
+      });
+      await store.enqueueFeedback(
+        i < clicks[u] ? { requestId, reward: 1, movieId: 2 } : { requestId, reward: 0 },
+      );
+    }
+  store.close();
+  const fromFile = abrec(
+    "design",
+    "--ratio-metric",
+    "--per-user",
+    prePeriod,
+    "--pre-days",
+    "14",
+    "--population",
+    "590",
+    "--json",
+  );
+  const fromStore = abrec(
+    "design",
+    "--ratio-metric",
+    "--events",
+    path.join(directory, "events.sqlite"),
+    "--population",
+    "590",
+    "--json",
+  );
+  assert.equal(fromFile.status, 0, fromFile.stderr);
+  assert.equal(fromStore.status, 0, fromStore.stderr);
+  const strip = (json: string) => ({ ...JSON.parse(json), file: undefined });
+  assert.deepEqual(strip(fromStore.stdout), strip(fromFile.stdout));
+  const both = abrec("design", "--ratio-metric", "--events", "x.sqlite", "--per-user", prePeriod);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--per-user FILE\.csv or --events PATH \(one\)/);
 });
