@@ -3,13 +3,14 @@
  * test period who are also known to the models, i.e. have ratings before the cutoff) and seeded draws of visitors
  * from it.
  *
- * Unit of randomisation and analysis: the visit. Each visit draws one user uniformly from the test population;
- * the router assigns each request (visit) to a variant at random. When the planned number of visits is at most
- * the population size, visitors are drawn without replacement, so every visit is a distinct user and visit = user.
- * When it is larger (ml-latest-small's test population is far smaller than 2 x 1124), visitors are drawn with
- * replacement: a user may visit several times, visits are independent and identically distributed draws of
- * (user, click), and the analysis is per visit, not per user. In both cases each arm's expected CTR is the mean of
- * its slates' expected CTRs over the population (./click-model `expectedPopulationCtr`), the ground truth.
+ * Two ways visitors arrive. On the simulated calendar (./calendar, what `abrec experiment` runs) every user of the
+ * population visits day by day at their own rate, the router randomises users (sticky) and the analysis is per user
+ * (CTR per impression by the delta method); a model's ground truth weights each user by their visit rate. Drawn
+ * uniformly (`sampleVisitors`, `abrec simulate --visits N`, the benches): each visit draws one user, without
+ * replacement when the planned visits are at most the population, else with replacement (a user may visit several
+ * times); visits are then i.i.d. draws of (user, click), the router should randomise each request, and each arm's
+ * expected CTR is the mean of its slates' expected CTRs over the population (./click-model
+ * `expectedPopulationCtr`).
  */
 import * as crypto from "node:crypto";
 import type { PreparedDataset } from "../data/types";
