@@ -34,11 +34,11 @@ test("notebook 04 runs and records the business case's design and the peeking si
 
   // The user-level design and A/A study reproduce the recorded default run's (results/run.json, analysis.json):
   // the same pre-period, the same calendar seed, 2,000 experiments.
-  const run = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "results", "run.json"), "utf8"));
+  const recorded = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "results", "run.json"), "utf8"));
   const analysis = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "results", "analysis.json"), "utf8"));
-  assert.equal(v.ratioRequiredDays, run.experimentLength.design.requiredDays);
-  assert.equal(v.ratioDays, run.experimentLength.days);
-  assert.equal(v.ratioPowerAtLength, run.experimentLength.powerAtLength);
+  assert.equal(v.ratioRequiredDays, recorded.experimentLength.design.requiredDays);
+  assert.equal(v.ratioDays, recorded.experimentLength.days);
+  assert.equal(v.ratioPowerAtLength, recorded.experimentLength.powerAtLength);
   assert.equal(v.aaExperiments, 2000);
   assert.equal(v.aaNaiveTypeOneError, analysis.aaStudy.aa.rejections.naive.rate);
   assert.equal(v.aaDeltaTypeOneError, analysis.aaStudy.aa.rejections.deltaMethod.rate);

@@ -144,7 +144,7 @@ test("a failing transport stops the run with its error and keeps the visits made
   });
   const failing = {
     ...inner,
-    show: async (visit: { visit: number; visitId: string; userId: number }) => {
+    show: async (visit: { visit: number; visitId: string; userId: number; day: number | null }) => {
       if (visit.visit === 30) throw new Error("router down");
       return inner.show(visit);
     },
@@ -177,7 +177,7 @@ test("a visit shown but not finished before a crash is finished on resume with t
   let crashAt = 7;
   const transport = {
     ...inner,
-    show: async (visit: { visit: number; visitId: string; userId: number }) => {
+    show: async (visit: { visit: number; visitId: string; userId: number; day: number | null }) => {
       shows.push(visit.visit);
       return inner.show(visit);
     },
@@ -215,7 +215,7 @@ test("a transport that cannot reuse a shown slate shows the visit again and coun
   const transport = {
     ...inner,
     reusesShownSlates: false,
-    show: async (visit: { visit: number; visitId: string; userId: number }) => {
+    show: async (visit: { visit: number; visitId: string; userId: number; day: number | null }) => {
       shows.push(visit.visit);
       return inner.show(visit);
     },

@@ -95,7 +95,7 @@ async function calendarStore(
       modelVersion: "v1",
       fallback: false,
       movieIds: [10, 20],
-      routingMode: day === 0 ? "pre" : "sticky",
+      routingMode: "sticky",
       day,
       phase: day === 0 ? "pre" : "experiment",
       latencyMs: 1,

@@ -133,7 +133,7 @@ test("--events reads the same pre-period from an event store: the same design as
         modelVersion: "v1",
         fallback: false,
         movieIds: [1, 2],
-        routingMode: "pre",
+        routingMode: "sticky",
         day: i % 14,
         phase: "pre",
       });
