@@ -248,6 +248,9 @@ export function analyzeUserLevel(input: UserLevelInput): UserLevelAnalysis {
   let cuped: UserLevelCuped;
   if (noPrePeriod)
     cuped = { available: false, reason: `no pre-period impressions in ${noPrePeriod.variant}` };
+  else if (control.preClicks + treatment.preClicks === 0)
+    // Every user's pre-period CTR is 0 (a short pre-period): the covariate has no variance and explains nothing.
+    cuped = { available: false, reason: "no pre-period click, so the covariate does not vary across users" };
   else {
     const users = (arm: UserCounts[]) => ({
       clicks: column(arm, "clicks"),

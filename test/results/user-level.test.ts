@@ -182,6 +182,15 @@ test("CUPED uses the pre-period and reproduces cupedRatioTest; users without pre
   const c = analyzeUserLevel({ counts: eventCounts(userRows(none), { preDays: null }), visits, names });
   assert.deepEqual(c.cuped, { available: false, reason: "no pre-period impressions in baseline" });
   near(c.primary.difference.estimate, 0.0833333, 1e-6, "primary unchanged");
+
+  // Pre-period impressions without a click (a short pre-period): the covariate is constant, CUPED unavailable.
+  const noClicks = structuredClone(arms);
+  for (const arm of [noClicks.baseline, noClicks.challenger]) arm.preClicks.fill(0);
+  const d = analyzeUserLevel({ counts: eventCounts(userRows(noClicks)), visits, names });
+  assert.deepEqual(d.cuped, {
+    available: false,
+    reason: "no pre-period click, so the covariate does not vary across users",
+  });
 });
 
 test("the naive per-impression z-test is labelled wrong and carries the design effect", () => {

@@ -521,7 +521,7 @@ test("events.csv carries each visit's simulated day, phase and latency", async (
   assert.match(experiment, /^2,e1,1,baseline,v1,0,1,20,1,[^,]+,2026-01-01T00:00:00\.000Z,7,experiment,0\.5$/);
 });
 
-test("the event stores committed under results/runs open read-only, and their visits agree with their counts", () => {
+test("the event stores committed under results/runs open read-only, and their experiment visits agree with their counts", () => {
   const runs = path.join(PROJECT_ROOT, "results", "runs");
   const stores = fs
     .readdirSync(runs)
@@ -533,7 +533,13 @@ test("the event stores committed under results/runs open read-only, and their vi
     const file = tempDb();
     fs.copyFileSync(committed, file);
     const counts = readVariantCounts(file);
-    const visits = readVisitEvents(file);
+    const visits = readVisitEvents(file).filter((visit) => visit.phase === "experiment");
+    const pre = readVisitEvents(file).filter((visit) => visit.phase === "pre");
+    assert.equal(pre.length, counts.prePeriod.impressions, `${committed}: pre-period impressions`);
+    assert.ok(
+      pre.every((visit) => visit.variant === "baseline"),
+      `${committed}: the pre-period is on the baseline`,
+    );
     for (const arm of counts.variants) {
       const own = visits.filter((visit) => visit.variant === arm.variant);
       assert.equal(own.length, arm.impressions, `${committed}: ${arm.variant} impressions`);
