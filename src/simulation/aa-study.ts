@@ -109,7 +109,8 @@ export interface CalendarAaStudy {
 /** The confidence of the interval whose coverage is measured. */
 const COVERAGE_CONFIDENCE = 0.95;
 
-function rejectionRate(rejections: number, experiments: number): RejectionRate {
+/** `rejections` of `experiments` as a `RejectionRate`. */
+export function rejectionRate(rejections: number, experiments: number): RejectionRate {
   const rate = rejections / experiments;
   return { rejections, experiments, rate, standardError: Math.sqrt((rate * (1 - rate)) / experiments) };
 }
@@ -120,7 +121,8 @@ function requireInteger(value: number, field: string, minimum: number): number {
   return value;
 }
 
-function probabilities(values: ArrayLike<number>, users: number, field: string): Float64Array {
+/** `values` as probabilities, one per user, or an InputError naming `field` and the first bad index. */
+export function probabilities(values: ArrayLike<number>, users: number, field: string): Float64Array {
   if (values.length !== users)
     throw new InputError(`expected one value per user (${users}), got ${values.length}`, { field });
   const out = Float64Array.from(values);
@@ -132,7 +134,7 @@ function probabilities(values: ArrayLike<number>, users: number, field: string):
 }
 
 /** sum_u r_u c_u / sum_u r_u: expected clicks over expected impressions. */
-function truthPerImpression(rates: Float64Array, ctr: Float64Array): number {
+export function truthPerImpression(rates: Float64Array, ctr: Float64Array): number {
   let clicks = 0;
   let impressions = 0;
   rates.forEach((r, u) => {

@@ -8,11 +8,9 @@
  * tests compare the results with Evan Miller's closed forms to 1e-6.
  */
 import { InputError } from "../core/errors";
-import { betaCdf, normalCdf } from "./distributions";
+import { betaCdf, betaQuantile, normalCdf } from "./distributions";
 import type { Interval } from "./intervals";
 import { type TwoArmCounts, requireOpenUnit, validateTwoArmCounts } from "./summary";
-
-const { jStat } = require("jstat") as { jStat: { beta: { inv(p: number, a: number, b: number): number } } };
 
 export interface BetaDistribution {
   readonly alpha: number;
@@ -72,7 +70,7 @@ function posteriorGrid(posterior: BetaDistribution, nodes: number): Grid {
   const weights = new Float64Array(intervals + 1);
   for (let i = 0; i <= intervals; i++) {
     const s = -GRID_RANGE + i * h;
-    points[i] = jStat.beta.inv(normalCdf(s), posterior.alpha, posterior.beta);
+    points[i] = betaQuantile(normalCdf(s), posterior.alpha, posterior.beta);
     const simpson = i === 0 || i === intervals ? 1 : i % 2 === 1 ? 4 : 2;
     weights[i] = ((simpson * h) / 3) * (Math.exp(-0.5 * s * s) / Math.sqrt(2 * Math.PI));
   }
@@ -83,6 +81,21 @@ function mean(grid: Grid, g: (c: number) => number): number {
   let sum = 0;
   for (let i = 0; i < grid.points.length; i++) sum += grid.weights[i] * g(grid.points[i]);
   return sum;
+}
+
+/**
+ * E[g(X)] for X ~ `distribution`, by the same integration as `bayesianAnalysis` (so a probability computed with it
+ * agrees with the analysis's to rounding).
+ *
+ * @example
+ * betaExpectation({ alpha: 2, beta: 1 }, (x) => x); // => 0.6666666667 (the mean, 2 / 3)
+ */
+export function betaExpectation(
+  distribution: BetaDistribution,
+  g: (x: number) => number,
+  integrationNodes = 2000,
+): number {
+  return mean(posteriorGrid(distribution, integrationNodes), g);
 }
 
 /** The smallest t with cdf(t) >= p, by bisection on [low, high] to 1e-9. */

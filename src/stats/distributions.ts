@@ -11,6 +11,7 @@ interface JStat {
   gammaln(x: number): number;
   betaln(a: number, b: number): number;
   ibeta(x: number, a: number, b: number): number;
+  beta: { inv(p: number, a: number, b: number): number };
   normal: { inv(p: number, mean: number, sd: number): number };
   studentt: { inv(p: number, dof: number): number };
   chisquare: { cdf(x: number, dof: number): number };
@@ -102,6 +103,11 @@ export function betaCdf(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   return jStat.ibeta(x, a, b);
+}
+
+/** Beta(a, b) quantile F^-1(p) for p in [0, 1] (jstat's inverse of the regularised incomplete beta). */
+export function betaQuantile(p: number, a: number, b: number): number {
+  return jStat.beta.inv(p, a, b);
 }
 
 /** Beta(a, b) density at x, computed in log space so large parameters (thousands of users) do not overflow. */
