@@ -59,6 +59,7 @@ export interface ServeOptions {
   routerUrl?: string;
   /** Catalog for the site's cards (roles all, site). */
   movies?: readonly Movie[];
+  /** Default sticky 50/50 (seed `DEFAULT_SEED`); see serving/assignment.ts for the modes. */
   routing?: RoutingSettings;
   /**
    * The router's simulated calendar (roles all and router): a pre-period on child 0, then the experiment; the
@@ -75,6 +76,8 @@ export interface RunningServer {
   port: number;
   /** The event store this process writes (roles all and router). */
   store?: SqliteEventStore;
+  /** The router (roles all and router): its bandit state is `router.banditArms()`. */
+  router?: RouterService;
   metrics: ServingMetrics;
   close(): Promise<void>;
 }
@@ -97,6 +100,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   const app = express();
   app.disable("x-powered-by");
   let store: SqliteEventStore | undefined;
+  let router: RouterService | undefined;
   /** The hot endpoints served by the fast path in front of `app` (see http.ts). */
   let fastEndpoints: JsonEndpoint[] = [];
   const routing = options.routing ?? { mode: "sticky", ratioA: DEFAULT_RATIO_A, seed: DEFAULT_SEED };
@@ -127,7 +131,12 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
         throw new InputError("role router needs two model server URLs", { field: "model-urls" });
       models = [new RemoteModel(urls[0].name, urls[0].url), new RemoteModel(urls[1].name, urls[1].url)];
     }
-    const router = new RouterService({ models, store, routing, metrics, calendar: options.calendar });
+    try {
+      router = new RouterService({ models, store, routing, metrics, calendar: options.calendar });
+    } catch (error) {
+      store.close();
+      throw error;
+    }
     // The API first: its requests never pass through the site's middleware (helmet, cookie parsing).
     app.use(createRouterApp(router, metrics, { exposeMetrics: false }));
     app.get("/metrics", metricsRoute(metrics));
@@ -169,6 +178,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     url: `http://${host}:${port}`,
     port,
     store,
+    router,
     metrics,
     close: () =>
       new Promise<void>((resolve) => {

@@ -13,7 +13,15 @@
  * - `abrec_fallback_predictions_total{model_name}`, `abrec_feedback_duplicates_total{model_name}`.
  * - `abrec_prediction_errors_total{model_name, phase}`: valid requests the model or the store failed (the
  *   error-rate guardrail; `phase` is the calendar's, "experiment" without one).
- * - `abrec_router_ratio_a`: the configured share of child 0; `abrec_model_info{model_name, model_version}` = 1.
+ * - `abrec_router_ratio_a`: the configured share of child 0 under sticky and random routing; NaN under
+ *   interleaving and bandit routing, whose split is not fixed, so the sample-ratio-mismatch z is NaN and its
+ *   alert cannot fire;
+ *   `abrec_model_info{model_name, model_version}` = 1.
+ * - Interleaving: impressions are `abrec_impressions_total{model_name="interleaved"}` (the variant
+ *   `INTERLEAVED_VARIANT`); `abrec_interleaving_credit_total{model_name}`: clicks on interleaved slates credited
+ *   to the model whose team contributed the clicked movie.
+ * - Bandit routing: `abrec_bandit_selection_probability{model_name}`: the policy's probability of choosing each
+ *   model in its latest state (set at start-up from the rebuilt state and at each choice).
  *
  * Labels take only model names (two), services (two) and HTTP status codes, so the label sets stay bounded.
  */
@@ -93,6 +101,18 @@ export class ServingMetrics {
   readonly ratioA = new Gauge({
     name: "abrec_router_ratio_a",
     help: "Configured share of traffic for child 0 (A) of the router.",
+    registers: [this.registry],
+  });
+  readonly interleavingCredit = new Counter({
+    name: "abrec_interleaving_credit_total",
+    help: "Clicks on interleaved slates credited to the model (team) that contributed the clicked movie.",
+    labelNames: ["model_name"],
+    registers: [this.registry],
+  });
+  readonly banditSelectionProbability = new Gauge({
+    name: "abrec_bandit_selection_probability",
+    help: "Probability that the bandit router's policy chooses each model, in its latest state.",
+    labelNames: ["model_name"],
     registers: [this.registry],
   });
   readonly modelInfo = new Gauge({

@@ -7,11 +7,26 @@
  * With a simulated calendar (`RouterOptions.calendar`), the simulation sets the day through
  * `POST /abrec/v1/simulated-day` (`setSimulatedDay`); during the pre-period every request goes to child 0, the
  * production model, and each impression is stored with its day and phase.
+ *
+ * Interleaving (`routing.mode` "interleave"): each experiment request asks both models for their top k in
+ * parallel and answers one slate merged by team-draft interleaving (../stats/interleaving.ts), stored as variant
+ * `INTERLEAVED_VARIANT` with the team (model name) of every movie. A click credits the clicked movie's team: its
+ * reward-1 feedback is forwarded to that team's model only (so Seldon's per-model feedback counters count
+ * credited clicks) and counted in `abrec_interleaving_credit_total`; a reward 0 credits no one and is forwarded
+ * to neither model.
+ *
+ * Bandit routing ("thompson", "epsilon-greedy"): the policy chooses from each model's experiment-phase
+ * impressions (pulls) and clicks (rewards), kept in memory, updated once an impression or a first click is
+ * stored, and rebuilt from the event store when the router starts, so the state survives a restart. Every
+ * routed impression stores the probability the policy had of choosing its model (its propensity).
  */
 import express from "express";
 import { timeOrderedRequestId } from "./request-id";
 import { InputError } from "../core/errors";
-import type { CalendarPhase, EventCounts, EventStore } from "./event-store";
+import { Random } from "../core/random";
+import { teamDraftCoinsPerCall, teamDraftInterleaveWithCoins } from "../stats/interleaving";
+import { type BanditArm, SELDON_DEFAULT_EPSILON } from "../stats/bandits";
+import { type CalendarPhase, type EventCounts, type EventStore, INTERLEAVED_VARIANT } from "./event-store";
 import type { ServingMetrics } from "./metrics";
 import type { ModelClient, ModelPrediction } from "./model-server";
 import { predictionResponse } from "./model-server";
@@ -24,8 +39,16 @@ import {
   sendJson,
 } from "./http";
 import type { SimulatedCalendar } from "./simulated-calendar";
-import { type RoutingSettings, createRouter } from "./assignment";
 import {
+  BANDIT_MODES,
+  type ChildArms,
+  type RoutingPolicy,
+  type RoutingSettings,
+  createRoutingPolicy,
+} from "./assignment";
+import {
+  ALL_CHILDREN_ROUTE,
+  type PredictionInput,
   ROUTER_NAME,
   type SeldonMessage,
   parseFeedbackRequest,
@@ -57,23 +80,75 @@ export interface FeedbackOutcome {
   status: "recorded" | "duplicate";
   modelName: string;
   position: number | null;
+  /** The team (model name) credited with the click of an interleaved slate, else null. */
+  team: string | null;
 }
 
 /** The router's logic, callable in process (the site uses it) and behind Express (`createRouterApp`). */
 export class RouterService implements RouterClient {
-  private readonly route: (userId: number) => 0 | 1;
+  /** Undefined under interleaving, which routes no request to one child. */
+  private readonly policy: RoutingPolicy | undefined;
+  /** The interleaving coins' stream. */
+  private readonly interleaveRandom: Random | undefined;
+  /** Bandit modes: each child's experiment-phase impressions and clicks, as stored. */
+  private readonly arms: [{ pulls: number; rewards: number }, { pulls: number; rewards: number }] | undefined;
 
   constructor(private readonly options: RouterOptions) {
-    if (options.models[0].name === options.models[1].name)
-      throw new InputError(`the two models must have different names, both are "${options.models[0].name}"`);
-    this.route = createRouter(options.routing);
-    options.metrics.ratioA.set(options.routing.ratioA);
-    options.metrics.initialiseModels(options.models.map((model) => model.name));
-    options.store.recordSetting("routing_mode", options.routing.mode);
-    options.store.recordSetting("ratio_a", String(options.routing.ratioA));
-    options.store.recordSetting("routing_seed", String(options.routing.seed));
-    options.models.forEach((model, child) => options.store.recordSetting(`child_${child}`, model.name));
-    if (options.calendar) options.store.recordSetting("pre_days", String(options.calendar.preDays));
+    const { models, store, metrics, routing } = options;
+    if (models[0].name === models[1].name)
+      throw new InputError(`the two models must have different names, both are "${models[0].name}"`);
+    if (models.some((model) => model.name === INTERLEAVED_VARIANT))
+      throw new InputError(`"${INTERLEAVED_VARIANT}" names interleaved slates, not a model`, {
+        field: "models",
+      });
+    const modelNames = models.map((model) => model.name);
+    metrics.initialiseModels(modelNames);
+    if (routing.mode === "interleave") {
+      this.interleaveRandom = new Random(routing.seed);
+      // The router's counters of the interleaved variant start at 0 (the model servers' are the two models').
+      for (const counter of [
+        metrics.impressions,
+        metrics.clicks,
+        metrics.assignments,
+        metrics.duplicateFeedback,
+      ])
+        counter.inc({ model_name: INTERLEAVED_VARIANT }, 0);
+      for (const model_name of modelNames) metrics.interleavingCredit.inc({ model_name }, 0);
+    } else {
+      this.policy = createRoutingPolicy(routing);
+      if (BANDIT_MODES.includes(routing.mode)) {
+        const variants = store.counts().variants;
+        const arm = (name: string) => {
+          const row = variants.find((variant) => variant.variant === name);
+          return { pulls: row?.impressions ?? 0, rewards: row?.clicks ?? 0 };
+        };
+        this.arms = [arm(modelNames[0]), arm(modelNames[1])];
+        this.setSelectionProbabilities(this.policy.probabilities(this.arms));
+      }
+    }
+    // NaN: no fixed split to check for a sample ratio mismatch (see metrics.ts).
+    metrics.ratioA.set(this.interleaveRandom || this.arms ? NaN : routing.ratioA);
+    store.recordSetting("routing_mode", routing.mode);
+    store.recordSetting("ratio_a", String(routing.ratioA));
+    store.recordSetting("routing_seed", String(routing.seed));
+    if (routing.mode === "epsilon-greedy")
+      store.recordSetting("epsilon", String(routing.epsilon ?? SELDON_DEFAULT_EPSILON));
+    models.forEach((model, child) => store.recordSetting(`child_${child}`, model.name));
+    if (options.calendar) store.recordSetting("pre_days", String(options.calendar.preDays));
+  }
+
+  private setSelectionProbabilities(probabilities: readonly [number, number]): void {
+    this.options.models.forEach((model, child) =>
+      this.options.metrics.banditSelectionProbability.set({ model_name: model.name }, probabilities[child]),
+    );
+  }
+
+  /**
+   * Bandit modes: each child's experiment-phase impressions (pulls) and clicks (rewards) the policy chooses from,
+   * child 0 first (a copy); undefined under sticky, random and interleave routing.
+   */
+  banditArms(): [BanditArm, BanditArm] | undefined {
+    return this.arms && [{ ...this.arms[0] }, { ...this.arms[1] }];
   }
 
   get modelNames(): [string, string] {
@@ -88,8 +163,11 @@ export class RouterService implements RouterClient {
     // The day and phase when the request arrived: a day set while the model answers does not move it.
     const day = calendar ? calendar.day : null;
     const phase: CalendarPhase = calendar ? calendar.phase() : "experiment";
-    // Pre-period: everyone on the production model. The sticky hash (or the random stream) is not consulted.
-    const child = phase === "pre" ? 0 : this.route(input.userId);
+    if (phase === "experiment" && this.interleaveRandom) return this.predictInterleaved(input, day, started);
+    // Pre-period: everyone on the production model. The policy (hash, stream, bandit) is not consulted.
+    const choice = phase === "pre" ? undefined : this.policy!.choose(input.userId, this.arms ?? UNUSED_ARMS);
+    const child = choice?.child ?? 0;
+    if (choice && this.arms) this.setSelectionProbabilities(choice.probabilities);
     const puid = timeOrderedRequestId();
     let prediction: ModelPrediction;
     let newAssignment: boolean;
@@ -108,18 +186,92 @@ export class RouterService implements RouterClient {
         day,
         phase,
         latencyMs,
+        propensity: choice?.propensity ?? null,
       }));
     } catch (error) {
       // A valid request the routed variant failed to answer or store: the error-rate guardrail's numerator.
       this.options.metrics.predictionErrors.inc({ model_name: this.options.models[child].name, phase });
       throw error;
     }
+    if (this.arms && phase === "experiment") this.arms[child].pulls++;
     const labels = { model_name: prediction.modelName };
     this.options.metrics.impressions.inc(labels);
     if (newAssignment) this.options.metrics.assignments.inc(labels);
     const response = predictionResponse(prediction, puid);
     response.meta!.routing = { [ROUTER_NAME]: child };
     return response;
+  }
+
+  /** An experiment request under interleaving: both models' top k merged by team draft, stored with the teams. */
+  private async predictInterleaved(
+    input: PredictionInput,
+    day: number | null,
+    started: number,
+  ): Promise<SeldonMessage> {
+    const { models, store, metrics } = this.options;
+    // The coins are drawn on arrival (what `teamDraftInterleave` draws, ceil(k / 2)), so request i of a seeded
+    // router gets the same coins whichever order the two models answer in.
+    const coins = Array.from({ length: teamDraftCoinsPerCall(input.k) }, () =>
+      this.interleaveRandom!.float(),
+    );
+    const puid = timeOrderedRequestId();
+    let predictions: ModelPrediction[];
+    let movieIds: number[];
+    let teams: string[];
+    let modelVersion: string;
+    let fallback: boolean;
+    let newAssignment: boolean;
+    try {
+      predictions = await Promise.all(models.map((model) => model.predict(input, puid)));
+      const slate = teamDraftInterleaveWithCoins(
+        predictions[0].movieIds,
+        predictions[1].movieIds,
+        input.k,
+        coins,
+      );
+      movieIds = slate.movieIds;
+      teams = slate.teams.map((team) => predictions[team].modelName);
+      modelVersion = predictions.map((p) => `${p.modelName}:${p.modelVersion}`).join("+");
+      fallback = predictions.some((p) => p.fallback);
+      const latencyMs = performance.now() - started;
+      ({ newAssignment } = await store.enqueueImpression({
+        requestId: puid,
+        userId: input.userId,
+        variant: INTERLEAVED_VARIANT,
+        modelVersion,
+        fallback,
+        movieIds,
+        teams,
+        routingMode: "interleave",
+        day,
+        phase: "experiment",
+        latencyMs,
+      }));
+    } catch (error) {
+      metrics.predictionErrors.inc({ model_name: INTERLEAVED_VARIANT, phase: "experiment" });
+      throw error;
+    }
+    const labels = { model_name: INTERLEAVED_VARIANT };
+    metrics.impressions.inc(labels);
+    if (newAssignment) metrics.assignments.inc(labels);
+    const requestPath = Object.assign(
+      {},
+      ...predictions.map((prediction) => predictionResponse(prediction, puid).meta!.requestPath),
+    ) as Record<string, string>;
+    return {
+      meta: {
+        puid,
+        routing: { [ROUTER_NAME]: ALL_CHILDREN_ROUTE },
+        requestPath,
+        tags: {
+          model_name: INTERLEAVED_VARIANT,
+          model_version: modelVersion,
+          fallback,
+          teams,
+        },
+      },
+      data: { names: ["movieIds"], ndarray: [movieIds] },
+    };
   }
 
   /** Recommendations for `userId` (the site's call): `predict` without the JSON round trip. */
@@ -138,7 +290,10 @@ export class RouterService implements RouterClient {
       throw new InputError(`no prediction with this request id ("${input.requestId}")`, {
         field: "response.meta.puid",
       });
-    const child = this.options.models.findIndex((model) => model.name === variant);
+    const interleaved = variant === INTERLEAVED_VARIANT;
+    const child = interleaved
+      ? ALL_CHILDREN_ROUTE
+      : this.options.models.findIndex((model) => model.name === variant);
     if (input.routedTo !== undefined && input.routedTo !== child)
       throw new InputError(
         `request "${input.requestId}" was served by child ${child} (${variant}), not ${input.routedTo}`,
@@ -157,13 +312,23 @@ export class RouterService implements RouterClient {
       this.options.metrics.duplicateFeedback.inc(labels);
     } else {
       if (input.reward === 1) this.options.metrics.clicks.inc(labels);
-      if (child >= 0) await this.options.models[child].feedback(input);
+      if (interleaved) {
+        const credited = this.options.models.find((model) => model.name === result.team);
+        if (credited) {
+          this.options.metrics.interleavingCredit.inc({ model_name: credited.name });
+          await credited.feedback(input);
+        }
+      } else if (child >= 0) {
+        if (this.arms && result.phase === "experiment") this.arms[child].rewards += input.reward;
+        await this.options.models[child].feedback(input);
+      }
     }
     return {
       requestId: input.requestId,
       status: result.status,
       modelName: variant,
       position: result.position,
+      team: result.team,
     };
   }
 
@@ -182,6 +347,12 @@ export class RouterService implements RouterClient {
     return this.options.calendar;
   }
 }
+
+/** What a policy that ignores the arms (sticky, random) is given. */
+const UNUSED_ARMS: ChildArms = [
+  { pulls: 0, rewards: 0 },
+  { pulls: 0, rewards: 0 },
+];
 
 /** The router's own (non-Seldon) endpoint with the event store's live counts, for a site running apart. */
 export const COUNTS_PATH = "/abrec/v1/counts";
@@ -227,6 +398,7 @@ export function routerEndpoints(service: RouterService, metrics: ServingMetrics)
                 model_name: outcome.modelName,
                 duplicate: outcome.status === "duplicate",
                 position: outcome.position,
+                team: outcome.team,
               },
             },
           },
@@ -314,6 +486,7 @@ export class RemoteRouter implements RouterClient {
       status: tags.duplicate === true ? "duplicate" : "recorded",
       modelName: String(tags.model_name),
       position: typeof tags.position === "number" ? tags.position : null,
+      team: typeof tags.team === "string" ? tags.team : null,
     };
   }
 }

@@ -11,6 +11,9 @@
  *   `{"meta": {"puid": "...", "routing": {"ab-router": 0}, "requestPath": {"baseline": "abrec/baseline:v1"},
  *     "tags": {"model_name": "baseline", "model_version": "v1", "fallback": false, "scores": [...]}},
  *     "data": {"names": ["movieIds"], "ndarray": [[318, 296, ...]]}}`
+ * An interleaved slate (`--routing interleave`) answers the merged list with `"routing": {"ab-router": -1}`,
+ * `"requestPath"` naming both models and `"tags": {"model_name": "interleaved", "teams": ["baseline",
+ * "challenger", ...]}`, the model that contributed each slot.
  * Feedback for a click sends back the response (its `meta` is what matters), `reward` 1 and the clicked movie
  * as `truth`: `{"response": {...}, "reward": 1, "truth": {"data": {"ndarray": [[296]]}}}`; reward 0 means
  * "shown, not clicked" and needs no truth.
@@ -19,6 +22,11 @@ import { InputError } from "../core/errors";
 
 /** The name of the A/B router unit in `meta.routing` (as the graph node of a SeldonDeployment). */
 export const ROUTER_NAME = "ab-router";
+/**
+ * `meta.routing[ROUTER_NAME]` of an interleaved slate: Seldon's router return value -1, "route to all children"
+ * (Seldon Core 1, "Routers including multi-armed bandits": -1 all children, -2 none, N >= 0 child N).
+ */
+export const ALL_CHILDREN_ROUTE = -1;
 /** Largest k a request may ask for. */
 export const MAX_K = 100;
 /**
@@ -48,7 +56,7 @@ export interface PredictionInput {
 export interface FeedbackInput {
   /** `response.meta.puid` of the prediction being rewarded. */
   requestId: string;
-  /** `response.meta.routing[ROUTER_NAME]`, when present. */
+  /** `response.meta.routing[ROUTER_NAME]` when present: a child index, or `ALL_CHILDREN_ROUTE` (interleaved). */
   routedTo: number | undefined;
   reward: 0 | 1;
   /** The clicked movie (`truth.data.ndarray[0][0]`), required when reward is 1. */
@@ -117,8 +125,11 @@ export function parseFeedbackRequest(body: unknown): FeedbackInput {
     if (!isObject(meta.routing)) fail("response.meta.routing", `an object like {"${ROUTER_NAME}": 0}`);
     const value = meta.routing[ROUTER_NAME];
     if (value !== undefined) {
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
-        fail(`response.meta.routing.${ROUTER_NAME}`, "a child index (0 or 1)");
+      if (typeof value !== "number" || !Number.isInteger(value) || value < ALL_CHILDREN_ROUTE)
+        fail(
+          `response.meta.routing.${ROUTER_NAME}`,
+          `a child index (0 or 1), or ${ALL_CHILDREN_ROUTE} for an interleaved slate`,
+        );
       routedTo = value;
     }
   }

@@ -35,11 +35,9 @@ test("promtool: the rules unit tests pass and the scrape configuration is valid"
   assert.equal(config.status, 0, config.stdout + config.stderr);
 });
 
-/** Every PromQL expression of the Grafana dashboard, with its panel title. */
-function dashboardQueries(): { panel: string; expr: string }[] {
-  const dashboard = JSON.parse(
-    fs.readFileSync(path.join(DEPLOY, "grafana", "ab-test-dashboard.json"), "utf8"),
-  ) as {
+/** Every PromQL expression of a Grafana dashboard of deploy/grafana, with its panel title. */
+function dashboardQueries(file = "ab-test-dashboard.json"): { panel: string; expr: string }[] {
+  const dashboard = JSON.parse(fs.readFileSync(path.join(DEPLOY, "grafana", file), "utf8")) as {
     panels: { title: string; targets: { expr: string }[] }[];
   };
   return dashboard.panels.flatMap((panel) =>
@@ -101,5 +99,89 @@ test("real Prometheus scraping the running service reports the event store's CTR
   } finally {
     await prometheus.stop();
     await server.close();
+  }
+});
+
+test("real Prometheus scraping an interleaving and a Thompson-sampling router: credit and choice probabilities as the routers count them; every query of the interleaving and bandit dashboard runs", async () => {
+  const interleave = (await startTestServing({ routing: { mode: "interleave", ratioA: 0.5, seed: 3 } }))
+    .server;
+  const thompson = (await startTestServing({ routing: { mode: "thompson", ratioA: 0.5, seed: 3 } })).server;
+  const random = new Random(12);
+  try {
+    for (let userId = 1; userId <= 150; userId++) {
+      // Interleaving: a click on the baseline's first movie 10% of the time, on the challenger's 20%.
+      const { json: slate } = await postJson(
+        `${interleave.url}/api/v1.0/predictions`,
+        predictionRequest(userId, 10),
+      );
+      const u = random.float();
+      const team = u < 0.1 ? "baseline" : u < 0.3 ? "challenger" : undefined;
+      if (team) {
+        const slot = (slate.meta.tags.teams as string[]).indexOf(team);
+        await postJson(
+          `${interleave.url}/api/v1.0/feedback`,
+          feedbackRequest(slate, 1, slate.data.ndarray[0][slot]),
+        );
+      }
+      const { json: routed } = await postJson(
+        `${thompson.url}/api/v1.0/predictions`,
+        predictionRequest(userId, 10),
+      );
+      if (random.bernoulli(routed.meta.tags.model_name === "baseline" ? 0.1 : 0.2))
+        await postJson(
+          `${thompson.url}/api/v1.0/feedback`,
+          feedbackRequest(routed, 1, routed.data.ndarray[0][0]),
+        );
+    }
+    const wins: Record<string, number> = { baseline: 0, challenger: 0 };
+    for (const user of interleave.store!.counts().interleaving)
+      for (const [model, won] of Object.entries(user.wins)) wins[model] += won;
+    assert.ok(wins.baseline > 0 && wins.challenger > 0, JSON.stringify(wins));
+    const exposition = (await thompson.metrics.exposition()).body;
+    const gauge = (model: string) =>
+      Number(
+        exposition
+          .split("\n")
+          .find((line) => line.startsWith(`abrec_bandit_selection_probability{model_name="${model}"}`))!
+          .split(" ")
+          .pop(),
+      );
+    const prometheus = await startPrometheus(
+      [new URL(interleave.url).host, new URL(thompson.url).host],
+      [RULES],
+    );
+    try {
+      type Samples = { metric: Record<string, string>; value: [number, string] }[];
+      let credit: Samples = [];
+      let probabilities: Samples = [];
+      // Both targets scraped and the rule evaluated (the two routers' first scrapes need not coincide).
+      for (let attempt = 0; attempt < 150; attempt++) {
+        credit = await prometheus.query("model_name:abrec_interleaving_credit:sum");
+        probabilities = await prometheus.query("abrec_bandit_selection_probability");
+        if (credit.length === 2 && probabilities.length === 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal(credit.length, 2, "recording rule evaluated for both models");
+      for (const sample of credit)
+        assert.equal(Number(sample.value[1]), wins[sample.metric.model_name], sample.metric.model_name);
+      assert.equal(probabilities.length, 2, "gauge scraped for both models");
+      for (const sample of probabilities)
+        assert.ok(
+          Math.abs(Number(sample.value[1]) - gauge(sample.metric.model_name)) < 1e-12,
+          sample.metric.model_name,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const queries = dashboardQueries("interleaving-bandits-dashboard.json");
+      assert.ok(queries.length >= 5);
+      for (const { panel, expr } of queries) {
+        const result = await prometheus.query(expr);
+        assert.ok(result.length > 0, `dashboard panel "${panel}": ${expr} returned nothing`);
+      }
+    } finally {
+      await prometheus.stop();
+    }
+  } finally {
+    await interleave.close();
+    await thompson.close();
   }
 });

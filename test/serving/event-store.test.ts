@@ -62,6 +62,8 @@ test("counts per variant and per user add up impressions and first clicks", asyn
     status: "recorded",
     variant: "baseline",
     position: 2,
+    phase: "experiment",
+    team: null,
   });
   await store.enqueueFeedback({ requestId: "a2", reward: 1, movieId: 10 });
   await store.enqueueFeedback({ requestId: "b1", reward: 1, movieId: 10 });
@@ -104,6 +106,7 @@ test("counts per variant and per user add up impressions and first clicks", asyn
   ]);
   assert.equal(counts.usersInSeveralVariants, 0);
   assert.deepEqual(counts.settings, { routing: "sticky" });
+  assert.deepEqual(counts.interleaving, []);
 });
 
 test("a second reward for the same request is ignored, never double counted", async () => {
@@ -177,23 +180,24 @@ test("opening something that is not an event store fails with an InputError nami
   );
 });
 
-test("a store of schema version 1 (before the calendar) is refused, read-only or for writing, naming the file", () => {
-  assert.equal(EVENT_STORE_SCHEMA_VERSION, 2);
-  const file = tempDb();
-  const v1 = new Database(file);
-  v1.exec("CREATE TABLE impressions (request_id TEXT PRIMARY KEY, user_id INTEGER NOT NULL)");
-  v1.pragma("user_version = 1");
-  v1.close();
-  for (const readonly of [true, false])
-    assert.throws(
-      () => openEventStore(file, { readonly }),
-      (error: unknown) =>
-        error instanceof InputError &&
-        error.message.startsWith(
-          `${file}: event store schema version 1, expected 2 (written by an older abrec`,
-        ),
-    );
-});
+for (const older of [1, 2])
+  test(`a store of schema version ${older} (before ${older === 1 ? "the calendar" : "interleaving and bandits"}) is refused, read-only or for writing, naming the file`, () => {
+    assert.equal(EVENT_STORE_SCHEMA_VERSION, 3);
+    const file = tempDb();
+    const old = new Database(file);
+    old.exec("CREATE TABLE impressions (request_id TEXT PRIMARY KEY, user_id INTEGER NOT NULL)");
+    old.pragma(`user_version = ${older}`);
+    old.close();
+    for (const readonly of [true, false])
+      assert.throws(
+        () => openEventStore(file, { readonly }),
+        (error: unknown) =>
+          error instanceof InputError &&
+          error.message.startsWith(
+            `${file}: event store schema version ${older}, expected 3 (written by an older abrec`,
+          ),
+      );
+  });
 
 /** A day of the calendar: `[requestId, userId, variant, day, phase, routingMode, clicked]`. */
 type CalendarVisit = [string, number, string, number, "pre" | "experiment", "sticky" | "random", 0 | 1];
@@ -484,13 +488,19 @@ test("events.csv has one row per visit, times in ISO 8601 UTC, empty fields wher
     ["challenger", 1, 0],
   ]);
   assert.deepEqual(visitEventsCsv(readVisitEvents(file)).split("\n"), [
-    "visit,request_id,user_id,variant,model_version,fallback,clicked,clicked_movie_id,clicked_position,shown_at,clicked_at,day,phase,latency_ms",
-    "1,req-0,1,baseline,baseline-v1,0,1,202,1,2026-11-28T12:00:00.000Z,2026-11-28T12:00:00.500Z,,experiment,",
-    "2,req-1,2,challenger,challenger-v1,0,0,,,2026-11-28T12:00:01.000Z,,,experiment,",
-    "3,req-2,3,baseline,baseline-v1,0,0,,,2026-11-28T12:00:02.000Z,,,experiment,",
+    "visit,request_id,user_id,variant,model_version,fallback,clicked,clicked_movie_id,clicked_position,shown_at,clicked_at,day,phase,latency_ms,clicked_team,propensity",
+    "1,req-0,1,baseline,baseline-v1,0,1,202,1,2026-11-28T12:00:00.000Z,2026-11-28T12:00:00.500Z,,experiment,,,",
+    "2,req-1,2,challenger,challenger-v1,0,0,,,2026-11-28T12:00:01.000Z,,,experiment,,,",
+    "3,req-2,3,baseline,baseline-v1,0,0,,,2026-11-28T12:00:02.000Z,,,experiment,,,",
     "",
   ]);
-  assert.deepEqual(EVENTS_CSV_COLUMNS.slice(-3), ["day", "phase", "latency_ms"]);
+  assert.deepEqual(EVENTS_CSV_COLUMNS.slice(-5), [
+    "day",
+    "phase",
+    "latency_ms",
+    "clicked_team",
+    "propensity",
+  ]);
 });
 
 test("events.csv carries each visit's simulated day, phase and latency", async () => {
@@ -517,8 +527,11 @@ test("events.csv carries each visit's simulated day, phase and latency", async (
   store.close();
   const [header, pre, experiment] = visitEventsCsv(readVisitEvents(file)).split("\n");
   assert.equal(header, EVENTS_CSV_COLUMNS.join(","));
-  assert.match(pre, /^1,p1,1,baseline,v1,0,0,,,[^,]+,,0,pre,1\.25$/);
-  assert.match(experiment, /^2,e1,1,baseline,v1,0,1,20,1,[^,]+,2026-01-01T00:00:00\.000Z,7,experiment,0\.5$/);
+  assert.match(pre, /^1,p1,1,baseline,v1,0,0,,,[^,]+,,0,pre,1\.25,,$/);
+  assert.match(
+    experiment,
+    /^2,e1,1,baseline,v1,0,1,20,1,[^,]+,2026-01-01T00:00:00\.000Z,7,experiment,0\.5,,$/,
+  );
 });
 
 test("the event stores committed under results/runs open read-only, and their experiment visits agree with their counts", () => {

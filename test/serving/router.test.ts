@@ -194,7 +194,12 @@ for (const [server, withServer] of SERVERS)
       const clicked = response.data.ndarray[0][4] as number;
       const first = await postJson(`${url}/api/v1.0/feedback`, feedbackRequest(response, 1, clicked));
       assert.equal(first.status, 200);
-      assert.deepEqual(first.json.meta.tags, { model_name: model, duplicate: false, position: 4 });
+      assert.deepEqual(first.json.meta.tags, {
+        model_name: model,
+        duplicate: false,
+        position: 4,
+        team: null,
+      });
       const again = await postJson(`${url}/api/v1.0/feedback`, feedbackRequest(response, 1, clicked));
       assert.equal(again.status, 200);
       assert.equal(again.json.meta.tags.duplicate, true);

@@ -13,6 +13,7 @@ import type { DatasetName } from "../../data/types";
 import { type ServeRole, loadCatalog, startServing } from "../../deployment/serve";
 import { MODEL_NAMES, loadTrainedModels } from "../../models/trained-models";
 import { DEFAULT_RATIO_A } from "../../serving/assignment";
+import { SELDON_DEFAULT_EPSILON } from "../../stats/bandits";
 import { SimulatedCalendar } from "../../serving/simulated-calendar";
 import type { RoutingMode } from "../../serving/event-store";
 import { datasetOption } from "../dataset-option";
@@ -31,6 +32,7 @@ interface ServeOptions {
   dataset: DatasetName;
   routing: RoutingMode;
   ratioA: number;
+  epsilon?: number;
   seed: number;
   preDays?: number;
   durability: "process-crash" | "power-loss";
@@ -86,9 +88,10 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         "--routing <mode>",
-        "sticky: hash of the user id (unit: user); random: RANDOM_ABTEST per request (unit: impression)",
+        "sticky: hash of the user id (unit: user); random: RANDOM_ABTEST per request (unit: impression); " +
+          "interleave: both models' lists merged by team draft; thompson, epsilon-greedy: Seldon's bandit routers",
       )
-        .choices(["sticky", "random"])
+        .choices(["sticky", "random", "interleave", "thompson", "epsilon-greedy"] satisfies RoutingMode[])
         .default("sticky"),
     )
     .option(
@@ -98,8 +101,13 @@ export function register(program: Command): void {
       DEFAULT_RATIO_A,
     )
     .option(
+      "--epsilon <p>",
+      `routing epsilon-greedy: exploration probability, 0..1 (default Seldon's ${SELDON_DEFAULT_EPSILON})`,
+      probabilityOption("--epsilon"),
+    )
+    .option(
       "--seed <n>",
-      "seed of the random routing stream / salt of the sticky hash",
+      "seed of the random routing, bandit and interleaving stream / salt of the sticky hash",
       integerOption("--seed", 0),
       DEFAULT_SEED,
     )
@@ -130,6 +138,10 @@ export function register(program: Command): void {
       const routes = role === "all" || role === "router";
       if (options.preDays !== undefined && !routes)
         throw new InputError(`applies to roles all and router, not ${role}`, { field: "--pre-days" });
+      if (options.epsilon !== undefined && options.routing !== "epsilon-greedy")
+        throw new InputError(`applies to --routing epsilon-greedy, not ${options.routing}`, {
+          field: "--epsilon",
+        });
       const served = role === "all" ? MODEL_NAMES : role === "model" ? [options.model!] : [];
       const recommenders =
         served.length > 0
@@ -148,7 +160,12 @@ export function register(program: Command): void {
         modelUrls: options.modelUrls ? parseModelUrls(options.modelUrls) : undefined,
         routerUrl: options.routerUrl,
         movies: needsCatalog ? await loadCatalog(options.dataDir, options.dataset) : undefined,
-        routing: { mode: options.routing, ratioA: options.ratioA, seed: options.seed },
+        routing: {
+          mode: options.routing,
+          ratioA: options.ratioA,
+          seed: options.seed,
+          ...(options.epsilon !== undefined ? { epsilon: options.epsilon } : {}),
+        },
         calendar: options.preDays !== undefined ? new SimulatedCalendar(options.preDays) : undefined,
         cookieSecret: process.env.ABREC_COOKIE_SECRET,
         durability: options.durability,
@@ -157,7 +174,13 @@ export function register(program: Command): void {
       process.stdout.write(
         `abrec serve: role ${role} listening on ${shown}` +
           (server.store
-            ? ` (events ${server.store.file}, routing ${options.routing}, ratio A ${options.ratioA}` +
+            ? ` (events ${server.store.file}, routing ${options.routing}` +
+              (options.routing === "sticky" || options.routing === "random"
+                ? `, ratio A ${options.ratioA}`
+                : "") +
+              (options.routing === "epsilon-greedy"
+                ? `, epsilon ${options.epsilon ?? SELDON_DEFAULT_EPSILON}`
+                : "") +
               (options.preDays !== undefined ? `, ${options.preDays} pre-period days` : "") +
               ")"
             : "") +

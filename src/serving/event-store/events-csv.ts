@@ -18,15 +18,18 @@ export const EVENTS_CSV_COLUMNS = [
   "day",
   "phase",
   "latency_ms",
+  "clicked_team",
+  "propensity",
 ] as const;
 
 /**
  * A header and one row per visit; times as ISO 8601 UTC, empty fields for "no click", and for the day and the
- * latency when they were not recorded (a router without a simulated calendar has no day).
+ * latency when they were not recorded (a router without a simulated calendar has no day), for the clicked team
+ * outside interleaving and for the propensity where no routing choice was drawn.
  *
  * @example
  * visitEventsCsv(readVisitEvents("events.sqlite")).split("\n")[0]
- * // => "visit,request_id,user_id,variant,model_version,fallback,clicked,clicked_movie_id,clicked_position,shown_at,clicked_at,day,phase,latency_ms"
+ * // => "visit,request_id,user_id,variant,model_version,fallback,clicked,clicked_movie_id,clicked_position,shown_at,clicked_at,day,phase,latency_ms,clicked_team,propensity"
  */
 export function visitEventsCsv(events: readonly VisitEvent[]): string {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -47,6 +50,8 @@ export function visitEventsCsv(events: readonly VisitEvent[]): string {
       e.day,
       e.phase,
       e.latencyMs,
+      e.clickedTeam,
+      e.propensity,
     ]),
   );
 }

@@ -33,6 +33,7 @@ import { type EventStoreOptions, SqliteEventStore } from "./sqlite";
 import type { EventCounts, EventStoreReader, VisitEvent } from "./types";
 
 export type * from "./types";
+export { INTERLEAVED_VARIANT } from "./types";
 export type { EventStoreOptions, SqliteEventStore } from "./sqlite";
 export { EVENTS_CSV_COLUMNS, visitEventsCsv } from "./events-csv";
 

@@ -8,6 +8,7 @@ import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { InputError } from "../../core/errors";
 import { EVENT_STORE_SCHEMA_VERSION, SQLITE_SCHEMA } from "./schema";
+import { INTERLEAVED_VARIANT } from "./types";
 import type {
   CalendarPhase,
   EventCounts,
@@ -16,6 +17,7 @@ import type {
   FeedbackResult,
   GroupCommitStats,
   ImpressionEvent,
+  InterleavingUserCounts,
   StoredRequest,
   TableSizes,
   UserCounts,
@@ -103,12 +105,13 @@ export class SqliteEventStore implements EventStore {
          WHERE assignments.routing_mode = 'pre' AND excluded.routing_mode <> 'pre'`,
     );
     this.insertImpression = db.prepare(
-      `INSERT INTO impressions (request_id, user_id, variant, model_version, fallback, shown_at_ms, day, phase, latency_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO impressions (request_id, user_id, variant, model_version, fallback, shown_at_ms, day, phase,
+                                latency_ms, propensity)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.selectImpression = db.prepare("SELECT variant FROM impressions WHERE request_id = ?");
+    this.selectImpression = db.prepare("SELECT variant, phase FROM impressions WHERE request_id = ?");
     this.selectItem = db.prepare(
-      "SELECT position FROM impression_items WHERE request_id = ? AND movie_id = ?",
+      "SELECT position, team FROM impression_items WHERE request_id = ? AND movie_id = ?",
     );
     this.insertFeedback = db.prepare(
       "INSERT OR IGNORE INTO feedback (request_id, reward, movie_id, position, received_at_ms) VALUES (?, ?, ?, ?, ?)",
@@ -118,6 +121,16 @@ export class SqliteEventStore implements EventStore {
       const phase = event.phase ?? "experiment";
       if (event.day != null && !Number.isSafeInteger(event.day))
         throw new InputError(`expected an integer simulated day >= 0, got ${event.day}`, { field: "day" });
+      if (event.teams !== undefined && event.teams.length !== event.movieIds.length)
+        throw new InputError(
+          `expected one team per movie (${event.movieIds.length}), got ${event.teams.length} in request "${event.requestId}"`,
+          { field: "teams" },
+        );
+      if (event.propensity != null && !(event.propensity >= 0 && event.propensity <= 1))
+        throw new InputError(
+          `expected a probability in [0, 1], got ${event.propensity} in request "${event.requestId}"`,
+          { field: "propensity" },
+        );
       const assigned = this.insertAssignment.run(
         event.userId,
         event.variant,
@@ -134,21 +147,27 @@ export class SqliteEventStore implements EventStore {
         event.day ?? null,
         phase,
         event.latencyMs ?? null,
+        event.propensity ?? null,
       );
       if (event.movieIds.length > 0) {
-        const values: (string | number)[] = [];
-        event.movieIds.forEach((movieId, position) => values.push(event.requestId, position, movieId));
+        const values: (string | number | null)[] = [];
+        event.movieIds.forEach((movieId, position) =>
+          values.push(event.requestId, position, movieId, event.teams?.[position] ?? null),
+        );
         this.insertItems(event.movieIds.length).run(values);
       }
       return { newAssignment: phase === "experiment" && assigned.changes === 1 };
     };
     this.writeFeedback = (event: FeedbackEvent): FeedbackResult => {
-      const impression = this.selectImpression.get(event.requestId) as { variant: string } | undefined;
+      const impression = this.selectImpression.get(event.requestId) as
+        { variant: string; phase: CalendarPhase } | undefined;
       if (!impression)
         throw new InputError(`no impression with request id "${event.requestId}"`, { field: "puid" });
       let position: number | null = null;
+      let team: string | null = null;
       if (event.reward === 1) {
-        const item = this.selectItem.get(event.requestId, event.movieId) as { position: number } | undefined;
+        const item = this.selectItem.get(event.requestId, event.movieId) as
+          { position: number; team: string | null } | undefined;
         if (!item)
           throw new InputError(`movie ${event.movieId} was not shown in request "${event.requestId}"`, {
             field: "truth",
@@ -159,6 +178,7 @@ export class SqliteEventStore implements EventStore {
             { field: "position" },
           );
         position = item.position;
+        team = item.team;
       }
       const written = this.insertFeedback.run(
         event.requestId,
@@ -167,9 +187,10 @@ export class SqliteEventStore implements EventStore {
         position,
         event.receivedAtMs ?? Date.now(),
       );
+      const { variant, phase } = impression;
       return written.changes === 1
-        ? { status: "recorded", variant: impression.variant, position }
-        : { status: "duplicate", variant: impression.variant, position: null };
+        ? { status: "recorded", variant, position, phase, team }
+        : { status: "duplicate", variant, position: null, phase, team: null };
     };
     // Called inside the group's transaction, a better-sqlite3 transaction function runs in a SAVEPOINT.
     this.savepoint = db.transaction((write: () => unknown) => write());
@@ -193,7 +214,7 @@ export class SqliteEventStore implements EventStore {
     let statement = this.insertItemsByCount.get(count);
     if (!statement) {
       statement = this.db.prepare(
-        `INSERT INTO impression_items (request_id, position, movie_id) VALUES ${Array(count).fill("(?, ?, ?)").join(", ")}`,
+        `INSERT INTO impression_items (request_id, position, movie_id, team) VALUES ${Array(count).fill("(?, ?, ?, ?)").join(", ")}`,
       );
       this.insertItemsByCount.set(count, statement);
     }
@@ -402,7 +423,37 @@ export class SqliteEventStore implements EventStore {
       settings,
       preDays: this.preDaysSetting(settings.pre_days),
       prePeriod,
+      interleaving: this.interleavingCounts(settings),
     };
+  }
+
+  /**
+   * Per user, the experiment's interleaved impressions won by each team (the clicked movie's) and the ties (no
+   * click); every model of the run gets a count, 0 when it won nothing.
+   */
+  private interleavingCounts(settings: Record<string, string>): InterleavingUserCounts[] {
+    const rows = this.db
+      .prepare(
+        `SELECT i.user_id AS userId, it.team AS team, COUNT(*) AS impressions
+         FROM impressions i
+         LEFT JOIN feedback f ON f.request_id = i.request_id AND f.reward = 1
+         LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
+         WHERE i.phase = 'experiment' AND i.variant = ?
+         GROUP BY i.user_id, it.team ORDER BY i.user_id`,
+      )
+      .all(INTERLEAVED_VARIANT) as { userId: number; team: string | null; impressions: number }[];
+    const models = [settings.child_0, settings.child_1].filter((name) => name !== undefined);
+    const byUser = new Map<number, InterleavingUserCounts>();
+    for (const row of rows) {
+      let user = byUser.get(row.userId);
+      if (!user) {
+        user = { userId: row.userId, wins: Object.fromEntries(models.map((name) => [name, 0])), ties: 0 };
+        byUser.set(row.userId, user);
+      }
+      if (row.team === null) user.ties += row.impressions;
+      else user.wins[row.team] = (user.wins[row.team] ?? 0) + row.impressions;
+    }
+    return [...byUser.values()];
   }
 
   /** The `pre_days` setting the router recorded with its calendar, or null when it had none. */
@@ -421,8 +472,10 @@ export class SqliteEventStore implements EventStore {
         `SELECT i.request_id AS requestId, i.user_id AS userId, i.variant AS variant,
                 i.model_version AS modelVersion, i.fallback AS fallback, i.shown_at_ms AS shownAtMs,
                 f.reward AS reward, f.movie_id AS movieId, f.position AS position,
-                f.received_at_ms AS receivedAtMs, i.day AS day, i.phase AS phase, i.latency_ms AS latencyMs
+                f.received_at_ms AS receivedAtMs, i.day AS day, i.phase AS phase, i.latency_ms AS latencyMs,
+                it.team AS team, i.propensity AS propensity
          FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+         LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
          ORDER BY i.rowid`,
       )
       .all() as {
@@ -439,6 +492,8 @@ export class SqliteEventStore implements EventStore {
       day: number | null;
       phase: CalendarPhase;
       latencyMs: number | null;
+      team: string | null;
+      propensity: number | null;
     }[];
     return rows.map((row, i) => {
       const clicked = row.reward === 1;
@@ -457,6 +512,8 @@ export class SqliteEventStore implements EventStore {
         day: row.day,
         phase: row.phase,
         latencyMs: row.latencyMs,
+        clickedTeam: clicked ? row.team : null,
+        propensity: row.propensity,
       };
     });
   }

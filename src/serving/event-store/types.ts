@@ -4,7 +4,17 @@
  * the one backend today; a second one (PostgreSQL) implements the same two interfaces over the same tables.
  */
 
-export type RoutingMode = "sticky" | "random";
+/**
+ * How the router chose what to show (src/serving/assignment.ts): one model per user (sticky) or per request
+ * (random, thompson, epsilon-greedy), or both models merged into one slate (interleave).
+ */
+export type RoutingMode = "sticky" | "random" | "interleave" | "thompson" | "epsilon-greedy";
+
+/**
+ * The variant of an impression that merged both models' lists by team-draft interleaving: its movies' teams
+ * (`impression_items.team`) say which model contributed each.
+ */
+export const INTERLEAVED_VARIANT = "interleaved";
 
 /**
  * Where an impression falls on the experiment's calendar: "pre" (the pre-period, everyone on the production model,
@@ -30,6 +40,18 @@ export interface ImpressionEvent {
   phase?: CalendarPhase;
   /** Milliseconds from the parsed request to the model's answer (the prediction latency guardrail). */
   latencyMs?: number;
+  /**
+   * Interleaved impressions: the team (model name) that contributed each movie, one per `movieIds` entry;
+   * absent (stored NULL) for a slate of one model.
+   */
+  teams?: readonly string[];
+  /**
+   * The probability, in [0, 1], that the routing policy chose this impression's variant when it did (for
+   * inverse-propensity analyses): ratioA or 1 - ratioA under sticky and random routing, the bandit's selection
+   * probability under thompson and epsilon-greedy; absent (stored NULL) when no choice was drawn (the
+   * pre-period's fixed child 0, interleaving).
+   */
+  propensity?: number | null;
 }
 
 export interface FeedbackEvent {
@@ -50,6 +72,10 @@ export interface FeedbackResult {
   variant: string;
   /** Position of the clicked movie (null for reward 0 or a duplicate). */
   position: number | null;
+  /** The rewarded impression's calendar phase. */
+  phase: CalendarPhase;
+  /** The team (model name) of the clicked movie of an interleaved impression; null otherwise and for a duplicate. */
+  team: string | null;
 }
 
 /** Experiment-phase counts of one variant (pre-period impressions are in `EventCounts.prePeriod`). */
@@ -76,6 +102,21 @@ export interface UserCounts {
   firstDay: number | null;
 }
 
+/**
+ * One user's interleaved impressions of the experiment phase (variant `INTERLEAVED_VARIANT`), by outcome under the
+ * team-draft credit rule (../../stats/interleaving.ts `teamDraftCredit`): an impression is won by the team
+ * (model) of its clicked movie, and is a tie when nothing was clicked. A visitor clicks at most once per
+ * impression, so no impression credits both teams. The input of `interleavingPreference` (winsA, winsB, ties
+ * with A = settings.child_0, B = settings.child_1).
+ */
+export interface InterleavingUserCounts {
+  userId: number;
+  /** Impressions won by each model, by model name: every model of the run (settings child_0, child_1), 0 when none. */
+  wins: Record<string, number>;
+  /** Impressions without a click. */
+  ties: number;
+}
+
 export interface EventCounts {
   /** One row per variant, sorted by name. */
   variants: VariantCounts[];
@@ -89,6 +130,8 @@ export interface EventCounts {
   preDays: number | null;
   /** All pre-period impressions: distinct users, impressions, clicks (zeros without a calendar). */
   prePeriod: { users: number; impressions: number; clicks: number };
+  /** One row per user with interleaved experiment impressions, sorted by user (empty without interleaving). */
+  interleaving: InterleavingUserCounts[];
 }
 
 /** One served slate and what became of it: one visit = one impression with its click, if any. */
@@ -116,6 +159,10 @@ export interface VisitEvent {
   phase: CalendarPhase;
   /** Prediction latency in milliseconds, or null when not recorded. */
   latencyMs: number | null;
+  /** The team (model name) of the clicked movie of an interleaved impression, or null. */
+  clickedTeam: string | null;
+  /** The probability the routing policy had of choosing this variant (`ImpressionEvent.propensity`), or null. */
+  propensity: number | null;
 }
 
 /** An acknowledged request id with its reward (null when none). */
