@@ -55,6 +55,7 @@ function eventCounts(rows: UserCounts[], overrides: Partial<EventCounts> = {}): 
     settings: { routing_mode: "sticky", ratio_a: "0.5", child_0: "baseline", child_1: "challenger" },
     preDays: 7,
     prePeriod: { users: 16, impressions: 121, clicks: 13 },
+    interleaving: [],
     ...overrides,
   };
 }
@@ -89,6 +90,8 @@ function visitsOf(a: typeof arms, latencyMs: (variant: string, k: number) => num
           day,
           phase: "experiment",
           latencyMs: latencyMs(variant, visits.length),
+          clickedTeam: null,
+          propensity: 0.5,
         });
       }
     });
@@ -318,6 +321,8 @@ test("daily looks skip days before both arms can be tested; a significant day is
     day,
     phase: "experiment",
     latencyMs: null,
+    clickedTeam: null,
+    propensity: null,
   });
   const list: VisitEvent[] = [make("baseline", 0, 0, 1), make("challenger", 1000, 0, 1)];
   for (let u = 1; u < 40; u++) {
@@ -368,6 +373,8 @@ test("guardrails: nearest-rank p99 latency, fallback share and error rate agains
     day: 7,
     phase: "experiment",
     latencyMs,
+    clickedTeam: null,
+    propensity: null,
   });
   const arm = (variant: string, p99: number, fallbacks: number) =>
     Array.from({ length: 100 }, (_, i) =>
