@@ -609,6 +609,11 @@ function contextLines(context: ReportContext, names: { control: string; treatmen
   ];
 }
 
+/** The length of an interleaving or bandit run is the A/B test's design's, so the methods see the same days. */
+function sameDaysNote(length: ReportedExperimentLength | undefined): string[] {
+  return length ? ["The length is the A/B test's, so the methods are compared on the same days.", ""] : [];
+}
+
 /**
  * report.md of an interleaving experiment (./interleaving): the decision (the one-sided sign test "challenger
  * preferred"), then the per-user preferences, Delta_AB with its bootstrap interval, and the exact truth.
@@ -635,6 +640,7 @@ export function interleavingMarkdown(a: InterleavingAnalysis, context: ReportCon
     "",
     ...contextLines(context, a.names),
     ...lengthParagraph(context.experimentLength),
+    ...sameDaysNote(context.experimentLength),
     "## Method",
     "",
     "Every experiment-phase visit was shown one team-draft slate of both models' top 10 (Radlinski, Kurup & " +
@@ -712,6 +718,7 @@ export function banditMarkdown(b: BanditAnalysis, context: ReportContext): strin
     "",
     ...contextLines(context, b.names),
     ...lengthParagraph(context.experimentLength),
+    ...sameDaysNote(context.experimentLength),
     "## Method",
     "",
     `Every experiment-phase visit was routed by ${b.policy === "thompson" ? "Thompson sampling" : "epsilon-greedy"} ` +
