@@ -18,6 +18,12 @@
  *  8. experiment    the experiment's days of visits, users randomised by a salted hash (sticky), resumable;
  *  9. results       user-level analysis of the event store and the results folder (src/results/write).
  *
+ * `method` chooses what the experiment phase does with the same calendar, pre-period and design (so the methods
+ * are compared on the same days): "ab" (default) the sticky A/B test above; "interleaving" a team-draft slate of
+ * both models on every visit (routing mode interleave), analysed per user by the sign test with the exact truth
+ * under the click model (src/results/interleaving); "bandit" Thompson sampling or epsilon-greedy routing,
+ * analysed by served share, weighted CTRs, posterior and regret (src/results/bandit).
+ *
  * The run folder `<resultsDir>/runs/<dataset>-seed<seed>-<transport>-calendar-<hash>/` (journal, event store,
  * click model, simulation summary) is stable for given settings and model versions, so an interrupted run continues
  * where it stopped when the same command is run again (the simulation's journal; the event store already holds the
@@ -42,8 +48,17 @@ import { datasetChecksum } from "../models/artifact";
 import { FUNFLIX_DESIGN } from "../stats/business-case";
 import type { ChallengerHyperparameters } from "../models/challenger/train";
 import type { Recommender } from "../models/recommender";
-import { type RunRecord, writeResults } from "../results/write";
+import {
+  type BanditRunResults,
+  type InterleavingRunResults,
+  type RunRecord,
+  writeBanditResults,
+  writeInterleavingResults,
+  writeResults,
+} from "../results/write";
 import type { ResultsAnalysis } from "../results/analyze-results";
+import type { BanditAnalysis } from "../results/bandit";
+import { interleavingTruth, type InterleavingAnalysis } from "../results/interleaving";
 import { startServing, type RunningServer } from "../deployment/serve";
 import { loadTrainedModels, MODEL_NAMES } from "../models/trained-models";
 import type { RoutingSettings } from "../serving/assignment";
@@ -67,6 +82,12 @@ import {
 import { ensureTrainedModels, type TrainingStageResult } from "./training";
 
 export type TrafficTransport = "browser" | "http";
+
+/** What the experiment phase runs: the A/B test, interleaving, or a bandit (see the module comment). */
+export type ExperimentMethod = "ab" | "interleaving" | "bandit";
+export const EXPERIMENT_METHODS: readonly ExperimentMethod[] = ["ab", "interleaving", "bandit"];
+export type BanditPolicy = "thompson" | "epsilon-greedy";
+export const BANDIT_POLICIES: readonly BanditPolicy[] = ["thompson", "epsilon-greedy"];
 
 /** The default run's calendar: a week of pre-period, then at most two weeks of experiment. */
 export const DEFAULT_CALENDAR = {
@@ -95,6 +116,12 @@ export interface ExperimentOptions {
   maxExperimentDays?: number;
   /** The users' visit rates (src/simulation/calendar.ts); default mean 1/3 per day, Beta(0.5, 1). */
   visitRates?: VisitRateSettings;
+  /** Default "ab". */
+  method?: ExperimentMethod;
+  /** The bandit method's policy; default "thompson". */
+  bandit?: BanditPolicy;
+  /** Exploration probability of epsilon-greedy in [0, 1]; default Seldon's 0.1. */
+  epsilon?: number;
   /** "browser" (default): headless Chromium on the mock site; "http": the router's API, no browser. */
   transport?: TrafficTransport;
   seed?: number;
@@ -129,9 +156,10 @@ export interface ExperimentOutcome {
   simulation: SimulationRecord;
   /** The experiment's length and how it was chosen (absent when interrupted in the pre-period). */
   length?: ExperimentLength;
-  /** Present when complete. */
-  run?: RunRecord;
-  analysis?: ResultsAnalysis;
+  method: ExperimentMethod;
+  /** Present when complete: run.json (its `results` carry `method` unless the method is "ab"). */
+  run?: RunRecord | RunRecord<InterleavingRunResults> | RunRecord<BanditRunResults>;
+  analysis?: ResultsAnalysis | InterleavingAnalysis | BanditAnalysis;
 }
 
 /**
@@ -261,6 +289,20 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   requireDays(preDays, "preDays", 1);
   requireDays(options.experimentDays, "experimentDays", 1);
   requireDays(maxExperimentDays, "maxExperimentDays", 1);
+  const method = options.method ?? "ab";
+  if (!EXPERIMENT_METHODS.includes(method))
+    throw new InputError(`expected one of ${EXPERIMENT_METHODS.join(", ")}, got "${method}"`, {
+      field: "method",
+    });
+  const banditPolicy = options.bandit ?? "thompson";
+  if (!BANDIT_POLICIES.includes(banditPolicy))
+    throw new InputError(`expected one of ${BANDIT_POLICIES.join(", ")}, got "${banditPolicy}"`, {
+      field: "bandit",
+    });
+  if (options.epsilon !== undefined && !(method === "bandit" && banditPolicy === "epsilon-greedy"))
+    throw new InputError("epsilon applies to the bandit method with the epsilon-greedy policy only", {
+      field: "epsilon",
+    });
 
   const stageTimingsMs: Record<string, number> = {};
   const started = Date.now();
@@ -332,14 +374,26 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     );
     return { population, rates, schedule, truth };
   });
-  const routing: RoutingSettings = {
-    mode: "sticky",
-    ratioA: 1 / (1 + (design.allocationRatio ?? 1)),
-    seed,
-  };
+  const ratioA = 1 / (1 + (design.allocationRatio ?? 1));
+  const routing: RoutingSettings =
+    method === "ab"
+      ? { mode: "sticky", ratioA, seed }
+      : method === "interleaving"
+        ? { mode: "interleave", ratioA, seed }
+        : {
+            mode: banditPolicy,
+            ratioA,
+            seed,
+            ...(options.epsilon === undefined ? {} : { epsilon: options.epsilon }),
+          };
+  const routingDescription = {
+    ab: "sticky routing by user, unit of analysis = user",
+    interleaving: "a team-draft interleaved slate on every visit, unit of analysis = user",
+    bandit: `${banditPolicy} routing of every visit, unit of analysis = impression`,
+  }[method];
   log(
     `${population.userIds.length} users visit at their own rates (mean ${rates.settings.meanVisitsPerDay.toFixed(3)} ` +
-      `a day): ${preDays} days of pre-period on the baseline, then sticky routing by user, unit of analysis = user`,
+      `a day): ${preDays} days of pre-period on the baseline, then ${routingDescription}`,
   );
 
   const modelVersions = { [baseline.name]: baseline.version, [challenger.name]: challenger.version };
@@ -349,11 +403,14 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     maxExperimentDays,
     visitRates: rates.settings,
     calibration: calibrationSettings,
+    // The A/B run's key (and folder) stay as they were; another method's visits get a folder of their own.
+    ...(method === "ab" ? {} : { method, routing }),
   };
+  const methodLabel = method === "ab" ? "" : `-${method === "bandit" ? banditPolicy : method}`;
   const runDir = path.join(
     resultsDir,
     "runs",
-    runFolderName(dataset, seed, transportKind, calendarKey, modelVersions),
+    runFolderName(dataset, seed, `${transportKind}${methodLabel}`, calendarKey, modelVersions),
   );
   fs.mkdirSync(runDir, { recursive: true });
   const eventsPath = path.join(runDir, "events.sqlite");
@@ -443,11 +500,106 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     log(
       `interrupted after ${simulation.summary.completedVisits} visits: run the same command again to continue`,
     );
-    return { complete: false, resultsDir, runDir, eventsPath, stageTimingsMs, simulation, length };
+    return { complete: false, method, resultsDir, runDir, eventsPath, stageTimingsMs, simulation, length };
   }
   const experimentLength = length;
 
-  const outcome = await stage("results", () => {
+  const outcome = await stage("results", async () => {
+    const report = {
+      dataset,
+      seed,
+      transport: transportKind === "browser" ? "headless Chromium on the mock site" : "the router's HTTP API",
+      modelVersions,
+      experimentLength,
+    };
+    const run = {
+      seed,
+      dataset: {
+        name: dataset,
+        checksum,
+        inputChecksums: data.manifest.inputChecksums,
+        split: data.manifest.split,
+        testFraction: data.manifest.testFraction,
+        positiveThreshold: data.manifest.positiveThreshold,
+        counts: data.manifest.counts,
+      },
+      stageTimingsMs: { ...stageTimingsMs },
+      parameters: {
+        dataset,
+        transport: transportKind,
+        seed,
+        epochs: options.epochs ?? null,
+        design,
+        calibration: calibrationSettings,
+        routing,
+        calendar: {
+          ...describeCalendar(rates, schedule),
+          experimentDays: experimentLength.days,
+          maxExperimentDays,
+        },
+        ...(method === "ab"
+          ? { unit: "user" }
+          : { method, unit: method === "bandit" ? "impression" : "user" }),
+        resultsDir: projectRelativePath(resultsDir),
+        modelsDir: projectRelativePath(modelsDir),
+        dataDir: projectRelativePath(dataDir),
+      },
+      runFolder: path.relative(resultsDir, runDir),
+      models: training.models,
+      clickModel: truth.calibration,
+      groundTruth: truth.models,
+      experimentLength,
+      simulation: {
+        ...simulation.summary,
+        journalFile: projectRelativePath(simulation.summary.journalFile),
+      },
+      predictionErrors: predictionErrors ?? null,
+      offlineEvaluation: { file: "offline-metrics.json", evaluatedUsers: offline.evaluatedUsers },
+      prometheus: prometheusRecord,
+      totalMs: Date.now() - started,
+    };
+    if (method === "interleaving") {
+      // The exact truth: each user's team-draft outcome of the two models' slates under the calibrated click model.
+      const slateLength = calibrationSettings.slateLength;
+      const [rankingsA, rankingsB] = [baseline, challenger].map((model) =>
+        model.recommendBatch(population.userIds, slateLength),
+      );
+      const exact = interleavingTruth(
+        population.userIds.map((userId, u) => ({
+          rate: rates.rates[u],
+          rankingA: rankingsA[u].movieIds,
+          rankingB: rankingsB[u].movieIds,
+          relevant: population.relevant.get(userId)!,
+        })),
+        truth.calibration.parameters,
+        experimentLength.days,
+      );
+      return writeInterleavingResults({
+        resultsDir,
+        eventsPath,
+        alpha: design.alpha ?? 0.05,
+        seed,
+        truth: exact,
+        report,
+        run: { ...run, interleavingTruth: exact },
+      });
+    }
+    if (method === "bandit") {
+      const perUserCtr = new Map(
+        Object.entries(truth.perUserCtr).map(([model, ctrs]) => [
+          model,
+          new Map(truth.userIds.map((userId, u) => [userId, ctrs[u]])),
+        ]),
+      );
+      return writeBanditResults({
+        resultsDir,
+        eventsPath,
+        groundTruth: Object.fromEntries(truth.models.map((m) => [m.model, m.expectedCtr])),
+        perUserCtr,
+        report,
+        run,
+      });
+    }
     // The wrong analysis measured, not asserted: the naive and delta-method tests on this run's own calendar.
     const aaStudy = calendarAaStudy({
       rates: rates.rates,
@@ -467,59 +619,8 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       groundTruth: truth.models.map((m) => ({ variant: m.model, ctr: m.expectedCtr })),
       plannedDays: experimentLength.days,
       predictionErrors,
-      report: {
-        dataset,
-        seed,
-        transport:
-          transportKind === "browser" ? "headless Chromium on the mock site" : "the router's HTTP API",
-        modelVersions,
-        experimentLength,
-        aaStudy,
-      },
-      run: {
-        seed,
-        dataset: {
-          name: dataset,
-          checksum,
-          inputChecksums: data.manifest.inputChecksums,
-          split: data.manifest.split,
-          testFraction: data.manifest.testFraction,
-          positiveThreshold: data.manifest.positiveThreshold,
-          counts: data.manifest.counts,
-        },
-        stageTimingsMs: { ...stageTimingsMs },
-        parameters: {
-          dataset,
-          transport: transportKind,
-          seed,
-          epochs: options.epochs ?? null,
-          design,
-          calibration: calibrationSettings,
-          routing,
-          calendar: {
-            ...describeCalendar(rates, schedule),
-            experimentDays: experimentLength.days,
-            maxExperimentDays,
-          },
-          unit: "user",
-          resultsDir: projectRelativePath(resultsDir),
-          modelsDir: projectRelativePath(modelsDir),
-          dataDir: projectRelativePath(dataDir),
-        },
-        runFolder: path.relative(resultsDir, runDir),
-        models: training.models,
-        clickModel: truth.calibration,
-        groundTruth: truth.models,
-        experimentLength,
-        simulation: {
-          ...simulation.summary,
-          journalFile: projectRelativePath(simulation.summary.journalFile),
-        },
-        predictionErrors: predictionErrors ?? null,
-        offlineEvaluation: { file: "offline-metrics.json", evaluatedUsers: offline.evaluatedUsers },
-        prometheus: prometheusRecord,
-        totalMs: Date.now() - started,
-      },
+      report: { ...report, aaStudy },
+      run,
     });
   });
   stageTimingsMs.results = outcome.run.stageTimingsMs.results;
@@ -528,6 +629,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   );
   return {
     complete: true,
+    method,
     resultsDir,
     runDir,
     eventsPath,

@@ -8,6 +8,8 @@ import type { Interval } from "../stats/intervals";
 import type { Coverage, ResultsAnalysis } from "./analyze-results";
 import type { CalendarAaStudy, CalendarScenario } from "../simulation/aa-study";
 import type { UserLevelAnalysis } from "./user-level";
+import type { InterleavingAnalysis } from "./interleaving";
+import type { BanditAnalysis } from "./bandit";
 
 const pct = (x: number, digits = 2) =>
   Number.isFinite(x) ? `${(100 * x).toFixed(digits)}%` : x > 0 ? "+inf" : "-inf";
@@ -593,5 +595,166 @@ export function userLevelMarkdown(u: UserLevelAnalysis, context: ReportContext):
     "",
     ...sequentialSection,
     "",
+  ].join("\n");
+}
+
+/** The run's context lines shared by the method reports: dataset, seed, transport, counts' source, versions. */
+function contextLines(context: ReportContext, names: { control: string; treatment: string }): string[] {
+  const version = (v: string) => (context.modelVersions?.[v] ? ` (${context.modelVersions[v]})` : "");
+  return [
+    `Dataset ${context.dataset}, seed ${context.seed}, traffic from ${context.transport}; counts from ` +
+      `\`${context.eventsFile}\`. Models: ${names.control}${version(names.control)} (A, the baseline), ` +
+      `${names.treatment}${version(names.treatment)} (B, the challenger).`,
+    "",
+  ];
+}
+
+/** The length of an interleaving or bandit run is the A/B test's design's, so the methods see the same days. */
+function sameDaysNote(length: ReportedExperimentLength | undefined): string[] {
+  return length ? ["The length is the A/B test's, so the methods are compared on the same days.", ""] : [];
+}
+
+/**
+ * report.md of an interleaving experiment (./interleaving): the decision (the one-sided sign test "challenger
+ * preferred"), then the per-user preferences, Delta_AB with its bootstrap interval, and the exact truth.
+ *
+ * @example
+ * interleavingMarkdown(analyzeInterleaving({ counts, seed: 7 }), { dataset: "ml-latest-small", seed: 7,
+ *   transport: "HTTP", eventsFile: "events.sqlite" }); // => "# Interleaving experiment results ..."
+ */
+export function interleavingMarkdown(a: InterleavingAnalysis, context: ReportContext): string {
+  const { control: c, treatment: t } = a.names;
+  const p = a.preference;
+  const level = `${Math.round(100 * (1 - a.alpha))}%`;
+  const decision = a.rejectNull
+    ? `**Reject H0.** Users prefer ${t} to ${c}: ${p.prefersB} of the ${p.signTest.trials} users with a preference ` +
+      `preferred ${t}, exact sign test one-sided p = ${formatP(p.signTest.pValueBBetter)} < ${a.alpha}. Ship ${t}.`
+    : `**Do not reject H0.** The data do not show that users prefer ${t}: ${p.prefersB} of the ${p.signTest.trials} ` +
+      `users with a preference preferred ${t}, exact sign test one-sided p = ${formatP(p.signTest.pValueBBetter)} ` +
+      `>= ${a.alpha}. Keep ${c}.`;
+  const truth = a.truth;
+  return [
+    "# Interleaving experiment results",
+    "",
+    decision,
+    "",
+    ...contextLines(context, a.names),
+    ...lengthParagraph(context.experimentLength),
+    ...sameDaysNote(context.experimentLength),
+    "## Method",
+    "",
+    "Every experiment-phase visit was shown one team-draft slate of both models' top 10 (Radlinski, Kurup & " +
+      "Joachims 2008); a click credits the model that contributed the clicked movie, a visit without a click is a " +
+      "tie. Each user prefers the model with more credited clicks over their visits; the unit is the user " +
+      "(Chapelle et al. 2012's Delta_AB with the user in place of the query). H0: users are as likely to prefer " +
+      `either model; H1: they prefer ${t} (one-sided, alpha ${a.alpha}).`,
+    "",
+    "## Impressions",
+    "",
+    table(
+      ["impressions", `won by ${c}`, `won by ${t}`, "ties (no click)"],
+      [[String(a.impressions), String(a.wins.control), String(a.wins.treatment), String(a.ties)]],
+    ),
+    "",
+    "## Users",
+    "",
+    table(
+      ["users", `prefer ${c}`, `prefer ${t}`, "no preference"],
+      [[String(p.users), String(p.prefersA), String(p.prefersB), String(p.ties)]],
+    ),
+    "",
+    `Delta_AB = (prefer ${c} + no preference / 2) / users - 1/2 = ${p.deltaAB.toFixed(4)}, ${level} percentile ` +
+      `bootstrap interval over users [${p.interval.lower.toFixed(4)}, ${p.interval.upper.toFixed(4)}] ` +
+      `(negative: ${t} preferred). Sign test over the ${p.signTest.trials} users with a preference: one-sided ` +
+      `p = ${formatP(p.signTest.pValueBBetter)}, two-sided p = ${formatP(p.signTest.pValueTwoSided)}.`,
+    "",
+    ...(truth
+      ? [
+          "## Ground truth",
+          "",
+          `Exact under the click model over ${truth.days} days: one impression is won by ${c} with probability ` +
+            `${pct(truth.impression.a)}, by ${t} with ${pct(truth.impression.b)}, tied with ${pct(truth.impression.tie)} ` +
+            `(users weighted by their visit rates); Delta_AB per impression ${truth.deltaABPerImpression.toFixed(4)}, ` +
+            `per logged user ${truth.deltaABPerUser.toFixed(4)}: ${a.truthCovered ? "covered" : "**not covered**"} ` +
+            `by the ${level} interval.`,
+          "",
+        ]
+      : []),
+  ].join("\n");
+}
+
+/**
+ * report.md of a bandit experiment (./bandit): the posterior and the weighted estimates first (a bandit
+ * experiment has no fixed-n test), then the served shares, the naive CTRs labelled as biased, and the regret.
+ *
+ * @example
+ * banditMarkdown(analyzeBandit({ counts, visits }), { dataset: "ml-latest-small", seed: 7,
+ *   transport: "HTTP", eventsFile: "events.sqlite" }); // => "# Bandit experiment results ..."
+ */
+export function banditMarkdown(b: BanditAnalysis, context: ReportContext): string {
+  const { control: c, treatment: t } = b.names;
+  const prob = b.probabilityChallengerBetter;
+  const ahead = b.ipwDifference > 0 ? t : c;
+  const decision =
+    `**${prob === null ? "No posterior (an arm was never served)" : `P(${t} better) = ${pct(prob, 1)}`}** ` +
+    `(Beta(1, 1) priors on the clicks per impression). The inverse-propensity-weighted CTRs put ${ahead} ahead by ` +
+    `${pts(Math.abs(b.ipwDifference))}. A bandit's allocation adapts to the clicks, so no fixed-n test is read here: ` +
+    `the naive CTRs below are biased, and the weighted ones are the estimates of each model's CTR.`;
+  const row = (arm: BanditAnalysis["control"]) => [
+    arm.variant,
+    String(arm.impressions),
+    pct(arm.servedShare, 1),
+    String(arm.clicks),
+    pct(arm.naiveCtr),
+    pct(arm.ipwCtr),
+    arm.truthOnImpressions === null ? "n/a" : pct(arm.truthOnImpressions),
+    arm.populationTruth === null ? "n/a" : pct(arm.populationTruth),
+  ];
+  const r = b.regret;
+  return [
+    "# Bandit experiment results",
+    "",
+    decision,
+    "",
+    ...contextLines(context, b.names),
+    ...lengthParagraph(context.experimentLength),
+    ...sameDaysNote(context.experimentLength),
+    "## Method",
+    "",
+    `Every experiment-phase visit was routed by ${b.policy === "thompson" ? "Thompson sampling" : "epsilon-greedy"} ` +
+      `(Seldon Core's router) over each model's experiment-phase impressions and clicks, with the probability ` +
+      `pi_i of the chosen model stored with each impression. Over the N = ${b.impressions} experiment impressions, ` +
+      `the weighted (Horvitz-Thompson) CTR of model m is (1 / N) sum_i 1[served m] clicked_i / pi_i (Horvitz & ` +
+      `Thompson 1952; Li et al. 2011): unbiased for the CTR had every impression been served m, however the ` +
+      `allocation moved. The naive CTR clicks / impressions of each model is biased under adaptive allocation ` +
+      `(Nie et al. 2018).`,
+    "",
+    table(
+      [
+        "model",
+        "impressions",
+        "served share",
+        "clicks",
+        "naive CTR (biased)",
+        "weighted CTR (IPW)",
+        "truth on these impressions",
+        "population truth",
+      ],
+      [row(b.control), row(b.treatment)],
+    ),
+    "",
+    `Difference ${t} - ${c}: naive ${pts(b.naiveDifference)}, weighted ${pts(b.ipwDifference)}.`,
+    "",
+    ...(r
+      ? [
+          "## Regret",
+          "",
+          `Expected clicks of the impressions as served ${r.expectedClicks.toFixed(2)}; had every impression been served ` +
+            `${r.better} (the better model over the population) ${r.expectedClicksServingBetter.toFixed(2)}: ` +
+            `${r.clicksLost.toFixed(2)} expected clicks lost (${pts(r.perImpression)} per impression), from each ` +
+            `user's exact CTR per model under the click model, not the drawn clicks.`,
+          "",
+        ]
+      : []),
   ].join("\n");
 }

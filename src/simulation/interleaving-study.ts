@@ -209,9 +209,12 @@ function studyRate(count: number, experiments: number): StudyRate {
 /**
  * P(the user prefers A) and P(prefers B) over `days` days at daily visit rate `rate`, each visit won by A, B or
  * tied with probabilities `outcome`: the distribution of wins_A - wins_B, a lazy random walk over the visits, by
- * dynamic programming (days + 1 visit counts, differences in -days..days).
+ * dynamic programming (days + 1 visit counts, differences in -days..days). `visited` is P(at least one visit).
+ *
+ * @example
+ * preferenceProbabilities({ a: 0.5, b: 0, tie: 0.5 }, 1, 1); // => { a: 0.5, b: 0, visited: 1 }
  */
-function preferenceProbabilities(outcome: TeamDraftOutcome, rate: number, days: number) {
+export function preferenceProbabilities(outcome: TeamDraftOutcome, rate: number, days: number) {
   let walk = new Float64Array(2 * days + 1); // index d + days: P(wins_A - wins_B = d) after the days so far
   walk[days] = 1;
   for (let day = 0; day < days; day++) {

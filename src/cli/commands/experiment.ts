@@ -3,17 +3,28 @@
  * offline evaluation, design, calibration, serving (+ Prometheus), browser or HTTP traffic, analysis, results/.
  * Ctrl-C stops after the visit in flight; running the same command again continues the run.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../../core/paths";
 import { DEFAULT_SEED } from "../../core/random";
 import type { DatasetName, SplitName } from "../../data/types";
-import { DEFAULT_CALENDAR, runExperiment } from "../../pipeline/experiment";
+import {
+  BANDIT_POLICIES,
+  type BanditPolicy,
+  DEFAULT_CALENDAR,
+  EXPERIMENT_METHODS,
+  type ExperimentMethod,
+  runExperiment,
+} from "../../pipeline/experiment";
+import type { AbRunResults, BanditRunResults, InterleavingRunResults } from "../../results/write";
 import { formatP } from "../../results/report";
 import { datasetOption, splitOption } from "../dataset-option";
-import { integerOption } from "../number-option";
+import { integerOption, probabilityOption } from "../number-option";
 
 interface ExperimentCliOptions {
   dataset: DatasetName;
+  method: ExperimentMethod;
+  bandit: BanditPolicy;
+  epsilon?: number;
   split?: SplitName;
   preDays: number;
   days?: number;
@@ -37,6 +48,24 @@ export function register(program: Command): void {
     )
     .addOption(datasetOption("dataset to run the experiment on (prepared and trained on if need be)"))
     .addOption(splitOption())
+    .addOption(
+      new Option(
+        "--method <method>",
+        "the experiment phase: the A/B test (sticky by user), team-draft interleaving, or a bandit",
+      )
+        .choices(EXPERIMENT_METHODS)
+        .default("ab"),
+    )
+    .addOption(
+      new Option("--bandit <policy>", "the bandit method's routing policy")
+        .choices(BANDIT_POLICIES)
+        .default("thompson"),
+    )
+    .option(
+      "--epsilon <p>",
+      "exploration probability of --bandit epsilon-greedy (default Seldon's 0.1)",
+      probabilityOption("--epsilon"),
+    )
     .option(
       "--pre-days <n>",
       "days of pre-period, everyone on the baseline (CUPED's covariate and the design's variance)",
@@ -93,6 +122,9 @@ export function register(program: Command): void {
         const outcome = await runExperiment({
           dataset: options.dataset,
           split: options.split,
+          method: options.method,
+          bandit: options.bandit,
+          epsilon: options.epsilon,
           preDays: options.preDays,
           experimentDays: options.days,
           maxExperimentDays: options.maxDays,
@@ -110,24 +142,59 @@ export function register(program: Command): void {
           process.exitCode = 130;
           return;
         }
-        const r = outcome.run.results;
-        const line = (arm: typeof r.control) =>
-          `${arm.variant}: ${arm.clicks}/${arm.trials} = ${(100 * arm.ctr).toFixed(2)}%` +
-          (arm.users === null ? "" : ` (${arm.users} users)`);
-        const cuped = r.cuped
-          ? `CUPED: ${(100 * r.cuped.difference).toFixed(2)} points, one-sided p = ${formatP(r.cuped.pValueOneSided)} ` +
-            `(variance -${(100 * r.cuped.varianceReduction).toFixed(1)}%)\n`
-          : "";
+        const results = outcome.run.results;
         process.stdout.write(
-          `${line(r.control)}; ${line(r.treatment)} (${r.unit === "user" ? "per impression, users as the unit" : `per ${r.unit}`})\n` +
-            `difference ${(100 * r.difference).toFixed(2)} points (SE ${(100 * r.standardError).toFixed(2)}); ` +
-            `one-sided p = ${formatP(r.pValueOneSided)} (pre-registered), two-sided p = ${formatP(r.pValueTwoSided)}: ` +
-            `${r.rejectNull ? "reject H0, the challenger's CTR is higher" : "H0 not rejected"}\n` +
-            cuped +
-            `results in ${outcome.resultsDir} (report.md, events.csv, figures/, run.json)\n`,
+          `${
+            "method" in results
+              ? results.method === "interleaving"
+                ? interleavingSummary(results)
+                : banditSummary(results)
+              : abSummary(results)
+          }results in ${outcome.resultsDir} (report.md, events.csv${"method" in results ? "" : ", figures/"}, run.json)\n`,
         );
       } finally {
         process.off("SIGINT", onSignal);
       }
     });
+}
+
+/** The A/B test's lines on stdout. */
+function abSummary(r: AbRunResults): string {
+  const line = (arm: typeof r.control) =>
+    `${arm.variant}: ${arm.clicks}/${arm.trials} = ${(100 * arm.ctr).toFixed(2)}%` +
+    (arm.users === null ? "" : ` (${arm.users} users)`);
+  const cuped = r.cuped
+    ? `CUPED: ${(100 * r.cuped.difference).toFixed(2)} points, one-sided p = ${formatP(r.cuped.pValueOneSided)} ` +
+      `(variance -${(100 * r.cuped.varianceReduction).toFixed(1)}%)\n`
+    : "";
+  return (
+    `${line(r.control)}; ${line(r.treatment)} (${r.unit === "user" ? "per impression, users as the unit" : `per ${r.unit}`})\n` +
+    `difference ${(100 * r.difference).toFixed(2)} points (SE ${(100 * r.standardError).toFixed(2)}); ` +
+    `one-sided p = ${formatP(r.pValueOneSided)} (pre-registered), two-sided p = ${formatP(r.pValueTwoSided)}: ` +
+    `${r.rejectNull ? "reject H0, the challenger's CTR is higher" : "H0 not rejected"}\n` +
+    cuped
+  );
+}
+
+/** The interleaving experiment's lines on stdout. */
+function interleavingSummary(r: InterleavingRunResults): string {
+  return (
+    `${r.users} users: ${r.prefersControl} prefer ${r.control}, ${r.prefersTreatment} prefer ${r.treatment}; ` +
+    `Delta_AB ${r.deltaAB.toFixed(4)} [${r.deltaABInterval.lower.toFixed(4)}, ${r.deltaABInterval.upper.toFixed(4)}]\n` +
+    `sign test one-sided p = ${formatP(r.pValueOneSided)}: ` +
+    `${r.rejectNull ? `reject H0, users prefer ${r.treatment}` : "H0 not rejected"}\n`
+  );
+}
+
+/** The bandit experiment's lines on stdout. */
+function banditSummary(r: BanditRunResults): string {
+  const line = (arm: typeof r.control) =>
+    `${arm.variant}: ${arm.impressions} impressions (${(100 * arm.servedShare).toFixed(1)}%), ` +
+    `weighted CTR ${(100 * arm.ipwCtr).toFixed(2)}% (naive, biased: ${(100 * arm.naiveCtr).toFixed(2)}%)`;
+  const posterior =
+    r.probabilityTreatmentBetter === null
+      ? "no posterior"
+      : `P(${r.treatment.variant} better) = ${(100 * r.probabilityTreatmentBetter).toFixed(1)}%`;
+  const regret = r.regretClicks === null ? "" : `; ${r.regretClicks.toFixed(2)} expected clicks lost`;
+  return `${r.policy}: ${line(r.control)}; ${line(r.treatment)}\n${posterior}${regret}\n`;
 }
