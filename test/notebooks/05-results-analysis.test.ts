@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { PROJECT_ROOT } from "../../src/core/paths";
 import { runExperiment } from "../../src/pipeline/experiment";
 import { runNotebook } from "../support/notebooks";
+import type { AbRunResults } from "../../src/results/write";
 
 test(
   "notebook 05 reads a small calendar experiment's results and event store and records the same numbers as run.json",
@@ -33,7 +34,8 @@ test(
     });
     assert.equal(run.status, 0, run.stderr);
     const v = run.values;
-    const results = outcome.run!.results;
+    // The A/B method (the default): its results are the user-level headline.
+    const results = outcome.run!.results as AbRunResults;
     assert.equal(v.impressions, outcome.simulation.summary.completedVisits);
     assert.equal(v.csvRows, v.impressions);
     assert.equal(v.experimentDays, 2);
