@@ -3,8 +3,8 @@
  *
  *   npx tsx scripts/bandit-study.ts [--run DIR] [--experiments N] [--seed N]
  *
- * The population is the committed run's click-model.json (`--run`, default results/runs/ml-latest-small-seed20261128-
- * browser-calendar-a0d3214f): its `userIds` and each user's exact CTR per impression under each model
+ * The population is the committed run's click-model.json (`--run`, default the run folder that results/run.json
+ * names): its `userIds` and each user's exact CTR per impression under each model
  * (`perUserCtr`). The daily visit rates are the run's calendar, `seededCalendar(userIds, { preDays: 7,
  * experimentDays: 14, seed: 20261128 })`; the study runs its 14 experiment days.
  */
@@ -21,21 +21,23 @@ const PRE_DAYS = 7;
 const EXPERIMENT_DAYS = 14;
 /** The seed of the study's experiments (not the run's: its calendar rates come from the run's seed). */
 const STUDY_SEED = 20261203;
-const DEFAULT_RUN = path.join(
-  DEFAULT_RESULTS_DIR,
-  "runs",
-  "ml-latest-small-seed20261128-browser-calendar-a0d3214f",
-);
+/** The run folder of the recorded default run (results/run.json `runFolder`). */
+function defaultRun(): string {
+  const record = JSON.parse(fs.readFileSync(path.join(DEFAULT_RESULTS_DIR, "run.json"), "utf8")) as {
+    runFolder: string;
+  };
+  return path.join(DEFAULT_RESULTS_DIR, record.runFolder);
+}
 
 function main(): void {
   const { values } = parseArgs({
     options: {
-      run: { type: "string", default: DEFAULT_RUN },
+      run: { type: "string" },
       experiments: { type: "string", default: "1000" },
       seed: { type: "string", default: String(STUDY_SEED) },
     },
   });
-  const file = path.join(values.run, "click-model.json");
+  const file = path.join(values.run ?? defaultRun(), "click-model.json");
   const clickModel = JSON.parse(fs.readFileSync(file, "utf8")) as {
     userIds?: number[];
     perUserCtr?: Record<string, number[]>;
