@@ -158,3 +158,66 @@ test(
     assert.match(report, /## Regret/);
   },
 );
+
+test(
+  "the other transport of each method: interleaving over HTTP, an epsilon-greedy bandit in the browser",
+  { timeout: 600_000 },
+  async () => {
+    const settings = {
+      dataset: "ml-latest-small" as const,
+      ...SMALL_CALENDAR,
+      epochs: 2,
+      seed: 11,
+      dataDir,
+      modelsDir,
+    };
+    const interleavingDir = path.join(root, "results-interleaving-http");
+    const interleaving = await runExperiment({
+      ...settings,
+      transport: "http",
+      method: "interleaving",
+      resultsDir: interleavingDir,
+      prometheus: false,
+      quiet: true,
+    });
+    assert.equal(interleaving.complete, true);
+    const slates = readCsv(path.join(interleavingDir, "events.csv")).filter((r) => r.phase === "experiment");
+    assert.ok(slates.length >= 15 && slates.every((r) => r.variant === "interleaved"));
+    for (const row of slates)
+      assert.equal(row.clicked === "1", ["baseline", "challenger"].includes(row.clicked_team), row.visit);
+    const interleavingRun = JSON.parse(
+      fs.readFileSync(path.join(interleavingDir, "run.json"), "utf8"),
+    ) as RunRecord<InterleavingRunResults>;
+    assert.equal(interleavingRun.results.method, "interleaving");
+
+    const banditDir = path.join(root, "results-epsilon-browser");
+    const bandit = await runExperiment({
+      ...settings,
+      transport: "browser",
+      method: "bandit",
+      bandit: "epsilon-greedy",
+      epsilon: 0.2,
+      resultsDir: banditDir,
+      quiet: true,
+    });
+    assert.equal(bandit.complete, true);
+    assert.match(path.basename(bandit.runDir), /^ml-latest-small-seed11-browser-epsilon-greedy-calendar-/);
+    const served = readCsv(path.join(banditDir, "events.csv")).filter((r) => r.phase === "experiment");
+    assert.ok(served.length >= 15);
+    // Epsilon-greedy's propensity with two arms: 1 - epsilon for the leader, epsilon for the other, 1/2 each while
+    // their CTRs tie (the lead is then drawn at random).
+    for (const row of served)
+      assert.ok(
+        [0.2, 0.5, 0.8].some((p) => Math.abs(Number(row.propensity) - p) < 1e-12),
+        row.propensity,
+      );
+    // After the experiment's first click (one arm's CTR > 0, the other's 0) the next visit has a leader.
+    const firstClick = served.findIndex((row) => row.clicked === "1");
+    if (firstClick >= 0 && firstClick + 1 < served.length)
+      assert.notEqual(Number(served[firstClick + 1].propensity), 0.5, "a leader after the first click");
+    const banditRun = JSON.parse(
+      fs.readFileSync(path.join(banditDir, "run.json"), "utf8"),
+    ) as RunRecord<BanditRunResults>;
+    assert.equal(banditRun.results.policy, "epsilon-greedy");
+  },
+);
