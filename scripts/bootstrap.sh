@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian/Ubuntu machine, skipping what is already there:
-# the Debian packages (Chromium + driver, Prometheus, Jupyter + nbclient, pandas for the benchmark, fonts) and the
-# npm dependencies. Without root or apt it prints the exact commands to run and fails.
+# the Debian packages (Chromium + driver, Prometheus, Jupyter + nbclient, pandas for the benchmark, fonts,
+# PostgreSQL for the event store's second backend) and the npm dependencies. Without root or apt it prints the
+# exact commands to run and fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,7 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 }
 
 DEBIAN_PACKAGES=(chromium chromium-driver prometheus python3-nbclient jupyter-nbconvert jupyter-client
-  jupyter-core python3-ipykernel jupyter-notebook python3-pandas fonts-dejavu-core)
+  jupyter-core python3-ipykernel jupyter-notebook python3-pandas fonts-dejavu-core postgresql)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
