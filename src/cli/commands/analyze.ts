@@ -5,6 +5,8 @@
  * gets the report's user-level analysis instead (src/results/user-level.ts). `--per-user FILE.csv` reads one row per user
  * (src/results/per-user.ts) and analyses CTR per impression as a ratio metric with the delta method
  * (src/stats/ratio-metric.ts), the analysis for user-randomised experiments where users return.
+ * `--prometheus URL` reads Seldon's feedback and reward counters per model instead (src/results/prometheus.ts:
+ * the SeldonDeployment, which has no event store; visit-level only).
  */
 import { Command, Option } from "commander";
 import { InputError } from "../../core/errors";
@@ -21,6 +23,11 @@ import {
 import { type CupedCtr, cupedCtr } from "../../results/cuped-ctr";
 import { PER_USER_VARIANTS, type PerUserSummary, readPerUserCsv } from "../../results/per-user";
 import { ANALYSIS_UNITS, type AnalysisUnit, armNames, twoArmCountsFromEvents } from "../../results/counts";
+import {
+  readSeldonFeedbackCounts,
+  type SeldonCounts,
+  twoArmCountsFromSeldon,
+} from "../../results/prometheus";
 import { userLevelMarkdown } from "../../results/report";
 import { analyzeUserLevel } from "../../results/user-level";
 import { readVariantCounts, readVisitEvents } from "../../serving/event-store";
@@ -31,6 +38,9 @@ interface AnalyzeOptions {
   control?: string;
   treatment?: string;
   events?: string;
+  prometheus?: string;
+  time?: string;
+  range?: string;
   perUser?: string;
   unit?: AnalysisUnit;
   userLevel?: boolean;
@@ -258,6 +268,54 @@ export function formatPerUserAnalysis(a: ReturnType<typeof analyzePerUser>): str
   ].join("\n");
 }
 
+/** The proportions analysis' settings from the options. */
+const analysisSettings = (options: AnalyzeOptions) => ({
+  alpha: options.alpha,
+  alternative: options.oneSided ? ("greater" as const) : ("two-sided" as const),
+  allocationRatio: options.ratio,
+  sequentialTuningParameter: options.tuning,
+});
+
+/**
+ * The --prometheus analysis: the proportions analysis of Seldon's counters, printed with the counts and queries
+ * it came from (`{ prometheus, ...analysis }` as JSON).
+ */
+async function analyzeFromPrometheus(url: string, options: AnalyzeOptions): Promise<void> {
+  const other = [
+    ["--events", options.events],
+    ["--control", options.control],
+    ["--treatment", options.treatment],
+    ["--per-user", options.perUser],
+    ["--unit", options.unit],
+    ["--user-level", options.userLevel],
+  ].find(([, value]) => value !== undefined);
+  if (other)
+    throw new InputError(
+      `give --prometheus without ${String(other[0])}: Seldon's counters are the two arms`,
+      {
+        field: String(other[0]),
+      },
+    );
+  const counts: SeldonCounts = await readSeldonFeedbackCounts({
+    url,
+    time: options.time,
+    range: options.range,
+  });
+  const analysis = analyzeCounts(
+    twoArmCountsFromSeldon(counts, { control: options.controlVariant, treatment: options.treatmentVariant }),
+    analysisSettings(options),
+  );
+  const source =
+    `Counts from Prometheus ${url}${counts.time === undefined ? "" : ` at ${counts.time}`}` +
+    `${counts.range === undefined ? "" : ` over ${counts.range}`}: ${counts.queries.join(", ")}; ` +
+    'one trial per visit with a feedback ("users" below are visits)\n\n';
+  process.stdout.write(
+    options.json
+      ? JSON.stringify({ prometheus: counts, ...analysis }, null, 2) + "\n"
+      : source + formatAnalysis(analysis),
+  );
+}
+
 /** The two arms from --events or from --control/--treatment (exactly one of the two forms). */
 function countsFromOptions(options: AnalyzeOptions): TwoArmCounts {
   if (options.events !== undefined) {
@@ -297,6 +355,21 @@ export function register(program: Command): void {
     .option(
       "--events <path>",
       "read both arms from this event store (SQLite) instead of --control/--treatment",
+    )
+    .option(
+      "--prometheus <url>",
+      "read both arms from Seldon's counters in this Prometheus (seldon_api_model_feedback_total = visits with a " +
+        "feedback, seldon_api_model_feedback_reward_total = clicks, per model_name): the SeldonDeployment's " +
+        "analysis, visit-level only (no per-user sums)",
+    )
+    .option(
+      "--time <time>",
+      "with --prometheus: evaluate at this time (RFC 3339 or Unix seconds; default now)",
+    )
+    .option(
+      "--range <duration>",
+      "with --prometheus: total the counters' samples over this range (e.g. 7d) across restarts of the model " +
+        "servers, instead of their latest values; it must reach back to the servers' first start",
     )
     .addOption(
       new Option(
@@ -344,7 +417,15 @@ export function register(program: Command): void {
       5000,
     )
     .option("--json", "print every figure as JSON instead of tables")
-    .action((options: AnalyzeOptions) => {
+    .action(async (options: AnalyzeOptions) => {
+      if (options.prometheus !== undefined) {
+        await analyzeFromPrometheus(options.prometheus, options);
+        return;
+      }
+      if (options.time !== undefined || options.range !== undefined)
+        throw new InputError("--time and --range go with --prometheus URL", {
+          field: options.time !== undefined ? "--time" : "--range",
+        });
       if (options.perUser !== undefined) {
         if (options.events !== undefined || options.control !== undefined || options.treatment !== undefined)
           throw new InputError("give --per-user alone, without --events or --control/--treatment", {
@@ -385,12 +466,7 @@ export function register(program: Command): void {
         }
       } else if (options.userLevel)
         throw new InputError("--user-level needs --events PATH and no --unit", { field: "--user-level" });
-      const analysis = analyzeCounts(countsFromOptions(options), {
-        alpha: options.alpha,
-        alternative: options.oneSided ? "greater" : "two-sided",
-        allocationRatio: options.ratio,
-        sequentialTuningParameter: options.tuning,
-      });
+      const analysis = analyzeCounts(countsFromOptions(options), analysisSettings(options));
       const source =
         options.events === undefined
           ? ""
