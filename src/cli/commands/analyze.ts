@@ -23,7 +23,7 @@ import { PER_USER_VARIANTS, type PerUserSummary, readPerUserCsv } from "../../re
 import { ANALYSIS_UNITS, type AnalysisUnit, armNames, twoArmCountsFromEvents } from "../../results/counts";
 import { userLevelMarkdown } from "../../results/report";
 import { analyzeUserLevel } from "../../results/user-level";
-import { readVariantCounts, readVisitEvents } from "../../serving/event-store";
+import { loadVariantCounts, loadVisitEvents, redactedUrl } from "../../serving/event-store";
 import { numberOption, probabilityOption } from "../number-option";
 import { formatTable } from "../table";
 
@@ -259,15 +259,15 @@ export function formatPerUserAnalysis(a: ReturnType<typeof analyzePerUser>): str
 }
 
 /** The two arms from --events or from --control/--treatment (exactly one of the two forms). */
-function countsFromOptions(options: AnalyzeOptions): TwoArmCounts {
+async function countsFromOptions(options: AnalyzeOptions): Promise<TwoArmCounts> {
   if (options.events !== undefined) {
     if (options.control !== undefined || options.treatment !== undefined)
       throw new InputError("give either --events or --control/--treatment, not both", { field: "--events" });
     return twoArmCountsFromEvents(
-      readVariantCounts(options.events),
+      await loadVariantCounts(options.events),
       options.unit ?? "visit",
       { control: options.controlVariant, treatment: options.treatmentVariant },
-      options.events,
+      redactedUrl(options.events),
     );
   }
   if (options.control === undefined || options.treatment === undefined)
@@ -295,8 +295,9 @@ export function register(program: Command): void {
       'treatment clicks and units (visits or users), e.g. "124/1124" (or use --events)',
     )
     .option(
-      "--events <path>",
-      "read both arms from this event store (SQLite) instead of --control/--treatment",
+      "--events <location>",
+      "read both arms from this event store instead of --control/--treatment: an SQLite file, a " +
+        "postgresql:// URL (counted on the server), or env for the URL in ABREC_EVENTS_URL",
     )
     .addOption(
       new Option(
@@ -344,7 +345,7 @@ export function register(program: Command): void {
       5000,
     )
     .option("--json", "print every figure as JSON instead of tables")
-    .action((options: AnalyzeOptions) => {
+    .action(async (options: AnalyzeOptions) => {
       if (options.perUser !== undefined) {
         if (options.events !== undefined || options.control !== undefined || options.treatment !== undefined)
           throw new InputError("give --per-user alone, without --events or --control/--treatment", {
@@ -357,7 +358,7 @@ export function register(program: Command): void {
         return;
       }
       if (options.events !== undefined && options.unit === undefined) {
-        const counts = readVariantCounts(options.events);
+        const counts = await loadVariantCounts(options.events);
         if (options.userLevel || counts.preDays !== null) {
           if (options.oneSided)
             throw new InputError("the user-level analysis is one-sided already (with two-sided intervals)", {
@@ -365,11 +366,11 @@ export function register(program: Command): void {
             });
           const userLevel = analyzeUserLevel({
             counts,
-            visits: readVisitEvents(options.events),
+            visits: await loadVisitEvents(options.events),
             names: armNames(counts, { control: options.controlVariant, treatment: options.treatmentVariant }),
             alpha: options.alpha,
             sequentialTuningParameter: options.tuning,
-            file: options.events,
+            file: redactedUrl(options.events),
           });
           process.stdout.write(
             options.json
@@ -378,14 +379,14 @@ export function register(program: Command): void {
                   dataset: "(from the event store)",
                   seed: Number(counts.settings.routing_seed ?? NaN),
                   transport: "the router",
-                  eventsFile: options.events,
+                  eventsFile: redactedUrl(options.events),
                 }),
           );
           return;
         }
       } else if (options.userLevel)
         throw new InputError("--user-level needs --events PATH and no --unit", { field: "--user-level" });
-      const analysis = analyzeCounts(countsFromOptions(options), {
+      const analysis = analyzeCounts(await countsFromOptions(options), {
         alpha: options.alpha,
         alternative: options.oneSided ? "greater" : "two-sided",
         allocationRatio: options.ratio,
@@ -394,7 +395,7 @@ export function register(program: Command): void {
       const source =
         options.events === undefined
           ? ""
-          : `Counts from ${options.events}, one trial per ${options.unit ?? "visit"} ("users" below are ${options.unit ?? "visit"}s)\n\n`;
+          : `Counts from ${redactedUrl(options.events)}, one trial per ${options.unit ?? "visit"} ("users" below are ${options.unit ?? "visit"}s)\n\n`;
       process.stdout.write(
         options.json ? JSON.stringify(analysis, null, 2) + "\n" : source + formatAnalysis(analysis),
       );
