@@ -19,7 +19,7 @@ import express from "express";
 import type { Movie } from "../data/types";
 import type { Recommender } from "../models/recommender";
 import { createSiteApp } from "../../mock-site/app";
-import { openEventStore, type SqliteEventStore } from "../serving/event-store";
+import { PostgresEventStore, type SqliteEventStore, connectEventStore } from "../serving/event-store";
 import { ServingMetrics } from "../serving/metrics";
 import {
   type ModelClient,
@@ -49,7 +49,10 @@ export interface ServeOptions {
   port: number;
   /** Default 127.0.0.1; "0.0.0.0" in a container. */
   host?: string;
-  /** Event store file (roles all and router). */
+  /**
+   * Event store location (roles all and router): an SQLite file, a `postgresql://` URL (several routers may
+   * share it), or "env" for the URL in ABREC_EVENTS_URL (see serving/event-store).
+   */
   eventsPath?: string;
   /** Child 0 (A) and child 1 (B) in process (role all), or the one model served (role model: one entry). */
   recommenders?: readonly Recommender[];
@@ -74,7 +77,9 @@ export interface ServeOptions {
 export interface RunningServer {
   url: string;
   port: number;
-  /** The event store this process writes (roles all and router). */
+  /** The event store this process writes (roles all and router), either backend: its reads are awaited. */
+  events?: SqliteEventStore | PostgresEventStore;
+  /** The same store when it is an SQLite file, whose reads answer synchronously (undefined on PostgreSQL). */
   store?: SqliteEventStore;
   /** The router (roles all and router): its bandit state is `router.banditArms()`. */
   router?: RouterService;
@@ -99,7 +104,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   const metrics = new ServingMetrics();
   const app = express();
   app.disable("x-powered-by");
-  let store: SqliteEventStore | undefined;
+  let store: SqliteEventStore | PostgresEventStore | undefined;
   let router: RouterService | undefined;
   /** The hot endpoints served by the fast path in front of `app` (see http.ts). */
   let fastEndpoints: JsonEndpoint[] = [];
@@ -113,7 +118,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     app.use(createModelServerApp(service, metrics));
     fastEndpoints = modelEndpoints(service, metrics);
   } else if (options.role === "all" || options.role === "router") {
-    store = openEventStore(required(options.eventsPath, "an event store path", options.role), {
+    store = await connectEventStore(required(options.eventsPath, "an event store path", options.role), {
       durability: options.durability,
       checkpoint: "background",
     });
@@ -133,8 +138,9 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     }
     try {
       router = new RouterService({ models, store, routing, metrics, calendar: options.calendar });
+      await router.started;
     } catch (error) {
-      store.close();
+      await store.close();
       throw error;
     }
     // The API first: its requests never pass through the site's middleware (helmet, cookie parsing).
@@ -169,7 +175,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
       server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
     });
   } catch (error) {
-    store?.close();
+    await store?.close();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -177,16 +183,16 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   return {
     url: `http://${host}:${port}`,
     port,
-    store,
+    events: store,
+    store: store instanceof PostgresEventStore ? undefined : store,
     router,
     metrics,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => {
-          store?.close();
-          resolve();
-        });
-      }),
+        server.close(() => resolve());
+      });
+      await store?.close();
+    },
   };
 }

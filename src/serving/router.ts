@@ -26,7 +26,12 @@ import { InputError } from "../core/errors";
 import { Random } from "../core/random";
 import { teamDraftCoinsPerCall, teamDraftInterleaveWithCoins } from "../stats/interleaving";
 import { type BanditArm, SELDON_DEFAULT_EPSILON } from "../stats/bandits";
-import { type CalendarPhase, type EventCounts, type EventStore, INTERLEAVED_VARIANT } from "./event-store";
+import {
+  type CalendarPhase,
+  type EventCounts,
+  INTERLEAVED_VARIANT,
+  type ServingEventStore,
+} from "./event-store";
 import type { ServingMetrics } from "./metrics";
 import type { ModelClient, ModelPrediction } from "./model-server";
 import { predictionResponse } from "./model-server";
@@ -61,7 +66,8 @@ import {
 export interface RouterOptions {
   /** Child 0 (A, usually the baseline) and child 1 (B, the challenger). */
   models: readonly [ModelClient, ModelClient];
-  store: EventStore;
+  /** SQLite or PostgreSQL (see ./event-store). */
+  store: ServingEventStore;
   routing: RoutingSettings;
   metrics: ServingMetrics;
   /** The simulated day and its phase, set by the simulation; without it every request is of the experiment. */
@@ -92,9 +98,15 @@ export class RouterService implements RouterClient {
   private readonly interleaveRandom: Random | undefined;
   /** Bandit modes: each child's experiment-phase impressions and clicks, as stored. */
   private readonly arms: [{ pulls: number; rewards: number }, { pulls: number; rewards: number }] | undefined;
+  /**
+   * Settles once the router's settings are stored and its bandit state is rebuilt from the store (reads a
+   * network store answers later); `predict` and `feedback` wait for it, `startServing` awaits it before
+   * listening, and it rejects with the store's error when the store cannot be reached.
+   */
+  readonly started: Promise<void>;
 
   constructor(private readonly options: RouterOptions) {
-    const { models, store, metrics, routing } = options;
+    const { models, metrics, routing } = options;
     if (models[0].name === models[1].name)
       throw new InputError(`the two models must have different names, both are "${models[0].name}"`);
     if (models.some((model) => model.name === INTERLEAVED_VARIANT))
@@ -116,25 +128,40 @@ export class RouterService implements RouterClient {
       for (const model_name of modelNames) metrics.interleavingCredit.inc({ model_name }, 0);
     } else {
       this.policy = createRoutingPolicy(routing);
-      if (BANDIT_MODES.includes(routing.mode)) {
-        const variants = store.counts().variants;
-        const arm = (name: string) => {
-          const row = variants.find((variant) => variant.variant === name);
-          return { pulls: row?.impressions ?? 0, rewards: row?.clicks ?? 0 };
-        };
-        this.arms = [arm(modelNames[0]), arm(modelNames[1])];
-        this.setSelectionProbabilities(this.policy.probabilities(this.arms));
-      }
+      if (BANDIT_MODES.includes(routing.mode))
+        this.arms = [
+          { pulls: 0, rewards: 0 },
+          { pulls: 0, rewards: 0 },
+        ];
     }
     // NaN: no fixed split to check for a sample ratio mismatch (see metrics.ts).
     metrics.ratioA.set(this.interleaveRandom || this.arms ? NaN : routing.ratioA);
-    store.recordSetting("routing_mode", routing.mode);
-    store.recordSetting("ratio_a", String(routing.ratioA));
-    store.recordSetting("routing_seed", String(routing.seed));
-    if (routing.mode === "epsilon-greedy")
-      store.recordSetting("epsilon", String(routing.epsilon ?? SELDON_DEFAULT_EPSILON));
-    models.forEach((model, child) => store.recordSetting(`child_${child}`, model.name));
-    if (options.calendar) store.recordSetting("pre_days", String(options.calendar.preDays));
+    this.started = this.start();
+    // Marked handled here; whoever awaits `started` (startServing, each request) still sees the rejection.
+    this.started.catch(() => {});
+  }
+
+  /** Records the run's settings, then rebuilds the bandit's arms from the stored impressions and clicks. */
+  private async start(): Promise<void> {
+    const { models, store, routing, calendar } = this.options;
+    const settings: [string, string][] = [
+      ["routing_mode", routing.mode],
+      ["ratio_a", String(routing.ratioA)],
+      ["routing_seed", String(routing.seed)],
+      ...(routing.mode === "epsilon-greedy"
+        ? [["epsilon", String(routing.epsilon ?? SELDON_DEFAULT_EPSILON)] as [string, string]]
+        : []),
+      ...models.map((model, child): [string, string] => [`child_${child}`, model.name]),
+      ...(calendar ? [["pre_days", String(calendar.preDays)] as [string, string]] : []),
+    ];
+    for (const [key, value] of settings) await store.recordSetting(key, value);
+    if (!this.arms) return;
+    const variants = (await store.counts()).variants;
+    models.forEach((model, child) => {
+      const row = variants.find((variant) => variant.variant === model.name);
+      this.arms![child] = { pulls: row?.impressions ?? 0, rewards: row?.clicks ?? 0 };
+    });
+    this.setSelectionProbabilities(this.policy!.probabilities(this.arms));
   }
 
   private setSelectionProbabilities(probabilities: readonly [number, number]): void {
@@ -158,6 +185,7 @@ export class RouterService implements RouterClient {
   /** Validates a prediction request body, routes it, stores the impression and returns the response message. */
   async predict(body: unknown): Promise<SeldonMessage> {
     const input = parsePredictionRequest(body);
+    await this.started;
     const started = performance.now();
     const calendar = this.options.calendar;
     // The day and phase when the request arrived: a day set while the model answers does not move it.
@@ -285,7 +313,8 @@ export class RouterService implements RouterClient {
    */
   async feedback(body: unknown): Promise<FeedbackOutcome> {
     const input = parseFeedbackRequest(body);
-    const variant = this.options.store.variantOf(input.requestId);
+    await this.started;
+    const variant = await this.options.store.variantOf(input.requestId);
     if (variant === undefined)
       throw new InputError(`no prediction with this request id ("${input.requestId}")`, {
         field: "response.meta.puid",

@@ -30,7 +30,7 @@ import {
 } from "../../results/prometheus";
 import { userLevelMarkdown } from "../../results/report";
 import { analyzeUserLevel } from "../../results/user-level";
-import { readVariantCounts, readVisitEvents } from "../../serving/event-store";
+import { loadVariantCounts, loadVisitEvents, redactedUrl } from "../../serving/event-store";
 import { numberOption, probabilityOption } from "../number-option";
 import { formatTable } from "../table";
 
@@ -317,15 +317,15 @@ async function analyzeFromPrometheus(url: string, options: AnalyzeOptions): Prom
 }
 
 /** The two arms from --events or from --control/--treatment (exactly one of the two forms). */
-function countsFromOptions(options: AnalyzeOptions): TwoArmCounts {
+async function countsFromOptions(options: AnalyzeOptions): Promise<TwoArmCounts> {
   if (options.events !== undefined) {
     if (options.control !== undefined || options.treatment !== undefined)
       throw new InputError("give either --events or --control/--treatment, not both", { field: "--events" });
     return twoArmCountsFromEvents(
-      readVariantCounts(options.events),
+      await loadVariantCounts(options.events),
       options.unit ?? "visit",
       { control: options.controlVariant, treatment: options.treatmentVariant },
-      options.events,
+      redactedUrl(options.events),
     );
   }
   if (options.control === undefined || options.treatment === undefined)
@@ -353,8 +353,9 @@ export function register(program: Command): void {
       'treatment clicks and units (visits or users), e.g. "124/1124" (or use --events)',
     )
     .option(
-      "--events <path>",
-      "read both arms from this event store (SQLite) instead of --control/--treatment",
+      "--events <location>",
+      "read both arms from this event store instead of --control/--treatment: an SQLite file, a " +
+        "postgresql:// URL (counted on the server), or env for the URL in ABREC_EVENTS_URL",
     )
     .option(
       "--prometheus <url>",
@@ -438,7 +439,7 @@ export function register(program: Command): void {
         return;
       }
       if (options.events !== undefined && options.unit === undefined) {
-        const counts = readVariantCounts(options.events);
+        const counts = await loadVariantCounts(options.events);
         if (options.userLevel || counts.preDays !== null) {
           if (options.oneSided)
             throw new InputError("the user-level analysis is one-sided already (with two-sided intervals)", {
@@ -446,11 +447,11 @@ export function register(program: Command): void {
             });
           const userLevel = analyzeUserLevel({
             counts,
-            visits: readVisitEvents(options.events),
+            visits: await loadVisitEvents(options.events),
             names: armNames(counts, { control: options.controlVariant, treatment: options.treatmentVariant }),
             alpha: options.alpha,
             sequentialTuningParameter: options.tuning,
-            file: options.events,
+            file: redactedUrl(options.events),
           });
           process.stdout.write(
             options.json
@@ -459,18 +460,18 @@ export function register(program: Command): void {
                   dataset: "(from the event store)",
                   seed: Number(counts.settings.routing_seed ?? NaN),
                   transport: "the router",
-                  eventsFile: options.events,
+                  eventsFile: redactedUrl(options.events),
                 }),
           );
           return;
         }
       } else if (options.userLevel)
         throw new InputError("--user-level needs --events PATH and no --unit", { field: "--user-level" });
-      const analysis = analyzeCounts(countsFromOptions(options), analysisSettings(options));
+      const analysis = analyzeCounts(await countsFromOptions(options), analysisSettings(options));
       const source =
         options.events === undefined
           ? ""
-          : `Counts from ${options.events}, one trial per ${options.unit ?? "visit"} ("users" below are ${options.unit ?? "visit"}s)\n\n`;
+          : `Counts from ${redactedUrl(options.events)}, one trial per ${options.unit ?? "visit"} ("users" below are ${options.unit ?? "visit"}s)\n\n`;
       process.stdout.write(
         options.json ? JSON.stringify(analysis, null, 2) + "\n" : source + formatAnalysis(analysis),
       );

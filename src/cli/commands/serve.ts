@@ -15,7 +15,7 @@ import { MODEL_NAMES, loadTrainedModels } from "../../models/trained-models";
 import { DEFAULT_RATIO_A } from "../../serving/assignment";
 import { SELDON_DEFAULT_EPSILON } from "../../stats/bandits";
 import { SimulatedCalendar } from "../../serving/simulated-calendar";
-import type { RoutingMode } from "../../serving/event-store";
+import { EVENTS_URL_FROM_ENV, type RoutingMode, isPostgresUrl } from "../../serving/event-store";
 import { datasetOption } from "../dataset-option";
 import { integerOption, probabilityOption } from "../number-option";
 
@@ -53,6 +53,11 @@ export function parseModelUrls(value: string): { name: string; url: string }[] {
   return entries;
 }
 
+/** An SQLite path made absolute (the store's name in logs); a PostgreSQL URL or "env" as given. */
+function eventsLocation(events: string): string {
+  return isPostgresUrl(events) || events === EVENTS_URL_FROM_ENV ? events : path.resolve(events);
+}
+
 export function register(program: Command): void {
   program
     .command("serve")
@@ -65,8 +70,9 @@ export function register(program: Command): void {
         .default("all"),
     )
     .option(
-      "--events <path>",
-      "SQLite event store (roles all and router)",
+      "--events <location>",
+      "event store of roles all and router: an SQLite file, a postgresql://user@host:port/db URL (several " +
+        "routers may share it), or env for the URL in ABREC_EVENTS_URL",
       path.join(DEFAULT_RESULTS_DIR, "events.sqlite"),
     )
     .option(
@@ -155,7 +161,7 @@ export function register(program: Command): void {
         role,
         port: options.port,
         host: options.host,
-        eventsPath: routes ? path.resolve(options.events) : undefined,
+        eventsPath: routes ? eventsLocation(options.events) : undefined,
         recommenders,
         modelUrls: options.modelUrls ? parseModelUrls(options.modelUrls) : undefined,
         routerUrl: options.routerUrl,
@@ -173,8 +179,8 @@ export function register(program: Command): void {
       const shown = options.host === "0.0.0.0" ? server.url : `http://${options.host}:${server.port}`;
       process.stdout.write(
         `abrec serve: role ${role} listening on ${shown}` +
-          (server.store
-            ? ` (events ${server.store.file}, routing ${options.routing}` +
+          (server.events
+            ? ` (events ${server.events.location}, routing ${options.routing}` +
               (options.routing === "sticky" || options.routing === "random"
                 ? `, ratio A ${options.ratioA}`
                 : "") +

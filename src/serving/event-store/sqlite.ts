@@ -8,7 +8,8 @@ import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { InputError } from "../../core/errors";
 import { EVENT_STORE_SCHEMA_VERSION, SQLITE_SCHEMA } from "./schema";
-import { INTERLEAVED_VARIANT } from "./types";
+import { type InterleavingRow, type VisitRow, interleavingCounts, preDaysSetting, visitEvent } from "./rows";
+import { INTERLEAVED_VARIANT, checkImpression, feedbackSlot } from "./types";
 import type {
   CalendarPhase,
   EventCounts,
@@ -119,18 +120,7 @@ export class SqliteEventStore implements EventStore {
     this.writeImpression = (event: ImpressionEvent) => {
       const at = event.shownAtMs ?? Date.now();
       const phase = event.phase ?? "experiment";
-      if (event.day != null && !Number.isSafeInteger(event.day))
-        throw new InputError(`expected an integer simulated day >= 0, got ${event.day}`, { field: "day" });
-      if (event.teams !== undefined && event.teams.length !== event.movieIds.length)
-        throw new InputError(
-          `expected one team per movie (${event.movieIds.length}), got ${event.teams.length} in request "${event.requestId}"`,
-          { field: "teams" },
-        );
-      if (event.propensity != null && !(event.propensity >= 0 && event.propensity <= 1))
-        throw new InputError(
-          `expected a probability in [0, 1], got ${event.propensity} in request "${event.requestId}"`,
-          { field: "propensity" },
-        );
+      checkImpression(event);
       const assigned = this.insertAssignment.run(
         event.userId,
         event.variant,
@@ -161,25 +151,12 @@ export class SqliteEventStore implements EventStore {
     this.writeFeedback = (event: FeedbackEvent): FeedbackResult => {
       const impression = this.selectImpression.get(event.requestId) as
         { variant: string; phase: CalendarPhase } | undefined;
-      if (!impression)
-        throw new InputError(`no impression with request id "${event.requestId}"`, { field: "puid" });
-      let position: number | null = null;
-      let team: string | null = null;
-      if (event.reward === 1) {
-        const item = this.selectItem.get(event.requestId, event.movieId) as
-          { position: number; team: string | null } | undefined;
-        if (!item)
-          throw new InputError(`movie ${event.movieId} was not shown in request "${event.requestId}"`, {
-            field: "truth",
-          });
-        if (event.position !== undefined && event.position !== item.position)
-          throw new InputError(
-            `movie ${event.movieId} was shown at position ${item.position} in request "${event.requestId}", not ${event.position}`,
-            { field: "position" },
-          );
-        position = item.position;
-        team = item.team;
-      }
+      const item =
+        impression && event.reward === 1
+          ? (this.selectItem.get(event.requestId, event.movieId) as
+              { position: number; team: string | null } | undefined)
+          : undefined;
+      const { position, team } = feedbackSlot(event, impression, item);
       const written = this.insertFeedback.run(
         event.requestId,
         event.reward,
@@ -187,7 +164,7 @@ export class SqliteEventStore implements EventStore {
         position,
         event.receivedAtMs ?? Date.now(),
       );
-      const { variant, phase } = impression;
+      const { variant, phase } = impression!;
       return written.changes === 1
         ? { status: "recorded", variant, position, phase, team }
         : { status: "duplicate", variant, position: null, phase, team: null };
@@ -219,6 +196,10 @@ export class SqliteEventStore implements EventStore {
       this.insertItemsByCount.set(count, statement);
     }
     return statement;
+  }
+
+  get location(): string {
+    return this.file;
   }
 
   /** Opens (creating if needed) the store at `file`, in WAL mode with foreign keys enforced. */
@@ -354,8 +335,10 @@ export class SqliteEventStore implements EventStore {
     return { commits: this.groupCommits, writes: this.groupedWrites, longestMs: this.longestCommitMs };
   }
 
-  variantOf(requestId: string): string | undefined {
-    return (this.selectImpression.get(requestId) as { variant: string } | undefined)?.variant;
+  variantOf(requestId: string): Promise<string | undefined> {
+    return Promise.resolve(
+      (this.selectImpression.get(requestId) as { variant: string } | undefined)?.variant,
+    );
   }
 
   /**
@@ -421,16 +404,13 @@ export class SqliteEventStore implements EventStore {
       users,
       usersInSeveralVariants: several.n,
       settings,
-      preDays: this.preDaysSetting(settings.pre_days),
+      preDays: preDaysSetting(settings.pre_days, this.file),
       prePeriod,
       interleaving: this.interleavingCounts(settings),
     };
   }
 
-  /**
-   * Per user, the experiment's interleaved impressions won by each team (the clicked movie's) and the ties (no
-   * click); every model of the run gets a count, 0 when it won nothing.
-   */
+  /** Per user, the experiment's interleaved impressions by outcome (see `interleavingCounts`). */
   private interleavingCounts(settings: Record<string, string>): InterleavingUserCounts[] {
     const rows = this.db
       .prepare(
@@ -441,28 +421,8 @@ export class SqliteEventStore implements EventStore {
          WHERE i.phase = 'experiment' AND i.variant = ?
          GROUP BY i.user_id, it.team ORDER BY i.user_id`,
       )
-      .all(INTERLEAVED_VARIANT) as { userId: number; team: string | null; impressions: number }[];
-    const models = [settings.child_0, settings.child_1].filter((name) => name !== undefined);
-    const byUser = new Map<number, InterleavingUserCounts>();
-    for (const row of rows) {
-      let user = byUser.get(row.userId);
-      if (!user) {
-        user = { userId: row.userId, wins: Object.fromEntries(models.map((name) => [name, 0])), ties: 0 };
-        byUser.set(row.userId, user);
-      }
-      if (row.team === null) user.ties += row.impressions;
-      else user.wins[row.team] = (user.wins[row.team] ?? 0) + row.impressions;
-    }
-    return [...byUser.values()];
-  }
-
-  /** The `pre_days` setting the router recorded with its calendar, or null when it had none. */
-  private preDaysSetting(value: string | undefined): number | null {
-    if (value === undefined) return null;
-    const preDays = Number(value);
-    if (value.trim() === "" || !Number.isSafeInteger(preDays) || preDays < 0)
-      throw new InputError(`setting pre_days: expected an integer >= 0, got "${value}"`, { file: this.file });
-    return preDays;
+      .all(INTERLEAVED_VARIANT) as InterleavingRow[];
+    return interleavingCounts(rows, settings);
   }
 
   /** In serving order: the impressions' insertion order (SQLite rowid), which is the order the router stored them. */
@@ -478,44 +438,8 @@ export class SqliteEventStore implements EventStore {
          LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
          ORDER BY i.rowid`,
       )
-      .all() as {
-      requestId: string;
-      userId: number;
-      variant: string;
-      modelVersion: string;
-      fallback: number;
-      shownAtMs: number;
-      reward: number | null;
-      movieId: number | null;
-      position: number | null;
-      receivedAtMs: number | null;
-      day: number | null;
-      phase: CalendarPhase;
-      latencyMs: number | null;
-      team: string | null;
-      propensity: number | null;
-    }[];
-    return rows.map((row, i) => {
-      const clicked = row.reward === 1;
-      return {
-        visit: i + 1,
-        requestId: row.requestId,
-        userId: row.userId,
-        variant: row.variant,
-        modelVersion: row.modelVersion,
-        fallback: row.fallback === 1,
-        clicked: clicked ? 1 : 0,
-        clickedMovieId: clicked ? row.movieId : null,
-        clickedPosition: clicked ? row.position : null,
-        shownAtMs: row.shownAtMs,
-        clickedAtMs: clicked ? row.receivedAtMs : null,
-        day: row.day,
-        phase: row.phase,
-        latencyMs: row.latencyMs,
-        clickedTeam: clicked ? row.team : null,
-        propensity: row.propensity,
-      };
-    });
+      .all() as VisitRow[];
+    return rows.map(visitEvent);
   }
 
   requestIds(): StoredRequest[] {

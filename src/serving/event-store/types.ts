@@ -1,8 +1,10 @@
 /**
- * What an event store holds and the two interfaces every backend implements: `EventStoreWriter` (the router's
- * serving path) and `EventStoreReader` (the analysis, audits and the site's live counts). SQLite (./sqlite.ts) is
- * the one backend today; a second one (PostgreSQL) implements the same two interfaces over the same tables.
+ * What an event store holds and the interfaces of its two backends over the same tables: `EventStoreWriter` (the
+ * router's serving path, both backends), `AsyncEventStoreReader` (the reads as promises, both backends: SQLite's
+ * wrap its synchronous reads) and `EventStoreReader` (SQLite's synchronous reads, as the analysis and tests call
+ * them). SQLite (./sqlite.ts) serves one machine; PostgreSQL (./postgres.ts) several router replicas.
  */
+import { InputError } from "../../core/errors";
 
 /**
  * How the router chose what to show (src/serving/assignment.ts): one model per user (sticky) or per request
@@ -183,8 +185,8 @@ export interface GroupCommitStats {
 }
 
 /**
- * Reads of an event store. Synchronous, as SQLite answers them in process and as the analysis (`analyzeResults`,
- * `abrec analyze`) calls them; a backend over the network would return promises, and those callers await them.
+ * Reads of an event store, synchronous: SQLite answers them in process, and the analysis (`analyzeResults`,
+ * `abrec analyze`) and tests call them so. A network backend implements `AsyncEventStoreReader` instead.
  */
 export interface EventStoreReader {
   /** Per-variant and per-user counts and the recorded settings (see `EventCounts`). */
@@ -197,13 +199,25 @@ export interface EventStoreReader {
   close(): void;
 }
 
+/** The same reads as promises, which both backends answer (PostgreSQL over the network, aggregating in SQL). */
+export interface AsyncEventStoreReader {
+  counts(): Promise<EventCounts>;
+  visits(): Promise<VisitEvent[]>;
+  requestIds(): Promise<StoredRequest[]>;
+  tableSizes(): Promise<TableSizes>;
+  close(): Promise<void>;
+}
+
 /**
  * Writes of the router. `enqueueImpression` and `enqueueFeedback` settle only once their event is durable; an
- * invalid event (a duplicate request id, a click on a movie that was not shown) rejects alone.
+ * invalid event (a duplicate request id, a click on a movie that was not shown) rejects alone. `recordSetting`
+ * and `close` return nothing on SQLite (done when they return) and a promise on PostgreSQL: callers await them.
  */
 export interface EventStoreWriter {
+  /** Where the events are, for messages and logs: the SQLite file, or the PostgreSQL URL without its password. */
+  readonly location: string;
   /** Records a setting of the run (routing mode, ratio, seed); a later value replaces an earlier one. */
-  recordSetting(key: string, value: string): void;
+  recordSetting(key: string, value: string): void | Promise<void>;
   /**
    * Records a served prediction and the user's assignment to its variant, atomically. Resolves with whether this
    * was the user's first experiment-phase impression from this variant (a new assignment; a pre-period
@@ -215,13 +229,73 @@ export interface EventStoreWriter {
    * as "duplicate". Rejects with an `InputError` for an unknown request id or a clicked movie that was not shown.
    */
   enqueueFeedback(event: FeedbackEvent): Promise<FeedbackResult>;
-  /** The variant that served `requestId`, or undefined. */
-  variantOf(requestId: string): string | undefined;
+  /** The variant that served `requestId` (a committed impression), or undefined. */
+  variantOf(requestId: string): Promise<string | undefined>;
   /** For logs and benches: mean group size = writes / commits. */
   groupCommitStats(): GroupCommitStats;
   /** Commits any queued writes (their promises settle), then closes. */
+  close(): void | Promise<void>;
+}
+
+/** The SQLite store the router both writes and reads synchronously. */
+export interface EventStore extends EventStoreReader, EventStoreWriter {
   close(): void;
 }
 
-/** A store the router both writes and reads (its live counts). */
-export interface EventStore extends EventStoreReader, EventStoreWriter {}
+/**
+ * A store the router writes and reads (its live counts, the bandit state it rebuilds), on either backend: the
+ * reads answer at once (SQLite) or as promises (PostgreSQL), and the router awaits them.
+ */
+export type ServingEventStore = EventStoreWriter & (EventStoreReader | AsyncEventStoreReader);
+
+/**
+ * Throws an `InputError` naming the field for an impression no backend may store: a simulated day that is not
+ * an integer, a team list of another length than the movies, a propensity outside [0, 1]. (What a CHECK
+ * constraint catches, e.g. a negative day, is left to the tables.)
+ *
+ * @example
+ * checkImpression({ ...event, day: 1.5 }); // throws 'field "day": expected an integer simulated day >= 0, got 1.5'
+ */
+export function checkImpression(event: ImpressionEvent): void {
+  if (event.day != null && !Number.isSafeInteger(event.day))
+    throw new InputError(`expected an integer simulated day >= 0, got ${event.day}`, { field: "day" });
+  if (event.teams !== undefined && event.teams.length !== event.movieIds.length)
+    throw new InputError(
+      `expected one team per movie (${event.movieIds.length}), got ${event.teams.length} in request "${event.requestId}"`,
+      { field: "teams" },
+    );
+  if (event.propensity != null && !(event.propensity >= 0 && event.propensity <= 1))
+    throw new InputError(
+      `expected a probability in [0, 1], got ${event.propensity} in request "${event.requestId}"`,
+      { field: "propensity" },
+    );
+}
+
+/**
+ * The clicked movie's position and team for `event`, given what the store holds: its impression (undefined when
+ * none) and, for a click, the slot of the clicked movie in it (undefined when not shown). Throws an `InputError`
+ * naming the field for an unknown request, a movie not shown, or a position other than the movie's.
+ *
+ * @example
+ * feedbackSlot({ requestId: "r1", reward: 1, movieId: 20 }, { variant: "baseline", phase: "experiment" },
+ *   { position: 1, team: null }); // => { position: 1, team: null }
+ */
+export function feedbackSlot(
+  event: FeedbackEvent,
+  impression: { variant: string; phase: CalendarPhase } | undefined,
+  item: { position: number; team: string | null } | undefined,
+): { position: number | null; team: string | null } {
+  if (!impression)
+    throw new InputError(`no impression with request id "${event.requestId}"`, { field: "puid" });
+  if (event.reward !== 1) return { position: null, team: null };
+  if (!item)
+    throw new InputError(`movie ${event.movieId} was not shown in request "${event.requestId}"`, {
+      field: "truth",
+    });
+  if (event.position !== undefined && event.position !== item.position)
+    throw new InputError(
+      `movie ${event.movieId} was shown at position ${item.position} in request "${event.requestId}", not ${event.position}`,
+      { field: "position" },
+    );
+  return { position: item.position, team: item.team };
+}

@@ -1,0 +1,505 @@
+/**
+ * The PostgreSQL backend of the event store (node-postgres Pool): one database that several router replicas
+ * write at once, with the tables and constraints of SQLite's (./postgres-schema.ts). See ./index.ts for
+ * durability and group commit: each event is committed before its promise settles, the events that arrive
+ * while a group commit is in flight go into the next one (one transaction), and an invalid event is rolled back
+ * alone in its own SAVEPOINT. Every read is a promise and aggregates in SQL on the server.
+ */
+import pg from "pg";
+import { InputError } from "../../core/errors";
+import { POSTGRES_SCHEMA, POSTGRES_VERSION_TABLE } from "./postgres-schema";
+import { type InterleavingRow, type VisitRow, interleavingCounts, preDaysSetting, visitEvent } from "./rows";
+import { EVENT_STORE_SCHEMA_VERSION } from "./schema";
+import { INTERLEAVED_VARIANT, checkImpression, feedbackSlot } from "./types";
+import type {
+  AsyncEventStoreReader,
+  CalendarPhase,
+  EventCounts,
+  EventStoreWriter,
+  FeedbackEvent,
+  FeedbackResult,
+  GroupCommitStats,
+  ImpressionEvent,
+  StoredRequest,
+  TableSizes,
+  UserCounts,
+  VariantCounts,
+  VisitEvent,
+} from "./types";
+
+export interface PostgresEventStoreOptions {
+  /** Read only: the tables must exist (nothing is created). */
+  readonly?: boolean;
+  /** Connections of the pool (default 4): one for the group commits, the others for reads. */
+  poolSize?: number;
+}
+
+/** True for the locations the PostgreSQL backend opens: `postgresql://...` and `postgres://...` URLs. */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/**
+ * The URL without its password, for messages and logs.
+ *
+ * @example
+ * redactedUrl("postgresql://abrec:secret@db:5432/abrec"); // => "postgresql://abrec:***@db:5432/abrec"
+ */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+  }
+}
+
+/** PostgreSQL's OID of BIGINT (int8): COUNT, SUM and the BIGINT columns, which node-postgres gives as strings. */
+const INT8_OID = 20;
+
+/** BIGINTs as JavaScript numbers (counts, user ids, Unix milliseconds are all far below 2^53). */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID && format !== "binary"
+      ? (value: string) => {
+          const parsed = Number(value);
+          if (!Number.isSafeInteger(parsed)) throw new RangeError(`BIGINT ${value} exceeds 2^53`);
+          return parsed;
+        }
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** The advisory lock that serialises creating the tables, so replicas starting together create them once. */
+const SCHEMA_LOCK_KEY = 0x61627265; // "abre"
+
+/** A write waiting for the next group commit, with the callbacks of the promise its caller awaits. */
+interface PendingWrite {
+  write: (client: pg.PoolClient) => Promise<unknown>;
+  resolve: (value: never) => void;
+  reject: (error: unknown) => void;
+}
+
+type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * One impression in one statement: the assignment upserted (a pre-period row upgraded by the user's first
+ * experiment impression, as in SQLite), the impression and its movies; `assigned` is 1 for a new assignment.
+ * The foreign keys see the rows of the sibling clauses: they are checked at the end of the statement.
+ */
+const INSERT_IMPRESSION = `
+WITH assigned AS (
+  INSERT INTO assignments (user_id, variant, routing_mode, assigned_at_ms) VALUES ($2, $3, $11, $6)
+  ON CONFLICT (user_id, variant) DO UPDATE
+    SET routing_mode = EXCLUDED.routing_mode, assigned_at_ms = EXCLUDED.assigned_at_ms
+    WHERE assignments.routing_mode = 'pre' AND EXCLUDED.routing_mode <> 'pre'
+  RETURNING 1
+), shown AS (
+  INSERT INTO impressions (request_id, user_id, variant, model_version, fallback, shown_at_ms, day, phase,
+                           latency_ms, propensity)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+  RETURNING request_id
+), items AS (
+  INSERT INTO impression_items (request_id, position, movie_id, team)
+  SELECT shown.request_id, item.ordinality - 1, item.movie_id, ($13::text[])[item.ordinality]
+  FROM shown, unnest($12::integer[]) WITH ORDINALITY AS item (movie_id, ordinality)
+  RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM assigned) AS assigned, (SELECT COUNT(*) FROM items) AS items`;
+
+/** Writes and reads the experiment's events in one PostgreSQL database. */
+export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreReader {
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
+  /** The running group commit, if any: the next group starts when it is done (see `flush`). */
+  private flushing: Promise<void> | undefined;
+  private groupCommits = 0;
+  private groupedWrites = 0;
+  private longestCommitMs = 0;
+  private closed = false;
+
+  private constructor(
+    /** The URL without its password. */
+    readonly location: string,
+    private readonly pool: pg.Pool,
+  ) {}
+
+  /**
+   * Connects to the database at `url`, creates the tables in an empty database (unless read-only), and checks
+   * the schema version. Throws an `InputError` naming the URL (without its password) when the database cannot
+   * be reached, holds no event store (read-only) or one of another version.
+   *
+   * @example
+   * const store = await PostgresEventStore.open("postgresql://abrec@127.0.0.1:5432/abrec");
+   * await store.enqueueImpression({ requestId: "r1", userId: 7, variant: "baseline", modelVersion: "v1",
+   *   fallback: false, movieIds: [318, 296], routingMode: "sticky" });
+   * (await store.counts()).variants; // => [{ variant: "baseline", users: 1, impressions: 1, clicks: 0, clickedUsers: 0 }]
+   * await store.close();
+   */
+  static async open(url: string, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
+    const location = redactedUrl(url);
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, types: TYPES });
+    // An idle connection broken by a server restart emits here; the next query takes a new connection.
+    pool.on("error", (error) =>
+      process.stderr.write(`event store ${location}: idle connection lost: ${error.message}\n`),
+    );
+    try {
+      await PostgresEventStore.prepareSchema(pool, options.readonly ?? false, location);
+    } catch (error) {
+      await pool.end();
+      if (error instanceof InputError) throw error;
+      throw new InputError(`cannot open as a PostgreSQL event store: ${(error as Error).message}`, {
+        file: location,
+      });
+    }
+    return new PostgresEventStore(location, pool);
+  }
+
+  /** Creates the tables in an empty database (under an advisory lock) or checks the stored schema version. */
+  private static async prepareSchema(pool: pg.Pool, readonly: boolean, location: string): Promise<void> {
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      if (!readonly) await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK_KEY]);
+      const exists = await client.query<{ table: string | null }>("SELECT to_regclass($1)::text AS table", [
+        POSTGRES_VERSION_TABLE,
+      ]);
+      let version: number | undefined;
+      if (exists.rows[0].table !== null) {
+        const stored = await client.query<{ version: number }>(
+          `SELECT version FROM ${POSTGRES_VERSION_TABLE}`,
+        );
+        version = stored.rows[0]?.version ?? 0;
+      } else if (readonly) {
+        throw new InputError("no event store in this database (its tables were never created)", {
+          file: location,
+        });
+      } else {
+        await client.query(POSTGRES_SCHEMA);
+        await client.query(`INSERT INTO ${POSTGRES_VERSION_TABLE} (version) VALUES ($1)`, [
+          EVENT_STORE_SCHEMA_VERSION,
+        ]);
+        version = EVENT_STORE_SCHEMA_VERSION;
+      }
+      await client.query("COMMIT");
+      if (version !== EVENT_STORE_SCHEMA_VERSION) {
+        const hint =
+          version > 0 && version < EVENT_STORE_SCHEMA_VERSION
+            ? "written by an older abrec: use a new database"
+            : "written by a newer abrec?";
+        throw new InputError(
+          `event store schema version ${version}, expected ${EVENT_STORE_SCHEMA_VERSION} (${hint})`,
+          { file: location },
+        );
+      }
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async recordSetting(key: string, value: string): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+      [key, value],
+    );
+  }
+
+  /**
+   * The impression in the next group commit: resolves once the transaction holding it has committed (durable),
+   * rejects with this event's own error if it violates a constraint (the others in its group are unaffected).
+   */
+  enqueueImpression(event: ImpressionEvent): Promise<{ newAssignment: boolean }> {
+    return this.enqueue(async (client) => {
+      checkImpression(event);
+      const phase = event.phase ?? "experiment";
+      const result = await client.query<{ assigned: number }>(INSERT_IMPRESSION, [
+        event.requestId,
+        event.userId,
+        event.variant,
+        event.modelVersion,
+        event.fallback,
+        event.shownAtMs ?? Date.now(),
+        event.day ?? null,
+        phase,
+        event.latencyMs ?? null,
+        event.propensity ?? null,
+        phase === "pre" ? "pre" : event.routingMode,
+        event.movieIds,
+        event.teams ?? null,
+      ]);
+      return { newAssignment: phase === "experiment" && result.rows[0].assigned === 1 };
+    });
+  }
+
+  /** The feedback in the next group commit; settles after the commit, like `enqueueImpression`. */
+  enqueueFeedback(event: FeedbackEvent): Promise<FeedbackResult> {
+    return this.enqueue(async (client): Promise<FeedbackResult> => {
+      const found = await client.query<{
+        variant: string;
+        phase: CalendarPhase;
+        position: number | null;
+        team: string | null;
+      }>(
+        `SELECT i.variant, i.phase, it.position, it.team
+         FROM impressions i
+         LEFT JOIN impression_items it ON it.request_id = i.request_id AND it.movie_id = $2::integer
+         WHERE i.request_id = $1`,
+        [event.requestId, event.reward === 1 ? (event.movieId ?? null) : null],
+      );
+      const row = found.rows[0];
+      const impression = row && { variant: row.variant, phase: row.phase };
+      const item = row?.position != null ? { position: row.position, team: row.team } : undefined;
+      const { position, team } = feedbackSlot(event, impression, item);
+      const written = await client.query(
+        `INSERT INTO feedback (request_id, reward, movie_id, position, received_at_ms)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING`,
+        [
+          event.requestId,
+          event.reward,
+          event.reward === 1 ? event.movieId : null,
+          position,
+          event.receivedAtMs ?? Date.now(),
+        ],
+      );
+      const { variant, phase } = impression!;
+      return written.rowCount === 1
+        ? { status: "recorded", variant, position, phase, team }
+        : { status: "duplicate", variant, position: null, phase, team: null };
+    });
+  }
+
+  private enqueue<T>(write: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error(`event store ${this.location} is closed`));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ write, resolve: resolve as (value: never) => void, reject });
+      if (!this.flushing) this.scheduleFlush();
+    });
+  }
+
+  /** The next group commit on `setImmediate`: the events of this event-loop turn go in one transaction. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  /**
+   * Commits the queued writes as groups, one transaction each, until none is left: the writes that arrive while
+   * a group commits form the next group (under load, groups grow with the commit's round trips).
+   */
+  private flush(): Promise<void> {
+    this.flushScheduled = false;
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = undefined;
+      // Writes queued between the last group and this callback saw a flush running and scheduled none.
+      if (this.pending.length > 0) this.scheduleFlush();
+    });
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const writes = this.pending;
+      this.pending = [];
+      await this.commitGroup(writes);
+    }
+  }
+
+  /**
+   * One group: first without savepoints (the usual case: no write fails); if one throws, that transaction is
+   * rolled back and the group runs again with one SAVEPOINT per write, so that only the failing writes are
+   * rejected. Promises settle after the COMMIT; if the connection or the transaction fails, every write of the
+   * group is rejected (none of them is acknowledged).
+   */
+  private async commitGroup(writes: PendingWrite[]): Promise<void> {
+    const started = performance.now();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      for (const pending of writes) pending.reject(error);
+      return;
+    }
+    let outcomes: WriteOutcome[];
+    let broken: Error | undefined;
+    try {
+      outcomes = await this.runGroup(client, writes, false);
+    } catch {
+      try {
+        outcomes = await this.runGroup(client, writes, true);
+      } catch (error) {
+        broken = error as Error;
+        for (const pending of writes) pending.reject(error);
+        return;
+      }
+    } finally {
+      // A connection whose transaction failed outright is dropped, not reused.
+      client.release(broken);
+    }
+    this.groupCommits++;
+    this.groupedWrites += writes.length;
+    this.longestCommitMs = Math.max(this.longestCommitMs, performance.now() - started);
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok) writes[i].resolve(outcome.value as never);
+      else writes[i].reject(outcome.error);
+    });
+  }
+
+  private async runGroup(
+    client: pg.PoolClient,
+    writes: readonly PendingWrite[],
+    isolate: boolean,
+  ): Promise<WriteOutcome[]> {
+    await client.query("BEGIN");
+    try {
+      const outcomes: WriteOutcome[] = [];
+      for (const pending of writes) {
+        if (!isolate) {
+          outcomes.push({ ok: true, value: await pending.write(client) });
+          continue;
+        }
+        await client.query("SAVEPOINT write");
+        try {
+          const value = await pending.write(client);
+          await client.query("RELEASE SAVEPOINT write");
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          // A failure of the connection itself fails this ROLLBACK TO too, and with it the group.
+          await client.query("ROLLBACK TO SAVEPOINT write");
+          outcomes.push({ ok: false, error });
+        }
+      }
+      await client.query("COMMIT");
+      return outcomes;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Group commits so far, the writes they held and the longest one (connect to COMMIT) in milliseconds. */
+  groupCommitStats(): GroupCommitStats {
+    return { commits: this.groupCommits, writes: this.groupedWrites, longestMs: this.longestCommitMs };
+  }
+
+  async variantOf(requestId: string): Promise<string | undefined> {
+    const result = await this.pool.query<{ variant: string }>(
+      "SELECT variant FROM impressions WHERE request_id = $1",
+      [requestId],
+    );
+    return result.rows[0]?.variant;
+  }
+
+  private async rows<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query<R>(sql, values)).rows;
+  }
+
+  /**
+   * The experiment phase's counts per variant and per (user, variant), each user row with the user's pre-period
+   * counts, and the pre-period's totals: the same queries as SQLite's, aggregated on the server (GROUP BY), so
+   * only the aggregates cross the network.
+   */
+  async counts(): Promise<EventCounts> {
+    const [variants, users, several, prePeriod, settingRows, interleaving] = await Promise.all([
+      this.rows<VariantCounts>(
+        `SELECT i.variant AS variant, COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions,
+                COALESCE(SUM(f.reward), 0) AS clicks,
+                COUNT(DISTINCT CASE WHEN f.reward = 1 THEN i.user_id END) AS "clickedUsers"
+         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+         WHERE i.phase = 'experiment'
+         GROUP BY i.variant ORDER BY i.variant COLLATE "C"`,
+      ),
+      this.rows<UserCounts>(
+        `WITH experiment AS (
+           SELECT i.user_id, i.variant, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks,
+                  MIN(i.day) AS first_day
+           FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+           WHERE i.phase = 'experiment'
+           GROUP BY i.user_id, i.variant
+         ), pre AS (
+           SELECT i.user_id, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks
+           FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+           WHERE i.phase = 'pre'
+           GROUP BY i.user_id
+         )
+         SELECT e.user_id AS "userId", e.variant AS variant, e.impressions AS impressions, e.clicks AS clicks,
+                COALESCE(p.impressions, 0) AS "preImpressions", COALESCE(p.clicks, 0) AS "preClicks",
+                e.first_day AS "firstDay"
+         FROM experiment e LEFT JOIN pre p ON p.user_id = e.user_id
+         ORDER BY e.user_id, e.variant COLLATE "C"`,
+      ),
+      this.rows<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM (
+           SELECT user_id FROM impressions WHERE phase = 'experiment'
+           GROUP BY user_id HAVING COUNT(DISTINCT variant) > 1) several`,
+      ),
+      this.rows<EventCounts["prePeriod"]>(
+        `SELECT COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks
+         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+         WHERE i.phase = 'pre'`,
+      ),
+      this.rows<{ key: string; value: string }>('SELECT key, value FROM settings ORDER BY key COLLATE "C"'),
+      this.rows<InterleavingRow>(
+        `SELECT i.user_id AS "userId", it.team AS team, COUNT(*) AS impressions
+         FROM impressions i
+         LEFT JOIN feedback f ON f.request_id = i.request_id AND f.reward = 1
+         LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
+         WHERE i.phase = 'experiment' AND i.variant = $1
+         GROUP BY i.user_id, it.team ORDER BY i.user_id`,
+        [INTERLEAVED_VARIANT],
+      ),
+    ]);
+    const settings = Object.fromEntries(settingRows.map((row) => [row.key, row.value]));
+    return {
+      variants,
+      users,
+      usersInSeveralVariants: several[0].n,
+      settings,
+      preDays: preDaysSetting(settings.pre_days, this.location),
+      prePeriod: prePeriod[0],
+      interleaving: interleavingCounts(interleaving, settings),
+    };
+  }
+
+  /** In serving order: the order the impressions were stored (`impressions.seq`). */
+  async visits(): Promise<VisitEvent[]> {
+    const rows = await this.rows<VisitRow>(
+      `SELECT i.request_id AS "requestId", i.user_id AS "userId", i.variant AS variant,
+              i.model_version AS "modelVersion", i.fallback AS fallback, i.shown_at_ms AS "shownAtMs",
+              f.reward AS reward, f.movie_id AS "movieId", f.position AS position,
+              f.received_at_ms AS "receivedAtMs", i.day AS day, i.phase AS phase, i.latency_ms AS "latencyMs",
+              it.team AS team, i.propensity AS propensity
+       FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+       LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
+       ORDER BY i.seq`,
+    );
+    return rows.map(visitEvent);
+  }
+
+  async requestIds(): Promise<StoredRequest[]> {
+    return this.rows<StoredRequest>(
+      `SELECT i.request_id AS "requestId", i.variant AS variant, f.reward AS reward
+       FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id ORDER BY i.request_id COLLATE "C"`,
+    );
+  }
+
+  async tableSizes(): Promise<TableSizes> {
+    const [row] = await this.rows<TableSizes>(
+      `SELECT (SELECT COUNT(*) FROM assignments) AS assignments, (SELECT COUNT(*) FROM impressions) AS impressions,
+              (SELECT COUNT(*) FROM impression_items) AS impression_items,
+              (SELECT COUNT(*) FROM feedback) AS feedback`,
+    );
+    return row;
+  }
+
+  /** Commits any queued writes (their promises settle), then closes the pool's connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flush();
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,483 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import pg from "pg";
+import {
+  type EventCounts,
+  type ImpressionEvent,
+  INTERLEAVED_VARIANT,
+  PostgresEventStore,
+  connectEventStore,
+  loadVariantCounts,
+  loadVisitEvents,
+  openEventStore,
+  openEventStoreReader,
+  readVariantCounts,
+  readVisitEvents,
+} from "../../src/serving/event-store";
+import { EVENT_STORE_SCHEMA_VERSION } from "../../src/serving/event-store/schema";
+import { InputError } from "../../src/core/errors";
+import { PROJECT_ROOT } from "../../src/core/paths";
+import { startServing } from "../../src/deployment/serve";
+import { ROUTER_NAME, feedbackRequest, predictionRequest } from "../../src/serving/seldon";
+import { testModels } from "../support/recommenders";
+import { testCatalog } from "../support/catalog";
+import { postJson } from "../support/http";
+import { startPostgres } from "../support/postgres";
+
+/** One server for the file, stopped after it. */
+const server = startPostgres();
+// Handled by the tests, each of which awaits it and fails with its message (PostgreSQL missing, say).
+server.catch(() => {});
+let databases = 0;
+
+/** A new empty database on the test's server, so that each test starts from no tables. */
+async function freshDatabase(): Promise<string> {
+  const { url } = await server;
+  const name = `store_${++databases}`;
+  const admin = new pg.Client(url);
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return url.replace(/\/abrec$/, `/${name}`);
+}
+
+function impression(requestId: string, userId: number, variant: string, movieIds = [10, 20, 30]) {
+  return {
+    requestId,
+    userId,
+    variant,
+    modelVersion: "v1",
+    fallback: false,
+    movieIds,
+    routingMode: "sticky" as const,
+  };
+}
+
+test("PostgreSQL: counts per variant and per user add up impressions and first clicks", async () => {
+  const store = await PostgresEventStore.open(await freshDatabase());
+  try {
+    assert.deepEqual(await store.enqueueImpression(impression("a1", 1, "baseline")), { newAssignment: true });
+    assert.deepEqual(await store.enqueueImpression(impression("a2", 1, "baseline")), {
+      newAssignment: false,
+    });
+    await store.enqueueImpression(impression("b1", 2, "challenger"));
+    await store.enqueueImpression(impression("b2", 3, "challenger"));
+    assert.deepEqual(await store.enqueueFeedback({ requestId: "a1", reward: 1, movieId: 30 }), {
+      status: "recorded",
+      variant: "baseline",
+      position: 2,
+      phase: "experiment",
+      team: null,
+    });
+    await store.enqueueFeedback({ requestId: "a2", reward: 1, movieId: 10 });
+    await store.enqueueFeedback({ requestId: "b1", reward: 1, movieId: 10 });
+    await store.enqueueFeedback({ requestId: "b2", reward: 0 });
+    await store.recordSetting("routing", "sticky");
+    const counts = await store.counts();
+    assert.deepEqual(counts.variants, [
+      { variant: "baseline", users: 1, impressions: 2, clicks: 2, clickedUsers: 1 },
+      { variant: "challenger", users: 2, impressions: 2, clicks: 1, clickedUsers: 1 },
+    ]);
+    assert.deepEqual(
+      counts.users.map((row) => [row.userId, row.variant, row.impressions, row.clicks]),
+      [
+        [1, "baseline", 2, 2],
+        [2, "challenger", 1, 1],
+        [3, "challenger", 1, 0],
+      ],
+    );
+    assert.deepEqual(counts.settings, { routing: "sticky" });
+    assert.equal(await store.variantOf("b1"), "challenger");
+    assert.equal(await store.variantOf("nope"), undefined);
+  } finally {
+    await store.close();
+  }
+});
+
+test("PostgreSQL: a second reward is a duplicate; unknown requests and movies not shown are rejected naming the field", async () => {
+  const store = await PostgresEventStore.open(await freshDatabase());
+  try {
+    await store.enqueueImpression(impression("r1", 5, "baseline"));
+    assert.equal(
+      (await store.enqueueFeedback({ requestId: "r1", reward: 1, movieId: 20 })).status,
+      "recorded",
+    );
+    assert.equal(
+      (await store.enqueueFeedback({ requestId: "r1", reward: 1, movieId: 20 })).status,
+      "duplicate",
+    );
+    assert.equal((await store.enqueueFeedback({ requestId: "r1", reward: 0 })).status, "duplicate");
+    await store.enqueueImpression(impression("r2", 5, "baseline"));
+    await assert.rejects(
+      store.enqueueFeedback({ requestId: "nope", reward: 1, movieId: 10 }),
+      (error: unknown) =>
+        error instanceof InputError && /puid.*no impression with request id "nope"/.test(error.message),
+    );
+    await assert.rejects(
+      store.enqueueFeedback({ requestId: "r2", reward: 1, movieId: 999 }),
+      /truth.*movie 999/,
+    );
+    await assert.rejects(
+      store.enqueueFeedback({ requestId: "r2", reward: 1, movieId: 20, position: 0 }),
+      /position.*shown at position 1/,
+    );
+    assert.deepEqual(await store.tableSizes(), {
+      assignments: 1,
+      impressions: 2,
+      impression_items: 6,
+      feedback: 1,
+    });
+  } finally {
+    await store.close();
+  }
+});
+
+test("PostgreSQL: constraints make duplicate impressions, slots and bad values impossible", async () => {
+  const store = await PostgresEventStore.open(await freshDatabase());
+  try {
+    await store.enqueueImpression(impression("r1", 5, "baseline"));
+    await assert.rejects(store.enqueueImpression(impression("r1", 5, "baseline")), /impressions_pkey/);
+    await assert.rejects(
+      store.enqueueImpression(impression("r2", 6, "baseline", [1, 2, 1])),
+      /unique constraint/,
+    );
+    await assert.rejects(
+      store.enqueueImpression({ ...impression("d1", 7, "baseline"), day: -1 }),
+      /check constraint/,
+    );
+    await assert.rejects(
+      store.enqueueImpression({ ...impression("d2", 7, "baseline"), day: 1.5 }),
+      (error: unknown) => error instanceof InputError && /field "day".*got 1\.5/.test(error.message),
+    );
+    // A reward row naming a movie outside its impression is refused by the composite foreign key itself.
+    const client = new pg.Client(store.location);
+    await client.connect();
+    try {
+      await assert.rejects(
+        client.query(
+          "INSERT INTO feedback (request_id, reward, movie_id, position, received_at_ms) VALUES ('r1', 1, 99, 0, 0)",
+        ),
+        /foreign key constraint/,
+      );
+    } finally {
+      await client.end();
+    }
+    assert.deepEqual(await store.tableSizes(), {
+      assignments: 1,
+      impressions: 1,
+      impression_items: 3,
+      feedback: 0,
+    });
+  } finally {
+    await store.close();
+  }
+});
+
+test("PostgreSQL group commit: one invalid event among many is rejected alone, the others are stored once", async () => {
+  const store = await PostgresEventStore.open(await freshDatabase());
+  try {
+    await store.enqueueImpression(impression("taken", 1, "baseline"));
+    const events = Array.from({ length: 50 }, (_, i) => impression(`v${i}`, 2 + i, "challenger"));
+    events[20] = impression("taken", 99, "challenger");
+    events[35] = impression("v35", 99, "challenger", [1, 2, 1]);
+    const before = store.groupCommitStats();
+    const settled = await Promise.allSettled(events.map((event) => store.enqueueImpression(event)));
+    assert.deepEqual(
+      settled.flatMap((s, i) => (s.status === "rejected" ? [i] : [])),
+      [20, 35],
+    );
+    assert.deepEqual(await store.tableSizes(), {
+      assignments: 49,
+      impressions: 49,
+      impression_items: 147,
+      feedback: 0,
+    });
+    // The 50 events were queued in one event-loop turn: one group, one transaction.
+    const after = store.groupCommitStats();
+    assert.deepEqual([after.commits - before.commits, after.writes - before.writes], [1, 50]);
+    // Feedback in one group: stored once, repeats are duplicates, a click on a movie not shown rejected alone.
+    const feedback = await Promise.allSettled([
+      store.enqueueFeedback({ requestId: "v1", reward: 1, movieId: 20 }),
+      store.enqueueFeedback({ requestId: "v1", reward: 1, movieId: 20 }),
+      store.enqueueFeedback({ requestId: "v2", reward: 1, movieId: 999 }),
+      store.enqueueFeedback({ requestId: "v2", reward: 0 }),
+    ]);
+    assert.deepEqual(
+      feedback.map((s) => (s.status === "fulfilled" ? s.value.status : "rejected")),
+      ["recorded", "duplicate", "rejected", "recorded"],
+    );
+    assert.ok((feedback[2] as PromiseRejectedResult).reason instanceof InputError);
+    assert.deepEqual(
+      (await store.requestIds()).filter((row) => row.reward !== null),
+      [
+        { requestId: "v1", variant: "challenger", reward: 1 },
+        { requestId: "v2", variant: "challenger", reward: 0 },
+      ],
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test("PostgreSQL group commit: an event resolves only once committed, and close() commits what is queued", async () => {
+  const url = await freshDatabase();
+  const store = await PostgresEventStore.open(url);
+  const reader = new pg.Client(url);
+  await reader.connect();
+  try {
+    const count = async () => Number((await reader.query("SELECT COUNT(*) AS n FROM impressions")).rows[0].n);
+    const pending = store.enqueueImpression(impression("c1", 1, "baseline"));
+    assert.equal(await count(), 0, "nothing is written before the flush");
+    await pending;
+    assert.equal(await count(), 1, "committed when the promise resolves");
+    const late = store.enqueueImpression(impression("late", 2, "baseline"));
+    await store.close();
+    assert.deepEqual(await late, { newAssignment: true });
+    assert.equal(await count(), 2);
+  } finally {
+    await reader.end();
+  }
+});
+
+/**
+ * A run of every kind of event: a pre-period on the baseline, sticky and random experiment impressions, an
+ * interleaved slate with teams, propensities, latencies, clicks, "no click" feedback and none.
+ */
+function mixedEvents(): { impressions: ImpressionEvent[]; clicks: [string, number | null][] } {
+  const impressions: ImpressionEvent[] = [];
+  const clicks: [string, number | null][] = [];
+  for (let i = 0; i < 60; i++) {
+    const userId = 1 + (i % 13);
+    const day = Math.floor(i / 10);
+    const phase = day < 2 ? "pre" : "experiment";
+    const interleaved = phase === "experiment" && i % 5 === 0;
+    const variant =
+      phase === "pre"
+        ? "baseline"
+        : interleaved
+          ? INTERLEAVED_VARIANT
+          : ["baseline", "challenger"][(userId + (i % 4 === 0 ? 1 : 0)) % 2];
+    const movieIds = [100 + (i % 7), 200 + (i % 3), 300];
+    impressions.push({
+      requestId: `m${String(i).padStart(3, "0")}`,
+      userId,
+      variant,
+      modelVersion: `${variant}-v1`,
+      fallback: i % 11 === 0,
+      movieIds,
+      routingMode: interleaved ? "interleave" : i % 4 === 0 ? "random" : "sticky",
+      shownAtMs: Date.UTC(2026, 0, 1) + 1000 * i,
+      day,
+      phase,
+      latencyMs: (i % 9) / 4,
+      teams: interleaved ? ["baseline", "challenger", "baseline"] : undefined,
+      propensity: interleaved || phase === "pre" ? null : i % 4 === 0 ? 0.5 : 0.25,
+    });
+    if (i % 3 === 0) clicks.push([impressions[i].requestId, movieIds[i % 3]]);
+    else if (i % 3 === 1) clicks.push([impressions[i].requestId, null]);
+  }
+  return { impressions, clicks };
+}
+
+test("PostgreSQL and SQLite answer the same counts() and visits() for the same events", async () => {
+  const { impressions, clicks } = mixedEvents();
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-store-pg-")), "events.sqlite");
+  const url = await freshDatabase();
+  for (const store of [openEventStore(file), await connectEventStore(url)]) {
+    for (const [key, value] of [
+      ["child_0", "baseline"],
+      ["child_1", "challenger"],
+      ["pre_days", "2"],
+    ])
+      await store.recordSetting(key, value);
+    // Concurrently, as the router writes them (group commits), in serving order.
+    await Promise.all(impressions.map((event) => store.enqueueImpression(event)));
+    await Promise.all(
+      clicks.map(([requestId, movieId], i) =>
+        store.enqueueFeedback(
+          movieId === null
+            ? { requestId, reward: 0, receivedAtMs: 5 + i }
+            : { requestId, reward: 1, movieId, receivedAtMs: 5 + i },
+        ),
+      ),
+    );
+    await store.close();
+  }
+  const sqliteCounts = readVariantCounts(file);
+  const postgresCounts = await loadVariantCounts(url);
+  assert.deepEqual(postgresCounts, sqliteCounts);
+  // Not trivially equal: every part of the counts is filled.
+  assert.equal(sqliteCounts.variants.length, 3);
+  assert.ok(sqliteCounts.users.length > 10 && sqliteCounts.usersInSeveralVariants > 0);
+  assert.ok(sqliteCounts.interleaving.length > 0 && sqliteCounts.prePeriod.clicks > 0);
+  assert.equal(sqliteCounts.preDays, 2);
+  const sqliteVisits = readVisitEvents(file);
+  assert.deepEqual(await loadVisitEvents(url), sqliteVisits);
+  assert.equal(sqliteVisits.length, 60);
+  assert.ok(sqliteVisits.some((visit) => visit.clickedTeam !== null));
+  assert.ok(sqliteVisits.some((visit) => visit.fallback && visit.clicked === 1));
+  const readers = [await openEventStoreReader(url), await openEventStoreReader(file)];
+  try {
+    const [postgresSizes, sqliteSizes] = await Promise.all(readers.map((reader) => reader.tableSizes()));
+    assert.deepEqual(postgresSizes, sqliteSizes);
+    assert.equal(sqliteSizes.impression_items, 180);
+  } finally {
+    await Promise.all(readers.map((reader) => reader.close()));
+  }
+  // `abrec analyze --events URL` (per visit: users saw several variants) reads the same figures.
+  const analyses = [url, file].map((location) => {
+    const run = spawnSync(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "bin", "abrec"), "analyze", "--events", location, "--unit", "visit", "--json"],
+      { encoding: "utf8" },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    return run.stdout;
+  });
+  assert.equal(analyses[0], analyses[1]);
+  const baseline = sqliteCounts.variants.find((row) => row.variant === "baseline")!;
+  assert.deepEqual(
+    [JSON.parse(analyses[0]).control.units, JSON.parse(analyses[0]).control.clicks],
+    [baseline.impressions, baseline.clicks],
+  );
+});
+
+test("a PostgreSQL store of another schema version is refused, naming the URL without its password", async () => {
+  const url = await freshDatabase();
+  await (await PostgresEventStore.open(url)).close();
+  const admin = new pg.Client(url);
+  await admin.connect();
+  await admin.query("UPDATE event_store_schema SET version = 2");
+  await admin.end();
+  // Trust authentication ignores the password: it is there to be kept out of the message.
+  const withPassword = url.replace("//abrec@", "//abrec:s3cret@");
+  const redacted = url.replace("//abrec@", "//abrec:***@");
+  for (const open of [() => connectEventStore(withPassword), () => loadVariantCounts(withPassword)])
+    await assert.rejects(open(), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.equal(
+        error.message,
+        `${redacted}: event store schema version 2, expected ${EVENT_STORE_SCHEMA_VERSION} (written by an older abrec: use a new database)`,
+      );
+      return true;
+    });
+  await assert.rejects(loadVariantCounts(await freshDatabase()), /no event store in this database/);
+  await assert.rejects(
+    loadVariantCounts("postgresql://abrec:s3cret@127.0.0.1:1/abrec"),
+    (error: unknown) =>
+      error instanceof InputError &&
+      error.message.startsWith(
+        "postgresql://abrec:***@127.0.0.1:1/abrec: cannot open as a PostgreSQL event store",
+      ) &&
+      !error.message.includes("s3cret"),
+  );
+});
+
+test('"env" takes the URL from ABREC_EVENTS_URL, and says so when it is unset', async () => {
+  const url = await freshDatabase();
+  const saved = process.env.ABREC_EVENTS_URL;
+  try {
+    delete process.env.ABREC_EVENTS_URL;
+    await assert.rejects(connectEventStore("env"), /ABREC_EVENTS_URL is not set/);
+    process.env.ABREC_EVENTS_URL = url;
+    const store = await connectEventStore("env");
+    assert.ok(store instanceof PostgresEventStore);
+    await store.enqueueImpression(impression("e1", 1, "baseline"));
+    await store.close();
+    assert.equal((await loadVariantCounts()).variants[0].impressions, 1);
+  } finally {
+    if (saved === undefined) delete process.env.ABREC_EVENTS_URL;
+    else process.env.ABREC_EVENTS_URL = saved;
+  }
+});
+
+test("a router served by startServing on PostgreSQL stores every acknowledged prediction and click once", async () => {
+  const url = await freshDatabase();
+  const models = testModels();
+  const serving = await startServing({
+    role: "all",
+    port: 0,
+    eventsPath: url,
+    recommenders: models,
+    movies: testCatalog(),
+    routing: { mode: "thompson", ratioA: 0.5, seed: 3 },
+  });
+  const requests = 300;
+  let acknowledged: { puid: string; variant: string; clicked: number | null }[];
+  try {
+    assert.equal(serving.store, undefined, "no synchronous SQLite store");
+    acknowledged = await Promise.all(
+      Array.from({ length: requests }, async (_, i) => {
+        const { status, json } = await postJson(
+          `${serving.url}/api/v1.0/predictions`,
+          predictionRequest(1 + (i % 40), 5),
+        );
+        assert.equal(status, 200);
+        const movies = json.data.ndarray[0] as number[];
+        const clicked = i % 2 === 0 ? movies[i % movies.length] : null;
+        const feedback = await postJson(
+          `${serving.url}/api/v1.0/feedback`,
+          clicked === null ? feedbackRequest(json, 0) : feedbackRequest(json, 1, clicked),
+        );
+        assert.equal(feedback.status, 200);
+        assert.equal(feedback.json.meta.tags.duplicate, false);
+        assert.equal(json.meta.tags.model_name, models[json.meta.routing[ROUTER_NAME]].name);
+        return { puid: json.meta.puid as string, variant: json.meta.tags.model_name as string, clicked };
+      }),
+    );
+    // A repeated click is acknowledged as a duplicate and not stored again.
+    const repeat = await postJson(
+      `${serving.url}/api/v1.0/feedback`,
+      feedbackRequest({ meta: { puid: acknowledged[1].puid } }, 0),
+    );
+    assert.equal(repeat.json.meta.tags.duplicate, true);
+    const live = (await (await fetch(`${serving.url}/abrec/v1/counts`)).json()) as EventCounts;
+    assert.equal(
+      live.variants.reduce((n: number, row: { impressions: number }) => n + row.impressions, 0),
+      requests,
+    );
+    assert.equal(
+      serving.router!.banditArms()!.reduce((n, arm) => n + arm.pulls, 0),
+      requests,
+    );
+  } finally {
+    await serving.close();
+  }
+  const reader = await openEventStoreReader(url);
+  try {
+    const stored = await reader.requestIds();
+    assert.deepEqual(
+      stored,
+      acknowledged
+        .map(({ puid, variant, clicked }) => ({ requestId: puid, variant, reward: clicked === null ? 0 : 1 }))
+        .sort((a, b) => (a.requestId < b.requestId ? -1 : 1)),
+    );
+    assert.equal((await reader.tableSizes()).feedback, requests);
+    assert.equal((await reader.counts()).settings.routing_mode, "thompson");
+  } finally {
+    await reader.close();
+  }
+  // Restarted on the same database, the bandit's arms are rebuilt from the stored events.
+  const again = await startServing({
+    role: "all",
+    port: 0,
+    eventsPath: url,
+    recommenders: models,
+    movies: testCatalog(),
+    routing: { mode: "thompson", ratioA: 0.5, seed: 3 },
+  });
+  try {
+    const arms = again.router!.banditArms()!;
+    assert.equal(arms[0].pulls + arms[1].pulls, requests);
+    assert.equal(arms[0].rewards + arms[1].rewards, requests / 2);
+  } finally {
+    await again.close();
+  }
+});
