@@ -3,8 +3,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Namespace } from "kubernetes-models/v1/Namespace";
-import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
 import { Service } from "kubernetes-models/v1/Service";
 import { PROJECT_ROOT } from "../../src/core/paths";
 import { buildProgram } from "../../src/cli/index";
@@ -30,9 +31,10 @@ function manifests(): { file: string; object: Manifest }[] {
 
 const CORE_MODELS: Record<string, new (data: never) => { validate(): void }> = {
   "apps/v1/Deployment": Deployment,
+  "apps/v1/StatefulSet": StatefulSet,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "v1/Service": Service,
   "v1/Namespace": Namespace,
-  "v1/PersistentVolumeClaim": PersistentVolumeClaim,
 };
 
 /** The long option names `abrec serve` declares. */
@@ -53,7 +55,14 @@ function checkServeArgs(args: string[], where: string): Map<string, string> {
   return values;
 }
 
-test("core objects (Namespace, Deployments, Services, PVC) validate against the Kubernetes schemas", () => {
+/** The value of environment variable `name` of `container`, or where it comes from. */
+function env(container: Manifest, name: string): Manifest {
+  const variable = (container.env as Manifest[] | undefined)?.find((e) => e.name === name);
+  assert.ok(variable, `${container.name}: environment variable ${name}`);
+  return variable;
+}
+
+test("core objects (Namespace, Deployments, StatefulSet, Services, PodDisruptionBudget) validate against the Kubernetes schemas", () => {
   const all = manifests();
   const core = all.filter(({ object }) => object.kind !== "SeldonDeployment");
   assert.ok(core.length >= 10);
@@ -68,6 +77,20 @@ test("core objects (Namespace, Deployments, Services, PVC) validate against the 
   // Two model servers, the router and the site, each a Deployment with a Service selecting its pods.
   const deployments = core.filter(({ object }) => object.kind === "Deployment").map(({ object }) => object);
   const services = core.filter(({ object }) => object.kind === "Service").map(({ object }) => object);
+  // A Deployment of several replicas is scraped pod by pod: a headless "-pods" Service that prometheus.yml's
+  // DNS discovery names (through the load-balanced Service a scrape reaches one pod at random).
+  const scrapeConfig = fs.readFileSync(
+    path.join(PROJECT_ROOT, "deploy", "prometheus", "prometheus.yml"),
+    "utf8",
+  );
+  for (const deployment of deployments.filter((d) => d.spec.replicas > 1)) {
+    const name = `${deployment.metadata.name}-pods`;
+    const pods = services.find((s) => s.metadata.name === name);
+    assert.ok(pods, `a headless Service ${name}`);
+    assert.equal(pods.spec.clusterIP, "None");
+    assert.deepEqual(pods.spec.selector, deployment.spec.template.metadata.labels);
+    assert.ok(scrapeConfig.includes(`"${name}.abrec.svc"`), `prometheus.yml discovers ${name}`);
+  }
   assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), [
     "abrec-baseline",
     "abrec-challenger",
@@ -85,11 +108,26 @@ test("core objects (Namespace, Deployments, Services, PVC) validate against the 
     assert.equal(args.get("--port"), String(container.ports[0].containerPort));
     assert.equal(container.readinessProbe.httpGet.path, "/health/ready");
   }
-  // The router is the event store's only writer: one replica, never two pods at once.
+  // Three router replicas on one PostgreSQL event store, replaced one at a time with none unavailable.
   const router = deployments.find((d) => d.metadata.name === "abrec-router")!;
-  assert.equal(router.spec.replicas, 1);
-  assert.equal(router.spec.strategy.type, "Recreate");
-  const routerArgs = checkServeArgs(router.spec.template.spec.containers[0].args, "router");
+  assert.equal(router.spec.replicas, 3);
+  assert.deepEqual(router.spec.strategy, {
+    type: "RollingUpdate",
+    rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+  });
+  const routerContainer = router.spec.template.spec.containers[0];
+  assert.equal(routerContainer.livenessProbe.httpGet.path, "/health/ping");
+  assert.equal(router.spec.template.spec.volumes, undefined, "no local event store file");
+  // The DSN comes from the Secret, expanded by Kubernetes into the args: `--events "$ABREC_EVENTS_URL"`.
+  assert.deepEqual(env(routerContainer, "ABREC_EVENTS_URL").valueFrom, {
+    secretKeyRef: { name: "abrec-postgres", key: "events-url" },
+  });
+  const budget = core.find(({ object }) => object.kind === "PodDisruptionBudget")!.object;
+  assert.deepEqual(budget.spec.selector.matchLabels, router.spec.template.metadata.labels);
+  assert.ok(budget.spec.minAvailable >= 1 && budget.spec.minAvailable < router.spec.replicas);
+  const routerArgs = checkServeArgs(routerContainer.args, "router");
+  assert.equal(routerArgs.get("--role"), "router");
+  assert.equal(routerArgs.get("--events"), "$(ABREC_EVENTS_URL)");
   for (const url of routerArgs.get("--model-urls")!.split(",")) {
     const host = new URL(url.split("=")[1]).hostname;
     assert.ok(
@@ -97,6 +135,44 @@ test("core objects (Namespace, Deployments, Services, PVC) validate against the 
       `router reaches Service ${host}`,
     );
   }
+});
+
+test("the event store's PostgreSQL: a StatefulSet with a volume claim template, its headless Service, password from the router's Secret, pg_isready probes", () => {
+  const core = manifests().map(({ object }) => object);
+  const statefulSets = core.filter((object) => object.kind === "StatefulSet");
+  assert.equal(statefulSets.length, 1);
+  const postgres = statefulSets[0];
+  assert.equal(postgres.spec.replicas, 1, "one primary");
+  const service = core.find((o) => o.kind === "Service" && o.metadata.name === postgres.spec.serviceName)!;
+  assert.ok(service, `the StatefulSet's governing Service ${postgres.spec.serviceName}`);
+  assert.equal(service.spec.clusterIP, "None", "headless: stable DNS for the pod");
+  assert.deepEqual(service.spec.selector, postgres.spec.template.metadata.labels);
+  assert.deepEqual(postgres.spec.selector.matchLabels, postgres.spec.template.metadata.labels);
+  const [claim] = postgres.spec.volumeClaimTemplates;
+  assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
+  assert.match(claim.spec.resources.requests.storage, /^\d+Gi$/);
+  const [container] = postgres.spec.template.spec.containers;
+  assert.match(container.image, /^postgres:15/, "the major version the tests run (Debian's PostgreSQL 15)");
+  const mount = container.volumeMounts.find((m: Manifest) => m.name === claim.metadata.name);
+  assert.ok(mount, "the claim is mounted");
+  // The data directory is a subfolder of the volume (a fresh volume's lost+found makes initdb refuse its root).
+  assert.ok(env(container, "PGDATA").value.startsWith(`${mount.mountPath}/`));
+  assert.equal(postgres.spec.template.spec.securityContext.fsGroup, container.securityContext.runAsUser);
+  assert.deepEqual(env(container, "POSTGRES_PASSWORD").valueFrom, {
+    secretKeyRef: { name: "abrec-postgres", key: "password" },
+  });
+  const user = env(container, "POSTGRES_USER").value;
+  const database = env(container, "POSTGRES_DB").value;
+  for (const probe of [container.readinessProbe, container.livenessProbe]) {
+    const command = probe.exec.command as string[];
+    assert.equal(command[0], "pg_isready");
+    assert.equal(command[command.indexOf("--username") + 1], user);
+    assert.equal(command[command.indexOf("--dbname") + 1], database);
+  }
+  assert.equal(
+    service.spec.ports[0].targetPort,
+    container.ports.find((p: Manifest) => p.containerPort === 5432).name,
+  );
 });
 
 test("the SeldonDeployment runs both model containers under Seldon's RANDOM_ABTEST router", () => {
@@ -149,5 +225,6 @@ test("the Dockerfile builds what the manifests run: the compiled CLI, with an ab
       (JSON.stringify(object).match(/"image":"([^"]+)"/g) ?? []).map((text) => text.slice(9, -1)),
     ),
   );
-  assert.equal(images.size, 1, `one image everywhere: ${[...images].join(", ")}`);
+  // The project's one image everywhere, and PostgreSQL's official image for the event store.
+  assert.deepEqual([...images].sort(), ["abrec/ab-recommenders:0.1.0", "postgres:15"]);
 });
