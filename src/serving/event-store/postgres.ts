@@ -10,7 +10,7 @@ import { InputError } from "../../core/errors";
 import { POSTGRES_SCHEMA, POSTGRES_VERSION_TABLE } from "./postgres-schema";
 import { type InterleavingRow, type VisitRow, interleavingCounts, preDaysSetting, visitEvent } from "./rows";
 import { EVENT_STORE_SCHEMA_VERSION } from "./schema";
-import { INTERLEAVED_VARIANT, checkImpression, feedbackSlot } from "./types";
+import { INTERLEAVED_VARIANT, checkImpression, feedbackResult, feedbackSlot } from "./types";
 import type {
   AsyncEventStoreReader,
   CalendarPhase,
@@ -252,7 +252,7 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
       const row = found.rows[0];
       const impression = row && { variant: row.variant, phase: row.phase };
       const item = row?.position != null ? { position: row.position, team: row.team } : undefined;
-      const { position, team } = feedbackSlot(event, impression, item);
+      const slot = feedbackSlot(event, impression, item);
       const written = await client.query(
         `INSERT INTO feedback (request_id, reward, movie_id, position, received_at_ms)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING`,
@@ -260,14 +260,11 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
           event.requestId,
           event.reward,
           event.reward === 1 ? event.movieId : null,
-          position,
+          slot.position,
           event.receivedAtMs ?? Date.now(),
         ],
       );
-      const { variant, phase } = impression!;
-      return written.rowCount === 1
-        ? { status: "recorded", variant, position, phase, team }
-        : { status: "duplicate", variant, position: null, phase, team: null };
+      return feedbackResult(impression!, slot, written.rowCount === 1);
     });
   }
 

@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { InputError } from "../../core/errors";
 import { EVENT_STORE_SCHEMA_VERSION, SQLITE_SCHEMA } from "./schema";
 import { type InterleavingRow, type VisitRow, interleavingCounts, preDaysSetting, visitEvent } from "./rows";
-import { INTERLEAVED_VARIANT, checkImpression, feedbackSlot } from "./types";
+import { INTERLEAVED_VARIANT, checkImpression, feedbackResult, feedbackSlot } from "./types";
 import type {
   CalendarPhase,
   EventCounts,
@@ -156,18 +156,15 @@ export class SqliteEventStore implements EventStore {
           ? (this.selectItem.get(event.requestId, event.movieId) as
               { position: number; team: string | null } | undefined)
           : undefined;
-      const { position, team } = feedbackSlot(event, impression, item);
+      const slot = feedbackSlot(event, impression, item);
       const written = this.insertFeedback.run(
         event.requestId,
         event.reward,
         event.reward === 1 ? event.movieId : null,
-        position,
+        slot.position,
         event.receivedAtMs ?? Date.now(),
       );
-      const { variant, phase } = impression!;
-      return written.changes === 1
-        ? { status: "recorded", variant, position, phase, team }
-        : { status: "duplicate", variant, position: null, phase, team: null };
+      return feedbackResult(impression!, slot, written.changes === 1);
     };
     // Called inside the group's transaction, a better-sqlite3 transaction function runs in a SAVEPOINT.
     this.savepoint = db.transaction((write: () => unknown) => write());

@@ -299,3 +299,22 @@ export function feedbackSlot(
     );
   return { position: item.position, team: item.team };
 }
+
+/**
+ * What `enqueueFeedback` answers once the store tried to write the reward: "recorded" with the clicked slot when
+ * the row was written, "duplicate" (nothing written, no slot) when the request already had its reward.
+ *
+ * @example
+ * feedbackResult({ variant: "baseline", phase: "experiment" }, { position: 1, team: null }, false);
+ * // => { status: "duplicate", variant: "baseline", position: null, phase: "experiment", team: null }
+ */
+export function feedbackResult(
+  impression: { variant: string; phase: CalendarPhase },
+  slot: { position: number | null; team: string | null },
+  written: boolean,
+): FeedbackResult {
+  const { variant, phase } = impression;
+  return written
+    ? { status: "recorded", variant, position: slot.position, phase, team: slot.team }
+    : { status: "duplicate", variant, position: null, phase, team: null };
+}
