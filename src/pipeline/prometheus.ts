@@ -6,28 +6,16 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../core/paths";
+import { freePort } from "../core/ports";
 
 export const PROMETHEUS_BINARY = "/usr/bin/prometheus";
 /** The recording and alerting rules the deployment uses. */
 export const PROMETHEUS_RULES = path.join(PROJECT_ROOT, "deploy", "prometheus", "rules", "ab-test.rules.yml");
 /** The recording rule of the CTR per model (clicks / impressions since the router started). */
 export const CTR_PER_MODEL_QUERY = "model_name:abrec_ctr:ratio";
-
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PrometheusSample {
   metric: Record<string, string>;
