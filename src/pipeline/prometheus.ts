@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../core/paths";
 import { freePort } from "../core/ports";
+import { type PrometheusSeries, queryPrometheus } from "../results/prometheus";
 
 export const PROMETHEUS_BINARY = "/usr/bin/prometheus";
 /** The recording and alerting rules the deployment uses. */
@@ -17,8 +18,8 @@ export const PROMETHEUS_RULES = path.join(PROJECT_ROOT, "deploy", "prometheus", 
 /** The recording rule of the CTR per model (clicks / impressions since the router started). */
 export const CTR_PER_MODEL_QUERY = "model_name:abrec_ctr:ratio";
 
-export interface PrometheusSample {
-  metric: Record<string, string>;
+/** One series of an instant query's vector. */
+export interface PrometheusSample extends PrometheusSeries {
   value: [number, string];
 }
 
@@ -108,16 +109,8 @@ export async function startPrometheus(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const query = async (expr: string): Promise<PrometheusSample[]> => {
-    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await response.json()) as {
-      status: string;
-      error?: string;
-      data: { result: PrometheusSample[] };
-    };
-    if (body.status !== "success") throw new Error(`query ${expr} failed: ${body.error}`);
-    return body.data.result;
-  };
+  const query = async (expr: string): Promise<PrometheusSample[]> =>
+    (await queryPrometheus(new URL(url), expr)) as PrometheusSample[];
   return {
     url,
     query,

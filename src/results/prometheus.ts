@@ -65,7 +65,7 @@ interface PrometheusResponse {
   error?: string;
   data?: {
     resultType: string;
-    result: { metric: Record<string, string>; value?: Sample; values?: Sample[] }[];
+    result: PrometheusSeries[];
   };
 }
 
@@ -87,11 +87,24 @@ export function counterTotal(samples: readonly Sample[]): number {
   return total;
 }
 
-async function queryPrometheus(
-  base: URL,
-  expr: string,
-  time: string | undefined,
-): Promise<PrometheusResponse> {
+/** One series of a Prometheus query result: an instant vector's `value` or a range vector's `values`. */
+export interface PrometheusSeries {
+  metric: Record<string, string>;
+  value?: Sample;
+  values?: Sample[];
+}
+
+/**
+ * Runs `expr` on Prometheus' HTTP API (`/api/v1/query`) at `base`, at `time` (RFC 3339 or Unix seconds; default
+ * now), and returns the result's series: the one query client of the project (the pipeline's live monitor and
+ * `abrec analyze --prometheus`).
+ *
+ * @example
+ * await queryPrometheus(new URL("http://127.0.0.1:9090"), "sum by (model_name) (seldon_api_model_feedback_total)");
+ * // => [{ metric: { model_name: "baseline" }, value: [1764633600, "212"] }, ...]
+ * @throws Error when Prometheus cannot be reached or answers no JSON; InputError when it refuses the query.
+ */
+export async function queryPrometheus(base: URL, expr: string, time?: string): Promise<PrometheusSeries[]> {
   const url = new URL("api/v1/query", base.href.endsWith("/") ? base : `${base.href}/`);
   url.searchParams.set("query", expr);
   if (time !== undefined) url.searchParams.set("time", time);
@@ -115,18 +128,18 @@ async function queryPrometheus(
   if (body.status !== "success")
     throw new InputError(
       `Prometheus refused "${expr}"${time === undefined ? "" : ` at time ${time}`} (${body.errorType}): ${body.error}`,
-      { file: `${url.origin}${url.pathname}`, field: "--prometheus" },
+      { file: `${url.origin}${url.pathname}` },
     );
-  return body;
+  return body.data?.result ?? [];
 }
 
 /** Per model_name totals of one counter: the instant sum, or the reset-aware totals of the range's samples. */
 async function counterByModel(base: URL, counter: string, options: SeldonCountsQuery) {
   const expr =
     options.range === undefined ? `sum by (model_name) (${counter})` : `${counter}[${options.range}]`;
-  const { data } = await queryPrometheus(base, expr, options.time);
+  const result = await queryPrometheus(base, expr, options.time);
   const totals = new Map<string, number>();
-  for (const series of data?.result ?? []) {
+  for (const series of result) {
     const model = series.metric.model_name;
     if (model === undefined) continue;
     const value = series.value !== undefined ? Number(series.value[1]) : counterTotal(series.values ?? []);
