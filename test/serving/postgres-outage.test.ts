@@ -38,6 +38,23 @@ async function post(url: string, body: unknown): Promise<Answer> {
   };
 }
 
+/** A prediction with a chunked body (no Content-Length): served by the Express app, not the fast path. */
+async function chunkedPrediction(url: string): Promise<Answer> {
+  const body = new Blob([JSON.stringify(predictionRequest(1, 5))]).stream();
+  const response = await fetch(`${url}/api/v1.0/predictions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+    duplex: "half",
+    signal: AbortSignal.timeout(ANSWER_DEADLINE_MS),
+  } as RequestInit);
+  return {
+    status: response.status,
+    json: (await response.json()) as Json,
+    retryAfter: response.headers.get("retry-after"),
+  };
+}
+
 async function readiness(url: string): Promise<number> {
   return (await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(ANSWER_DEADLINE_MS) })).status;
 }
@@ -119,6 +136,10 @@ test("PostgreSQL stopped mid-traffic: requests meanwhile get 503, none is acknow
     server.stopServer(); // fast shutdown: the open connections are terminated in the middle of their groups
     await until(() => unavailable.predictions + unavailable.feedback >= 40);
     readyWhileDown = await readiness(serving.url);
+    const throughExpress = await chunkedPrediction(serving.url);
+    assert.equal(throughExpress.status, 503);
+    unavailable.predictions++;
+    check503(throughExpress, "prediction through Express");
     server.startServer();
     const afterRestart = predicted.size;
     await until(() => predicted.size >= afterRestart + 200);
