@@ -144,8 +144,8 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
       throw error;
     }
     if (store instanceof PostgresEventStore) {
-      // Before the router's own: not ready while the database is unreachable, so that Kubernetes sends the
-      // traffic to the replicas that can store it (all of them share one database: all 503 meanwhile).
+      // Before the router's own: not ready while the database is unreachable, so that Kubernetes takes the
+      // replica out of rotation (replicas of one database all go out together, as they would all answer 503).
       const [events, service] = [store, router];
       app.use(healthRoutes(async () => (await events.reachable()) && (await service.ready())));
     }

@@ -186,7 +186,7 @@ interface BodyParserError extends Error {
 }
 
 /** Seconds a client is asked to wait (`Retry-After`) before retrying a request the event store could not take. */
-export const STORE_RETRY_AFTER_SECONDS = 1;
+const STORE_RETRY_AFTER_SECONDS = 1;
 
 /**
  * The HTTP status and Seldon failure message for an error: `InputError` and body-parser errors (bad JSON,
