@@ -30,7 +30,7 @@ import {
 } from "../serving/model-server";
 import { RemoteRouter, RouterService, createRouterApp, routerEndpoints } from "../serving/router";
 import type { SimulatedCalendar } from "../serving/simulated-calendar";
-import { type JsonEndpoint, withFastJsonEndpoints } from "../serving/http";
+import { type JsonEndpoint, healthRoutes, withFastJsonEndpoints } from "../serving/http";
 import { DEFAULT_RATIO_A, type RoutingSettings } from "../serving/assignment";
 import { InputError } from "../core/errors";
 import { DEFAULT_SEED } from "../core/random";
@@ -142,6 +142,12 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     } catch (error) {
       await store.close();
       throw error;
+    }
+    if (store instanceof PostgresEventStore) {
+      // Before the router's own: not ready while the database is unreachable, so that Kubernetes takes the
+      // replica out of rotation (replicas of one database all go out together, as they would all answer 503).
+      const [events, service] = [store, router];
+      app.use(healthRoutes(async () => (await events.reachable()) && (await service.ready())));
     }
     // The API first: its requests never pass through the site's middleware (helmet, cookie parsing).
     app.use(createRouterApp(router, metrics, { exposeMetrics: false }));

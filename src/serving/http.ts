@@ -14,6 +14,7 @@ import type * as http from "node:http";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import type { Histogram } from "prom-client";
 import { InputError } from "../core/errors";
+import { EventStoreUnavailableError } from "./event-store";
 import { failureMessage } from "./seldon";
 import type { Service } from "./metrics";
 
@@ -169,10 +170,7 @@ export function withFastJsonEndpoints(
             modelName = reply.modelName;
             sendJson(res, reply.body);
           },
-          (error: unknown) => {
-            const failure = errorReply(error);
-            sendJson(res, failure.body, failure.status);
-          },
+          (error: unknown) => sendErrorReply(res, error),
         )
         .finally(() =>
           end({ service: endpoint.service, code: String(res.statusCode), model_name: modelName }),
@@ -187,14 +185,37 @@ interface BodyParserError extends Error {
   limit?: number;
 }
 
+/** Seconds a client is asked to wait (`Retry-After`) before retrying a request the event store could not take. */
+const STORE_RETRY_AFTER_SECONDS = 1;
+
 /**
  * The HTTP status and Seldon failure message for an error: `InputError` and body-parser errors (bad JSON,
- * oversized body, unsupported charset) give 400 naming the field; anything else gives 500 without internals
- * (its stack goes to stderr).
+ * oversized body, unsupported charset) give 400 naming the field; an `EventStoreUnavailableError` gives 503
+ * with a `Retry-After` header (the request was not acknowledged: retry it); anything else gives 500 without
+ * internals (its stack goes to stderr).
+ *
+ * @example
+ * errorReply(new InputError("expected an integer", { field: "userId" })).status; // => 400
  */
-export function errorReply(error: unknown): { status: number; body: unknown } {
+export function errorReply(error: unknown): {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+} {
   if (error instanceof InputError)
     return { status: 400, body: failureMessage(400, "BAD_REQUEST", error.message) };
+  if (error instanceof EventStoreUnavailableError) {
+    // The answer names neither the database nor the cause (internals): the store logs both once per outage.
+    return {
+      status: 503,
+      body: failureMessage(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "the event store is unavailable: the request was not recorded, retry it",
+      ),
+      headers: { "retry-after": String(STORE_RETRY_AFTER_SECONDS) },
+    };
+  }
   const parserError = error as BodyParserError;
   switch (parserError.type) {
     case "entity.parse.failed":
@@ -219,9 +240,15 @@ export function errorReply(error: unknown): { status: number; body: unknown } {
   return { status: 500, body: failureMessage(500, "INTERNAL_ERROR", "internal error") };
 }
 
+/** Answers `error` with `errorReply`: its status, headers and Seldon failure message. */
+function sendErrorReply(res: http.ServerResponse, error: unknown): void {
+  const reply = errorReply(error);
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  sendJson(res, reply.body, reply.status);
+}
+
 /** Express error handler answering with `errorReply`. */
 export const apiErrorHandler: ErrorRequestHandler = (error: BodyParserError, _req, res, next) => {
   if (res.headersSent) return next(error);
-  const reply = errorReply(error);
-  sendJson(res, reply.body, reply.status);
+  sendErrorReply(res, error);
 };

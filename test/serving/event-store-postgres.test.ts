@@ -226,6 +226,72 @@ test("PostgreSQL group commit: one invalid event among many is rejected alone, t
   }
 });
 
+test("two stores whose groups upsert the same users in opposite orders deadlock, and each group is rerun until every write is stored once", async (t) => {
+  const url = await freshDatabase();
+  const admin = new pg.Client(url);
+  await admin.connect();
+  const database = new URL(url).pathname.slice(1);
+  // Deadlocks detected within 10 ms instead of 1 s, for this database only (the test's user is a superuser).
+  await admin.query(`ALTER DATABASE ${database} SET deadlock_timeout = '10ms'`);
+  const [first, second] = [await PostgresEventStore.open(url), await PostgresEventStore.open(url)];
+  const rounds = 30;
+  const usersPerRound = 4;
+  let results: PromiseSettledResult<{ newAssignment: boolean }>[] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const users = Array.from({ length: usersPerRound }, (_, i) => 1 + round * usersPerRound + i);
+      // Queued in one event-loop turn: one group per store, taking the users' assignment rows in opposite orders.
+      const groups = [
+        users.map((user) => first.enqueueImpression(impression(`a${user}`, user, "baseline"))),
+        [...users]
+          .reverse()
+          .map((user) => second.enqueueImpression(impression(`b${user}`, user, "baseline"))),
+      ];
+      results = results.concat(await Promise.allSettled(groups.flat()));
+    }
+  } finally {
+    await Promise.all([first.close(), second.close()]);
+  }
+  const users = rounds * usersPerRound;
+  assert.deepEqual(
+    results.flatMap((result) => (result.status === "rejected" ? [String(result.reason)] : [])),
+    [],
+    "every write resolves",
+  );
+  assert.equal(
+    results.filter((result) => result.status === "fulfilled" && result.value.newAssignment).length,
+    users,
+    "one new assignment per user, whichever store stored it first",
+  );
+  const reader = await openEventStoreReader(url);
+  try {
+    assert.deepEqual(await reader.tableSizes(), {
+      assignments: users,
+      impressions: 2 * users,
+      impression_items: 6 * users,
+      feedback: 0,
+    });
+  } finally {
+    await reader.close();
+  }
+  // The server counts the deadlocks it broke; a backend reports its count by the time it exits.
+  let deadlocks = 0;
+  try {
+    for (let tries = 0; tries < 100 && deadlocks === 0; tries++) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      const row = await admin.query<{ deadlocks: string }>(
+        "SELECT deadlocks FROM pg_stat_database WHERE datname = $1",
+        [database],
+      );
+      deadlocks = Number(row.rows[0].deadlocks);
+    }
+  } finally {
+    await admin.end();
+  }
+  assert.ok(deadlocks > 0, "the opposite orders deadlocked (pg_stat_database.deadlocks)");
+  t.diagnostic(`${deadlocks} deadlocks in ${rounds} rounds, every group rerun to its commit`);
+});
+
 test("PostgreSQL group commit: an event resolves only once committed, and close() commits what is queued", async () => {
   const url = await freshDatabase();
   const store = await PostgresEventStore.open(url);

@@ -47,7 +47,7 @@ import { type EventStoreOptions, SqliteEventStore } from "./sqlite";
 import type { AsyncEventStoreReader, EventCounts, EventStoreReader, VisitEvent } from "./types";
 
 export type * from "./types";
-export { INTERLEAVED_VARIANT } from "./types";
+export { EventStoreUnavailableError, INTERLEAVED_VARIANT } from "./types";
 export type { EventStoreOptions, SqliteEventStore } from "./sqlite";
 export { PostgresEventStore, isPostgresUrl, redactedUrl } from "./postgres";
 export type { PostgresEventStoreOptions } from "./postgres";

@@ -4,13 +4,23 @@
  * durability and group commit: each event is committed before its promise settles, the events that arrive
  * while a group commit is in flight go into the next one (one transaction), and an invalid event is rolled back
  * alone in its own SAVEPOINT. Every read is a promise and aggregates in SQL on the server.
+ *
+ * Outages: while the server cannot be reached (down, restarting, a broken connection), every write and read
+ * rejects with an `EventStoreUnavailableError` within `CONNECT_TIMEOUT_MS`, and the pool reconnects by itself once
+ * the server is back. Replicas writing the same users' assignments may deadlock: such a group is rerun whole.
  */
 import pg from "pg";
 import { InputError } from "../../core/errors";
 import { POSTGRES_SCHEMA, POSTGRES_VERSION_TABLE } from "./postgres-schema";
 import { type InterleavingRow, type VisitRow, interleavingCounts, preDaysSetting, visitEvent } from "./rows";
 import { EVENT_STORE_SCHEMA_VERSION } from "./schema";
-import { INTERLEAVED_VARIANT, checkImpression, feedbackResult, feedbackSlot } from "./types";
+import {
+  EventStoreUnavailableError,
+  INTERLEAVED_VARIANT,
+  checkImpression,
+  feedbackResult,
+  feedbackSlot,
+} from "./types";
 import type {
   AsyncEventStoreReader,
   CalendarPhase,
@@ -70,6 +80,54 @@ const TYPES = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/** How long a connection may take to open before the request fails (unavailable) instead of waiting on. */
+const CONNECT_TIMEOUT_MS = 3000;
+
+/** Socket errors of a server that is down or unreachable. */
+const UNREACHABLE_SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/** node-postgres' own errors for a connection that broke, timed out opening, or was already broken. */
+const BROKEN_CONNECTION_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable/;
+
+/**
+ * Whether `error` says the server cannot be reached or the connection broke: a socket error, node-postgres'
+ * broken-connection errors, SQLSTATE class 08 (connection exception), 57P01 admin_shutdown, 57P02 crash_shutdown
+ * or 57P03 cannot_connect_now (starting up or shutting down).
+ */
+function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && (/^08|^57P0[123]$/.test(code) || UNREACHABLE_SOCKET_CODES.has(code)))
+    return true;
+  // Node tries each address of "localhost" and reports them together.
+  if (error instanceof AggregateError) return error.errors.some(isConnectionFailure);
+  return BROKEN_CONNECTION_MESSAGE.test(error.message);
+}
+
+/** 40P01 deadlock_detected, 40001 serialization_failure: the transaction may succeed if run again. */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === "40P01" || code === "40001";
+}
+
+/** Runs of a group that deadlocks (or fails to serialise) before its writes are rejected with that error. */
+const GROUP_ATTEMPTS = 5;
+
+/** The pause before run `attempt + 1` of a group: growing, jittered so that the deadlocked replicas part. */
+function retryPauseMs(attempt: number): number {
+  return 5 * attempt * (0.5 + Math.random());
+}
+
 /** The advisory lock that serialises creating the tables, so replicas starting together create them once. */
 const SCHEMA_LOCK_KEY = 0x61627265; // "abre"
 
@@ -117,6 +175,8 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
   private groupedWrites = 0;
   private longestCommitMs = 0;
   private closed = false;
+  /** When the current outage began (the first request that found the server unreachable), if one is on. */
+  private unreachableSince: number | undefined;
 
   private constructor(
     /** The URL without its password. */
@@ -138,7 +198,14 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
    */
   static async open(url: string, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
     const location = redactedUrl(url);
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, types: TYPES });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 4,
+      types: TYPES,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // The OS notices a server gone without a word (a cut network) on an idle connection too.
+      keepAlive: true,
+    });
     // An idle connection broken by a server restart emits here; the next query takes a new connection.
     pool.on("error", (error) =>
       process.stderr.write(`event store ${location}: idle connection lost: ${error.message}\n`),
@@ -201,7 +268,7 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
   }
 
   async recordSetting(key: string, value: string): Promise<void> {
-    await this.pool.query(
+    await this.query(
       "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
       [key, value],
     );
@@ -306,36 +373,21 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
   }
 
   /**
-   * One group: first without savepoints (the usual case: no write fails); if one throws, that transaction is
-   * rolled back and the group runs again with one SAVEPOINT per write, so that only the failing writes are
-   * rejected. Promises settle after the COMMIT; if the connection or the transaction fails, every write of the
-   * group is rejected (none of them is acknowledged).
+   * One group: its promises settle after the COMMIT. If the transaction fails (not one write of it), every write
+   * of the group is rejected (none of them is acknowledged): with an `EventStoreUnavailableError` when the server
+   * cannot be reached or the connection broke, else with the error itself.
    */
   private async commitGroup(writes: PendingWrite[]): Promise<void> {
     const started = performance.now();
-    let client: pg.PoolClient;
+    let outcomes: WriteOutcome[];
     try {
-      client = await this.pool.connect();
+      outcomes = await this.runGroupRetrying(writes);
     } catch (error) {
-      for (const pending of writes) pending.reject(error);
+      const failure = this.unavailable(error);
+      for (const pending of writes) pending.reject(failure);
       return;
     }
-    let outcomes: WriteOutcome[];
-    let broken: Error | undefined;
-    try {
-      outcomes = await this.runGroup(client, writes, false);
-    } catch {
-      try {
-        outcomes = await this.runGroup(client, writes, true);
-      } catch (error) {
-        broken = error as Error;
-        for (const pending of writes) pending.reject(error);
-        return;
-      }
-    } finally {
-      // A connection whose transaction failed outright is dropped, not reused.
-      client.release(broken);
-    }
+    this.reachedAgain(started);
     this.groupCommits++;
     this.groupedWrites += writes.length;
     this.longestCommitMs = Math.max(this.longestCommitMs, performance.now() - started);
@@ -343,6 +395,49 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
       if (outcome.ok) writes[i].resolve(outcome.value as never);
       else writes[i].reject(outcome.error);
     });
+  }
+
+  /**
+   * The group run whole again, in a new transaction, after a deadlock or a serialization failure (replicas
+   * upserting the same users' assignments in another order), up to `GROUP_ATTEMPTS` runs.
+   */
+  private async runGroupRetrying(writes: readonly PendingWrite[]): Promise<WriteOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runGroupOnce(writes);
+      } catch (error) {
+        if (!isTransient(error) || attempt === GROUP_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, retryPauseMs(attempt)));
+      }
+    }
+  }
+
+  /**
+   * One run of a group on a connection of the pool: first without savepoints (the usual case: no write fails);
+   * if one throws, that transaction is rolled back and the group runs again with one SAVEPOINT per write, so that
+   * only the failing writes are rejected. A broken connection or a transient failure fails the run instead.
+   */
+  private async runGroupOnce(writes: readonly PendingWrite[]): Promise<WriteOutcome[]> {
+    const client = await this.pool.connect();
+    let failed: Error | undefined;
+    // The pool listens for errors of idle connections only: one lost while checked out would throw unheard.
+    const onError = (error: Error) => (failed ??= error);
+    client.on("error", onError);
+    try {
+      try {
+        return await this.runGroup(client, writes, false);
+      } catch (error) {
+        if (isConnectionFailure(error) || isTransient(error)) throw error;
+        return await this.runGroup(client, writes, true);
+      }
+    } catch (error) {
+      // A connection lost mid-group fails the next statement with "not queryable": the loss itself is the cause.
+      throw (failed ??= error as Error);
+    } finally {
+      client.off("error", onError);
+      // A connection whose transaction failed outright is dropped, not reused.
+      client.release(failed);
+    }
   }
 
   private async runGroup(
@@ -364,16 +459,72 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
           await client.query("RELEASE SAVEPOINT write");
           outcomes.push({ ok: true, value });
         } catch (error) {
-          // A failure of the connection itself fails this ROLLBACK TO too, and with it the group.
+          // Not this write's own fault: the whole group fails (and a deadlocked one is rerun).
+          if (isConnectionFailure(error) || isTransient(error)) throw error;
           await client.query("ROLLBACK TO SAVEPOINT write");
           outcomes.push({ ok: false, error });
         }
       }
+      // A COMMIT whose connection breaks before the server's answer is ambiguous: it may have committed. Its
+      // writes are rejected all the same (unavailable): nothing is acknowledged that is not known stored, and an
+      // unacknowledged write may be stored (see EventStoreUnavailableError).
       await client.query("COMMIT");
       return outcomes;
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
       throw error;
+    }
+  }
+
+  /**
+   * `error` as an `EventStoreUnavailableError` when it says the server cannot be reached, else itself. An outage
+   * is logged once when it begins (and once when it ends, by `reachedAgain`), not for each refused request.
+   */
+  private unavailable(error: unknown): unknown {
+    if (!isConnectionFailure(error)) return error;
+    const failure = new EventStoreUnavailableError(this.location, error);
+    if (this.unreachableSince === undefined) {
+      this.unreachableSince = performance.now();
+      process.stderr.write(`${failure.message}: refusing writes and reads until it is back\n`);
+    }
+    return failure;
+  }
+
+  /** Ends the outage, if any, when an operation begun after its start (`startedAt`) succeeded. */
+  private reachedAgain(startedAt: number): void {
+    if (this.unreachableSince === undefined || startedAt < this.unreachableSince) return;
+    const seconds = (performance.now() - this.unreachableSince) / 1000;
+    this.unreachableSince = undefined;
+    process.stderr.write(`event store ${this.location} is reachable again after ${seconds.toFixed(1)} s\n`);
+  }
+
+  /** A query on a connection of the pool, rejecting with an `EventStoreUnavailableError` during an outage. */
+  private async query<R extends pg.QueryResultRow>(
+    sql: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    const started = performance.now();
+    try {
+      const result = await this.pool.query<R>(sql, values);
+      this.reachedAgain(started);
+      return result;
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
+  /**
+   * Whether the server answers now (`SELECT 1`): the readiness of a router on this store.
+   *
+   * @example
+   * await store.reachable(); // => false while the server is down
+   */
+  async reachable(): Promise<boolean> {
+    try {
+      await this.pool.query("SELECT 1");
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -383,7 +534,7 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
   }
 
   async variantOf(requestId: string): Promise<string | undefined> {
-    const result = await this.pool.query<{ variant: string }>(
+    const result = await this.query<{ variant: string }>(
       "SELECT variant FROM impressions WHERE request_id = $1",
       [requestId],
     );
@@ -391,7 +542,7 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
   }
 
   private async rows<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R[]> {
-    return (await this.pool.query<R>(sql, values)).rows;
+    return (await this.query<R>(sql, values)).rows;
   }
 
   /**

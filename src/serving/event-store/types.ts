@@ -212,6 +212,7 @@ export interface AsyncEventStoreReader {
  * Writes of the router. `enqueueImpression` and `enqueueFeedback` settle only once their event is durable; an
  * invalid event (a duplicate request id, a click on a movie that was not shown) rejects alone. `recordSetting`
  * and `close` return nothing on SQLite (done when they return) and a promise on PostgreSQL: callers await them.
+ * PostgreSQL's writes and reads reject with an `EventStoreUnavailableError` while its server cannot be reached.
  */
 export interface EventStoreWriter {
   /** Where the events are, for messages and logs: the SQLite file, or the PostgreSQL URL without its password. */
@@ -235,6 +236,31 @@ export interface EventStoreWriter {
   groupCommitStats(): GroupCommitStats;
   /** Commits any queued writes (their promises settle), then closes. */
   close(): void | Promise<void>;
+}
+
+/**
+ * What the writes and reads of a network event store (PostgreSQL) reject with when its server cannot be reached
+ * or the connection broke: the event was not acknowledged and may be retried (the HTTP API answers 503). If the
+ * connection broke during the COMMIT, the event may be stored all the same: a retried feedback is then answered
+ * as a duplicate, a retried prediction gets a new request id (the first impression stays, never acknowledged).
+ *
+ * @example
+ * await store.enqueueImpression(impression).catch((error) => error instanceof EventStoreUnavailableError); // => true while the server is down
+ */
+export class EventStoreUnavailableError extends Error {
+  override readonly name = "EventStoreUnavailableError";
+  constructor(
+    /** The store's location (a URL without its password). */
+    readonly location: string,
+    cause: unknown,
+  ) {
+    super(
+      `event store ${location} is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
 }
 
 /** The SQLite store the router both writes and reads synchronously. */
