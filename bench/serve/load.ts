@@ -1,12 +1,14 @@
 /**
  * The load generator: autocannon for closed-loop (saturation) runs, `openLoop` for fixed-rate runs on raw
- * keep-alive sockets, and `measure`, which runs either against a target and reads the server's CPU time, the
- * idle reference's figures and the machine's CPU steal around it.
+ * keep-alive sockets, and `measure`, which runs either against one target or several (replicas: the connections
+ * assigned to them round robin) and reads around it the servers' CPU time, the load generator's own, PostgreSQL's
+ * (when given its port), the idle reference's figures and the machine's CPU steal.
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as path from "node:path";
 import { CONNECTIONS } from "./settings";
-import { type Target, type TargetStats, targetStats } from "./targets";
+import { type Target, type TargetStats, combinedStats, targetStats } from "./targets";
 
 export interface AutocannonResult {
   requests: { average: number; total: number };
@@ -26,7 +28,8 @@ export interface AutocannonRequest {
   onResponse?: (status: number, body: string) => void;
 }
 export interface LoadOptions {
-  url: string;
+  /** One URL per target: connection i goes to url[i % url.length] (autocannon's rule, kept by `openLoop`). */
+  url: string[];
   connections: number;
   amount: number;
   /** Requests per second, sent by `openLoop` (open loop); closed loop (autocannon) when absent. */
@@ -34,11 +37,19 @@ export interface LoadOptions {
   requests: AutocannonRequest[];
 }
 const autocannonRun = require("autocannon") as (
-  options: LoadOptions & { timeout: number },
+  options: LoadOptions & { timeout: number; sampleInt: number },
 ) => Promise<AutocannonResult>;
 
 /** Seconds before autocannon gives up on a request: long, so that every request is answered (acknowledged). */
 const TIMEOUT_SECONDS = 120;
+/**
+ * autocannon's sampling interval, ms. A run of a given amount of requests ends at the first sample after the last
+ * answer, and its duration with it: at autocannon's default of 1 s a 10 s run could read up to 10% slow.
+ */
+const SAMPLE_MS = 10;
+
+/** An open-loop connection: the request head for its target, and the due time of its request in flight. */
+type Connection = net.Socket & { head: string; dueMs: number };
 
 export interface Row {
   name: string;
@@ -49,9 +60,13 @@ export interface Row {
   p99: number;
   ok: number;
   failed: number;
-  /** Server CPU time (user + system) per answered request, ms. */
+  /** Server CPU time (user + system) per answered request, ms: summed over the targets (replicas). */
   cpuMsPerRequest: number;
-  /** The server's event-loop delay and GC pauses during the run (`TargetStats`). */
+  /** This process's CPU time (the load generator) per answered request, ms. */
+  loadCpuMsPerRequest: number;
+  /** PostgreSQL's CPU time (the postmaster and its children) per answered request, ms; NaN without PostgreSQL. */
+  databaseCpuMsPerRequest: number;
+  /** The servers' event-loop delay and GC pauses during the run (`TargetStats`, combined over the targets). */
   server: TargetStats;
   /** Fixed-rate runs: the same figures from the idle reference process (`startTarget("idle")`) over the run. */
   idle?: TargetStats;
@@ -76,6 +91,45 @@ function cpuTicks(): { total: number; steal: number } {
   }
 }
 
+/** Linux's USER_HZ: /proc reports CPU times in these ticks per second (100 on every architecture Node runs on). */
+const USER_HZ = 100;
+
+/** The fields of /proc/PID/stat after the command name (which may hold spaces): [0] is field 3, the state. */
+function procStat(pid: string): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined; // exited meanwhile
+  }
+}
+
+/**
+ * PostgreSQL's CPU time so far, ms (Linux /proc): the postmaster listening on `port` (found by its `-p PORT`
+ * argument), its live children (the backends, WAL writer, checkpointer...) and its exited children (cutime,
+ * cstime). NaN when no such process is found, e.g. off Linux.
+ */
+export function postgresCpuMs(port: number): number {
+  const pids = fs.readdirSync("/proc").filter((name) => /^[0-9]+$/.test(name));
+  const postmaster = pids.find((pid) => {
+    try {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      return path.basename(argv[0]) === "postgres" && argv[argv.indexOf("-p") + 1] === String(port);
+    } catch {
+      return false;
+    }
+  });
+  const own = postmaster === undefined ? undefined : procStat(postmaster);
+  if (!own) return NaN;
+  // utime, stime, cutime, cstime are fields 14-17
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const pid of pids) {
+    const fields = procStat(pid);
+    if (fields !== undefined && fields[1] === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / USER_HZ;
+}
+
 /**
  * Open-loop load: request i is due at start + i / rate seconds. At most `connections` keep-alive connections
  * carry them, one request at a time each; a due request waits for a free connection, and that wait counts as
@@ -85,7 +139,7 @@ function cpuTicks(): { total: number; steal: number } {
  * node's http client costs enough CPU per request to compete with the server on 2 cores.
  */
 async function openLoop(options: {
-  url: string;
+  url: string[];
   connections: number;
   rate: number;
   amount: number;
@@ -94,12 +148,12 @@ async function openLoop(options: {
   body: () => string;
   onResponse?: (status: number, body: string) => void;
 }): Promise<AutocannonResult> {
-  const { hostname, port } = new URL(options.url);
-  const head =
-    `POST ${options.path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\nconnection: keep-alive\r\n` +
-    Object.entries(options.headers)
-      .map(([name, value]) => `${name}: ${value}\r\n`)
-      .join("");
+  const headers = Object.entries(options.headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  const head = (url: URL) =>
+    `POST ${options.path} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: keep-alive\r\n${headers}`;
+  const targets = options.url.map((url) => ({ url: new URL(url), head: head(new URL(url)) }));
   const latencies: number[] = [];
   let ok = 0;
   let non2xx = 0;
@@ -114,15 +168,15 @@ async function openLoop(options: {
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const dispatch = () => {
     while (due.length > 0 && idle.length > 0) {
-      const socket = idle.shift()!; // round robin: every connection carries its share
+      const socket = idle.shift()! as Connection; // round robin: every connection carries its share
       const dueMs = due.shift()!;
       const body = options.body();
-      (socket as net.Socket & { dueMs: number }).dueMs = dueMs;
-      socket.write(`${head}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.dueMs = dueMs;
+      socket.write(`${socket.head}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     }
   };
   const complete = (socket: net.Socket, status: number, body: string) => {
-    latencies.push(performance.now() - (socket as net.Socket & { dueMs: number }).dueMs);
+    latencies.push(performance.now() - (socket as Connection).dueMs);
     if (status >= 200 && status < 300) ok++;
     else non2xx++;
     options.onResponse?.(status, body);
@@ -133,9 +187,13 @@ async function openLoop(options: {
   await Promise.all(
     Array.from(
       { length: options.connections },
-      () =>
+      (_, i) =>
         new Promise<void>((resolve, reject) => {
-          const socket = net.connect(Number(port), hostname, () => resolve());
+          const target = targets[i % targets.length];
+          const socket = Object.assign(
+            net.connect(Number(target.url.port), target.url.hostname, () => resolve()),
+            { head: target.head, dueMs: NaN },
+          );
           socket.setNoDelay(true);
           socket.once("error", reject);
           socket.on("error", () => {}); // after connecting, a failure shows as "close" below
@@ -198,27 +256,36 @@ async function openLoop(options: {
   };
 }
 
-/** One run against `target` (autocannon closed loop, or `openLoop` with `overallRate`), with its CPU time. */
+/**
+ * One run against `targets` (autocannon closed loop, or `openLoop` with `overallRate`), their connections
+ * assigned round robin, with the CPU time of the targets, of this process and, given `around.postgresPort`, of
+ * that PostgreSQL server; `around.idle` is the idle reference process read over the run.
+ */
 export async function measure(
-  target: Target,
+  targets: readonly Target[],
   name: string,
   options: Omit<LoadOptions, "url" | "connections">,
-  idle?: Target,
+  around: { idle?: Target; postgresPort?: number } = {},
 ): Promise<Row> {
-  const before = await targetStats(target);
+  const { idle, postgresPort } = around;
+  const before = combinedStats(await Promise.all(targets.map(targetStats)));
   if (idle) await targetStats(idle); // resets its figures to this run
   const ticksBefore = cpuTicks();
+  const loadBefore = process.cpuUsage();
+  const databaseBefore = postgresPort === undefined ? NaN : postgresCpuMs(postgresPort);
   const template = options.requests[0];
+  const url = targets.map((target) => target.url);
   const result =
     options.overallRate === undefined
       ? await autocannonRun({
           ...options,
-          url: target.url,
+          url,
           connections: CONNECTIONS,
           timeout: TIMEOUT_SECONDS,
+          sampleInt: SAMPLE_MS,
         })
       : await openLoop({
-          url: target.url,
+          url,
           connections: CONNECTIONS,
           rate: options.overallRate,
           amount: options.amount,
@@ -227,18 +294,22 @@ export async function measure(
           body: () => (template.setupRequest ? template.setupRequest(template).body : template.body) ?? "",
           onResponse: template.onResponse,
         });
-  const after = await targetStats(target);
+  const databaseAfter = postgresPort === undefined ? NaN : postgresCpuMs(postgresPort);
+  const load = process.cpuUsage(loadBefore);
+  const after = combinedStats(await Promise.all(targets.map(targetStats)));
   const ticksAfter = cpuTicks();
-  const answered = result["2xx"] + result.non2xx;
+  const answered = Math.max(1, result["2xx"] + result.non2xx);
   return {
     name,
     load: options.overallRate === undefined ? "saturation" : `fixed ${options.overallRate}/s`,
-    rps: answered / result.duration,
+    rps: (result["2xx"] + result.non2xx) / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     ok: result["2xx"],
     failed: result.non2xx + result.errors + result.timeouts,
-    cpuMsPerRequest: (after.cpuMs - before.cpuMs) / Math.max(1, answered),
+    cpuMsPerRequest: (after.cpuMs - before.cpuMs) / answered,
+    loadCpuMsPerRequest: (load.user + load.system) / 1000 / answered,
+    databaseCpuMsPerRequest: (databaseAfter - databaseBefore) / answered,
     server: after,
     idle: idle ? await targetStats(idle) : undefined,
     stealPercent: (100 * (ticksAfter.steal - ticksBefore.steal)) / (ticksAfter.total - ticksBefore.total),

@@ -7,10 +7,10 @@ import * as path from "node:path";
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from "../../src/core/paths";
 import { readPreparedManifest } from "../../src/data/load";
 import { MODEL_NAMES, loadTrainedModels } from "../../src/models/trained-models";
-import { openEventStore } from "../../src/serving/event-store";
+import { type GroupCommitStats, openEventStoreReader } from "../../src/serving/event-store";
 import { predictionRequest } from "../../src/serving/seldon";
 import type { AutocannonRequest, Row } from "./load";
-import { CONNECTIONS, GOAL_P99_MS, GOAL_THROUGHPUT_RATIO, USERS } from "./settings";
+import { CONNECTIONS, GOAL_P99_MS, GOAL_THROUGHPUT_RATIO, REPLICAS, USERS } from "./settings";
 
 /** The models' own scoring cost (CPU time in this process): the floor under the router's per-request CPU. */
 export async function modelScoring(): Promise<{ line: string; meanMs: number }> {
@@ -152,6 +152,98 @@ export function table(rows: Row[]): string {
 
 const check = (met: boolean) => (met ? "met" : "NOT met");
 
+/**
+ * The runs on PostgreSQL beside SQLite's, with where the CPU time of a request goes: the routers (summed over the
+ * replicas; on SQLite this includes the store), PostgreSQL (the postmaster and its children) and the load
+ * generator (this process), and how many of the machine's cores they kept busy together.
+ */
+export function cpuTable(rows: Row[]): string {
+  const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : "-");
+  return (
+    "| run | load | requests/s | p50 ms | p99 ms | 2xx | failed | routers CPU ms/request | PostgreSQL CPU " +
+    "ms/request | load generator CPU ms/request | cores busy |\n" +
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
+    rows
+      .map(
+        (r) =>
+          `| ${r.name} | ${r.load} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.failed} | ` +
+          `${ms(r.cpuMsPerRequest)} | ${ms(r.databaseCpuMsPerRequest)} | ${ms(r.loadCpuMsPerRequest)} | ` +
+          `${((r.rps * cpuMsPerRequest(r)) / 1000).toFixed(2)} |`,
+      )
+      .join("\n")
+  );
+}
+
+/** All the CPU time a request costs on this machine (routers, PostgreSQL, load generator), ms. */
+function cpuMsPerRequest(row: Row): number {
+  return (
+    row.cpuMsPerRequest +
+    (Number.isFinite(row.databaseCpuMsPerRequest) ? row.databaseCpuMsPerRequest : 0) +
+    row.loadCpuMsPerRequest
+  );
+}
+
+/** The group commits of one configuration: transactions, events, mean group size, longest commit. */
+export function groupCommitLine(label: string, groups: GroupCommitStats | undefined): string {
+  const { commits, writes, longestMs } = groups ?? { commits: 0, writes: 0, longestMs: NaN };
+  return (
+    `${label}: ${commits} transactions for ${writes} events (mean ${(writes / Math.max(1, commits)).toFixed(1)} ` +
+    `per commit, longest ${longestMs.toFixed(1)} ms)\n`
+  );
+}
+
+/** One configuration's saturation runs: predictions, then feedback on them. */
+export interface SaturationRuns {
+  predictions: Row;
+  feedback: Row;
+}
+
+/**
+ * The ratios of the PostgreSQL store to SQLite's and of REPLICAS (3) to 1, and the scale-out goal (REPLICAS
+ * at least twice one replica's throughput) with its reason: on a machine of `cores` cores that the routers,
+ * PostgreSQL and the load generator share, twice one replica's rate needs twice its CPU time per second (at the
+ * replicas' CPU cost per request): needing more than the cores have caps the throughput whatever the number of
+ * replicas. (Other processes on the machine are not counted: the load average shows them.)
+ */
+export function scaleOutGoal(
+  sqlite: SaturationRuns,
+  one: SaturationRuns,
+  several: SaturationRuns,
+  cores: number,
+): string {
+  const ratio = (a: Row, b: Row) => (a.rps / b.rps).toFixed(2);
+  const goal = (kind: keyof SaturationRuns) => {
+    const [single, replicated] = [one[kind], several[kind]];
+    const scale = replicated.rps / single.rps;
+    const coresForTwice = (2 * single.rps * cpuMsPerRequest(replicated)) / 1000;
+    const busy = (row: Row) => ((row.rps * cpuMsPerRequest(row)) / 1000).toFixed(2);
+    const reason =
+      coresForTwice > cores
+        ? `CPU-bound: twice one replica's ${single.rps.toFixed(0)}/s at ${REPLICAS} replicas' ` +
+          `${cpuMsPerRequest(replicated).toFixed(3)} ms of CPU per request would keep ${coresForTwice.toFixed(2)} ` +
+          `cores busy, the machine has ${cores} (at most ${((cores * 1000) / cpuMsPerRequest(replicated)).toFixed(0)}/s)`
+        : `not CPU-bound (twice one replica's rate needs ${coresForTwice.toFixed(2)} of ${cores} cores): the ` +
+          "limit is elsewhere, e.g. PostgreSQL's commits and row locks (see the group commits)";
+    return (
+      `GOAL scale-out (${kind}): ${REPLICAS} replicas / 1 replica ${scale.toFixed(2)} (goal >= 2: ${check(scale >= 2)}` +
+      `${scale >= 2 ? "" : `; ${reason}`})\n` +
+      `  CPU ms per request, 1 replica / ${REPLICAS} replicas: routers ${single.cpuMsPerRequest.toFixed(3)} / ` +
+      `${replicated.cpuMsPerRequest.toFixed(3)} (summed over the replicas), PostgreSQL ` +
+      `${single.databaseCpuMsPerRequest.toFixed(3)} / ${replicated.databaseCpuMsPerRequest.toFixed(3)}, load ` +
+      `generator ${single.loadCpuMsPerRequest.toFixed(3)} / ${replicated.loadCpuMsPerRequest.toFixed(3)}; cores ` +
+      `busy ${busy(single)} / ${busy(replicated)} of ${cores}\n`
+    );
+  };
+  return (
+    `PostgreSQL 1 replica / SQLite, requests per second at saturation: predictions ` +
+    `${ratio(one.predictions, sqlite.predictions)}, feedback ${ratio(one.feedback, sqlite.feedback)}\n` +
+    `PostgreSQL ${REPLICAS} replicas / 1 replica: predictions ${ratio(several.predictions, one.predictions)}, feedback ` +
+    `${ratio(several.feedback, one.feedback)}\n` +
+    goal("predictions") +
+    goal("feedback")
+  );
+}
+
 /** The throughput goal: predictions against the trivial Express handler, both at saturation. */
 export function throughputGoal(
   reference: Row,
@@ -204,19 +296,24 @@ export function latencyGoal(run: { rate: number; label: string; trivial: Row; ro
 }
 
 /**
- * Audit: the store holds exactly the acknowledged impressions and clicks (read after the server stopped). A
- * request the client gave up on may have been stored without being acknowledged; none may be missing.
+ * Audit: the store at `location` (an SQLite file or a postgresql:// URL, read through the event store's own
+ * reader) holds exactly the acknowledged impressions and clicks (read after the servers stopped). A request the
+ * client gave up on may have been stored without being acknowledged; none may be missing. `label` names the
+ * store in the line.
  */
-export function auditEventStore(
-  eventsPath: string,
+export async function auditEventStore(
+  location: string,
   served: readonly Served[],
   acknowledgedClicks: number,
-): { line: string; ok: boolean } {
-  const store = openEventStore(eventsPath, { readonly: true });
-  const sizes = store.tableSizes();
-  const counts = store.counts().variants;
-  const stored = new Set(store.requestIds().map((r) => r.requestId));
-  store.close();
+  label = "event store",
+): Promise<{ line: string; ok: boolean }> {
+  const store = await openEventStoreReader(location);
+  const [sizes, { variants: counts }, ids] = await Promise.all([
+    store.tableSizes(),
+    store.counts(),
+    store.requestIds(),
+  ]).finally(() => store.close());
+  const stored = new Set(ids.map((r) => r.requestId));
   const clicks = counts.reduce((sum, r) => sum + r.clicks, 0);
   const missing = served.filter((s) => !stored.has(s.puid)).length;
   const ok =
@@ -227,7 +324,7 @@ export function auditEventStore(
   return {
     ok,
     line:
-      `event store: ${sizes.impressions} impressions (acknowledged ${served.length}), ${clicks} clicks ` +
+      `${label}: ${sizes.impressions} impressions (acknowledged ${served.length}), ${clicks} clicks ` +
       `(acknowledged ${acknowledgedClicks}), split ${counts.map((r) => `${r.variant} ${r.impressions}`).join(" / ")}: ` +
       `${ok ? "exactly the acknowledged events" : `MISMATCH (${missing} acknowledged impressions missing)`}\n`,
   };

@@ -1,7 +1,7 @@
 /**
  * A server under load, the child side of ./targets.ts: `node --import tsx bench/serve/target-process.ts KIND
- * EVENTS` serves KIND (`TargetKind`), prints `listening <url>` and answers each IPC message with its
- * `TargetStats`.
+ * EVENTS` serves KIND (`TargetKind`; EVENTS, the router's event store: an SQLite file or a postgresql:// URL),
+ * prints `listening <url>` and answers each IPC message with its `TargetStats`.
  */
 import * as path from "node:path";
 import * as http from "node:http";
@@ -12,12 +12,12 @@ import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from "../../src/core/paths";
 import { loadCatalog, startServing } from "../../src/deployment/serve";
 import { readPreparedManifest } from "../../src/data/load";
 import { MODEL_NAMES, loadTrainedModels } from "../../src/models/trained-models";
-import type { EventStore } from "../../src/serving/event-store";
+import type { EventStoreWriter } from "../../src/serving/event-store";
 import type { TargetStats } from "./targets";
 
 /** Serves the trivial reference handler or the whole serving tier in this process (the child side). */
-async function serveTarget(kind: string, eventsPath: string): Promise<void> {
-  let store: EventStore | undefined;
+async function serveTarget(kind: string, eventsLocation: string): Promise<void> {
+  let store: EventStoreWriter | undefined;
   if (kind === "idle") {
     // No server: a process with nothing to do but the 1 ms timer of its event-loop monitor. Its stalls are the
     // machine's, not any server's (a waking thread waits for a CPU, or a halted virtual CPU for the hypervisor).
@@ -51,7 +51,7 @@ async function serveTarget(kind: string, eventsPath: string): Promise<void> {
     const server = await startServing({
       role: "all",
       port: 0,
-      eventsPath,
+      eventsPath: eventsLocation,
       recommenders: await loadTrainedModels(
         modelsDir,
         MODEL_NAMES,
@@ -59,7 +59,7 @@ async function serveTarget(kind: string, eventsPath: string): Promise<void> {
       ),
       movies: await loadCatalog(dataDir, "ml-latest-small"),
     });
-    store = server.store;
+    store = server.events; // either backend (`server.store` is SQLite's only)
     process.stdout.write(`listening ${server.url}\n`);
   }
   // Where a tail latency comes from: stalls of the event loop, and garbage-collection pauses among them.

@@ -24,11 +24,14 @@ export interface Target {
 /** What each kind of target serves: see ./target-process.ts. */
 export type TargetKind = "trivial" | "node" | "router" | "idle";
 
-/** Starts a target child process (with an IPC channel for its stats) and resolves with its URL. */
-export function startTarget(kind: TargetKind, eventsPath = ""): Promise<Target> {
+/**
+ * Starts a target child process (with an IPC channel for its stats) and resolves with its URL. `events` is the
+ * router's event store: an SQLite file, or a postgresql:// URL that several router targets may share.
+ */
+export function startTarget(kind: TargetKind, events = ""): Promise<Target> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(__dirname, "target-process.ts"), kind, eventsPath],
+    ["--import", "tsx", path.join(__dirname, "target-process.ts"), kind, events],
     {
       stdio: ["ignore", "pipe", "inherit", "ipc"],
     },
@@ -47,6 +50,31 @@ export function targetStats(target: Target): Promise<TargetStats> {
     target.child.once("message", (message) => resolve(message as TargetStats));
     target.child.send("stats");
   });
+}
+
+/**
+ * The figures of several targets (replicas) as one: CPU time, group commits and GC pauses summed, the event-loop
+ * delays and the longest commit and pause the worst of them.
+ */
+export function combinedStats(stats: readonly TargetStats[]): TargetStats {
+  const sum = (of: (s: TargetStats) => number) => stats.reduce((total, s) => total + of(s), 0);
+  const worst = (of: (s: TargetStats) => number) => Math.max(...stats.map(of));
+  const commits = stats.flatMap((s) => (s.groupCommits ? [s.groupCommits] : []));
+  return {
+    cpuMs: sum((s) => s.cpuMs),
+    groupCommits:
+      commits.length === 0
+        ? undefined
+        : {
+            commits: commits.reduce((total, c) => total + c.commits, 0),
+            writes: commits.reduce((total, c) => total + c.writes, 0),
+            longestMs: Math.max(...commits.map((c) => c.longestMs)),
+          },
+    loopDelayP99Ms: worst((s) => s.loopDelayP99Ms),
+    loopDelayMaxMs: worst((s) => s.loopDelayMaxMs),
+    gcPauses: sum((s) => s.gcPauses),
+    gcMaxMs: worst((s) => s.gcMaxMs),
+  };
 }
 
 export function stopTarget(child: ChildProcess): Promise<void> {
