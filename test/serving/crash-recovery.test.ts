@@ -1,45 +1,18 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
-import { PROJECT_ROOT } from "../../src/core/paths";
 import { openEventStore } from "../../src/serving/event-store";
 import { feedbackRequest, predictionRequest } from "../../src/serving/seldon";
 import { type Json, postJson } from "../support/http";
-
-/** Starts the serving child process and resolves with its URL once it listens. */
-function startChild(eventsPath: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(PROJECT_ROOT, "test", "support", "serving-child.ts"), eventsPath],
-    { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  return new Promise((resolve, reject) => {
-    let stderr = "";
-    child.stderr!.on("data", (chunk) => (stderr += String(chunk)));
-    child.stdout!.on("data", (chunk) => {
-      const match = /listening (\S+)/.exec(String(chunk));
-      if (match) resolve({ child, url: match[1] });
-    });
-    child.on("exit", (code) => reject(new Error(`serving child exited with ${code}: ${stderr}`)));
-  });
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
+import { killServingProcess, startServingProcess } from "../support/serving-process";
 
 test("SIGKILL in the middle of traffic loses no acknowledged event and doubles none", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-crash-"));
   const eventsPath = path.join(dir, "events.sqlite");
-  const first = await startChild(eventsPath);
+  const first = await startServingProcess(eventsPath);
   const acknowledgedImpressions = new Map<string, Json>();
   const acknowledgedClicks = new Set<string>();
   let stop = false;
@@ -70,12 +43,12 @@ test("SIGKILL in the middle of traffic loses no acknowledged event and doubles n
   };
   const visitors = Array.from({ length: 8 }, (_, id) => visitor(id));
   while (acknowledgedImpressions.size < 400) await new Promise((resolve) => setTimeout(resolve, 20));
-  await killed(first.child); // SIGKILL while the visitors are still sending
+  await killServingProcess(first.child); // SIGKILL while the visitors are still sending
   stop = true;
   await Promise.all(visitors);
   assert.ok(failures > 0, "the kill happened in the middle of traffic");
 
-  const second = await startChild(eventsPath);
+  const second = await startServingProcess(eventsPath);
   try {
     // Retrying every acknowledged click after the restart is ignored (already stored), never double counted.
     for (const puid of acknowledgedClicks) {
@@ -88,7 +61,7 @@ test("SIGKILL in the middle of traffic loses no acknowledged event and doubles n
       assert.equal(retry.json.meta.tags.duplicate, true, puid);
     }
   } finally {
-    await killed(second.child);
+    await killServingProcess(second.child);
   }
 
   const db = new Database(eventsPath, { readonly: true });
