@@ -141,7 +141,11 @@ export class RouterService implements RouterClient {
     this.started.catch(() => {});
   }
 
-  /** Records the run's settings, then rebuilds the bandit's arms from the stored impressions and clicks. */
+  /**
+   * Records the run's settings, or checks them against those stored by the first router on this store (replicas
+   * with another seed would hash users to other variants), then rebuilds the bandit's arms from the stored
+   * impressions and clicks.
+   */
   private async start(): Promise<void> {
     const { models, store, routing, calendar } = this.options;
     const settings: [string, string][] = [
@@ -154,7 +158,17 @@ export class RouterService implements RouterClient {
       ...models.map((model, child): [string, string] => [`child_${child}`, model.name]),
       ...(calendar ? [["pre_days", String(calendar.preDays)] as [string, string]] : []),
     ];
-    for (const [key, value] of settings) await store.recordSetting(key, value);
+    const conflicts: string[] = [];
+    for (const [key, value] of settings) {
+      const stored = await store.recordSetting(key, value);
+      if (stored !== value) conflicts.push(`${key} ${stored} (this router: ${value})`);
+    }
+    if (conflicts.length > 0)
+      throw new InputError(
+        `holds events of a router with other settings: ${conflicts.join(", ")}. Start every replica, and a ` +
+          "restarted router, with the settings of the run; or use a new event store",
+        { file: store.location },
+      );
     if (!this.arms) return;
     const variants = (await store.counts()).variants;
     models.forEach((model, child) => {

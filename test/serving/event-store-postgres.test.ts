@@ -17,6 +17,7 @@ import {
   openEventStoreReader,
   readVariantCounts,
   readVisitEvents,
+  redactedUrl,
 } from "../../src/serving/event-store";
 import { EVENT_STORE_SCHEMA_VERSION } from "../../src/serving/event-store/schema";
 import { InputError } from "../../src/core/errors";
@@ -545,5 +546,52 @@ test("a router served by startServing on PostgreSQL stores every acknowledged pr
     assert.equal(arms[0].rewards + arms[1].rewards, requests / 2);
   } finally {
     await again.close();
+  }
+});
+
+test("a replica (or a restarted router) with other routing settings than the store's first router is refused, on both backends", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "abrec-settings-"));
+  try {
+    for (const location of [await freshDatabase(), path.join(dir, "events.sqlite")]) {
+      const serve = (seed: number, mode: "sticky" | "random" = "sticky") =>
+        startServing({
+          role: "all",
+          port: 0,
+          eventsPath: location,
+          recommenders: testModels(),
+          movies: testCatalog(),
+          routing: { mode, ratioA: 0.5, seed },
+        });
+      const first = await serve(11);
+      try {
+        // A second replica with the same settings joins; one with another salt would hash users elsewhere.
+        const same = await serve(11);
+        await same.close();
+        // A replica that started anyway is closed, so that a failing check does not leave it running.
+        const refusal = (seed: number, mode?: "sticky" | "random") =>
+          serve(seed, mode).then(
+            async (started) => {
+              await started.close();
+              return undefined;
+            },
+            (error: unknown) => error,
+          );
+        const otherSeed = await refusal(12);
+        assert.ok(otherSeed instanceof InputError, `expected a refusal, got ${String(otherSeed)}`);
+        assert.match(otherSeed.message, /routing_seed 11 \(this router: 12\)/);
+        assert.ok(otherSeed.message.includes(redactedUrl(location)), otherSeed.message);
+        assert.match(String(await refusal(11, "random")), /routing_mode sticky \(this router: random\)/);
+        // The first router still serves, with its settings stored unchanged.
+        const { status } = await postJson(`${first.url}/api/v1.0/predictions`, predictionRequest(5, 3));
+        assert.equal(status, 200);
+      } finally {
+        await first.close();
+      }
+      const counts = await loadVariantCounts(location);
+      assert.equal(counts.settings.routing_seed, "11");
+      assert.equal(counts.settings.routing_mode, "sticky");
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -297,11 +297,14 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
     }
   }
 
-  async recordSetting(key: string, value: string): Promise<void> {
-    await this.query(
-      "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-      [key, value],
-    );
+  async recordSetting(key: string, value: string): Promise<string> {
+    await this.query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [
+      key,
+      value,
+    ]);
+    // A statement of its own: its snapshot sees the row of a replica whose insert this one waited for.
+    const stored = await this.query<{ value: string }>("SELECT value FROM settings WHERE key = $1", [key]);
+    return stored.rows[0].value;
   }
 
   /**

@@ -263,8 +263,9 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
-  recordSetting(key: string, value: string): void {
-    this.db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)").run(key, value);
+  recordSetting(key: string, value: string): string {
+    this.db.prepare("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)").run(key, value);
+    return (this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as { value: string }).value;
   }
 
   /**

@@ -211,14 +211,18 @@ export interface AsyncEventStoreReader {
 /**
  * Writes of the router. `enqueueImpression` and `enqueueFeedback` settle only once their event is durable; an
  * invalid event (a duplicate request id, a click on a movie that was not shown) rejects alone. `recordSetting`
- * and `close` return nothing on SQLite (done when they return) and a promise on PostgreSQL: callers await them.
+ * and `close` are done when they return on SQLite and return a promise on PostgreSQL: callers await them.
  * PostgreSQL's writes and reads reject with an `EventStoreUnavailableError` while its server cannot be reached.
  */
 export interface EventStoreWriter {
   /** Where the events are, for messages and logs: the SQLite file, or the PostgreSQL URL without its password. */
   readonly location: string;
-  /** Records a setting of the run (routing mode, ratio, seed); a later value replaces an earlier one. */
-  recordSetting(key: string, value: string): void | Promise<void>;
+  /**
+   * Records a setting of the run (routing mode, ratio, seed) unless the store holds one under `key` already, and
+   * returns the stored value: the first recorded stays, so that replicas (or a restarted router) started with
+   * other settings see it and refuse rather than mix two designs in one experiment.
+   */
+  recordSetting(key: string, value: string): string | Promise<string>;
   /**
    * Records a served prediction and the user's assignment to its variant, atomically. Resolves with whether this
    * was the user's first experiment-phase impression from this variant (a new assignment; a pre-period
