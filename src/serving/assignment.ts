@@ -11,7 +11,8 @@
  *   (`STICKY_CACHE_USERS`), so the hash is not recomputed on every request.
  * - `thompson`, `epsilon-greedy`: Seldon Core's ThompsonSampling and EpsilonGreedy routers
  *   (../stats/bandits.ts): each request goes to the child the policy picks from each model's experiment-phase
- *   impressions (pulls) and clicks (rewards) so far, which the router keeps (`RouterService.banditArms`). The
+ *   feedbacks (pulls, counted on feedback as Seldon does) and clicks (rewards) so far, which the router keeps
+ *   (`RouterService.banditArms`). The
  *   unit is the request, and the allocation adapts: read the data with the stored propensities, not a fixed-n test.
  * - `interleave`: no child is chosen; the router merges both models' lists (router.ts), so `createRoutingPolicy`
  *   refuses it.

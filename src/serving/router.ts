@@ -96,7 +96,11 @@ export class RouterService implements RouterClient {
   private readonly policy: RoutingPolicy | undefined;
   /** The interleaving coins' stream. */
   private readonly interleaveRandom: Random | undefined;
-  /** Bandit modes: each child's experiment-phase impressions and clicks, as stored. */
+  /**
+   * Bandit modes: each child's tries (experiment-phase feedbacks received) and successes (clicks); rebuilt at
+   * start from the stored impressions and clicks, where an impression never fed back counts as a try without a
+   * click.
+   */
   private readonly arms: [{ pulls: number; rewards: number }, { pulls: number; rewards: number }] | undefined;
   /**
    * Settles once the router's settings are stored and its bandit state is rebuilt from the store (reads a
@@ -235,7 +239,6 @@ export class RouterService implements RouterClient {
       this.options.metrics.predictionErrors.inc({ model_name: this.options.models[child].name, phase });
       throw error;
     }
-    if (this.arms && phase === "experiment") this.arms[child].pulls++;
     const labels = { model_name: prediction.modelName };
     this.options.metrics.impressions.inc(labels);
     if (newAssignment) this.options.metrics.assignments.inc(labels);
@@ -362,7 +365,12 @@ export class RouterService implements RouterClient {
           await credited.feedback(input);
         }
       } else if (child >= 0) {
-        if (this.arms && result.phase === "experiment") this.arms[child].rewards += input.reward;
+        // A feedback is a try, its reward a success, as Seldon's routers count them (in send_feedback): so the
+        // arms of a replica hold the feedback it received, whichever replica served the prediction.
+        if (this.arms && result.phase === "experiment") {
+          this.arms[child].pulls++;
+          this.arms[child].rewards += input.reward;
+        }
         await this.options.models[child].feedback(input);
       }
     }

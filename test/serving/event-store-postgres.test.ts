@@ -595,3 +595,39 @@ test("a replica (or a restarted router) with other routing settings than the sto
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("Thompson sampling on two replicas: a click fed back through the replica that did not serve it leaves both serving", async () => {
+  const url = await freshDatabase();
+  const models = testModels();
+  const replica = () =>
+    startServing({
+      role: "all",
+      port: 0,
+      eventsPath: url,
+      recommenders: testModels(),
+      movies: testCatalog(),
+      routing: { mode: "thompson", ratioA: 0.5, seed: 5 },
+    });
+  const [a, b] = [await replica(), await replica()];
+  try {
+    // Clicks served by a, fed back through b: b then holds rewards for pulls it never made.
+    for (let user = 1; user <= 20; user++) {
+      const served = await postJson(`${a.url}/api/v1.0/predictions`, predictionRequest(user, 3));
+      assert.equal(served.status, 200);
+      const movie = (served.json.data.ndarray[0] as number[])[0];
+      const feedback = await postJson(`${b.url}/api/v1.0/feedback`, feedbackRequest(served.json, 1, movie));
+      assert.equal(feedback.status, 200, JSON.stringify(feedback.json));
+    }
+    for (let user = 21; user <= 30; user++) {
+      const { status, json } = await postJson(`${b.url}/api/v1.0/predictions`, predictionRequest(user, 3));
+      assert.equal(status, 200, JSON.stringify(json));
+      assert.ok(models.some((model) => model.name === json.meta.tags.model_name));
+    }
+    // Each replica's arms never claim more rewards than pulls.
+    for (const arms of [a.router!.banditArms()!, b.router!.banditArms()!])
+      for (const arm of arms) assert.ok(arm.rewards <= arm.pulls, JSON.stringify(arms));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -344,11 +344,14 @@ for (const mode of ["interleave", "thompson", "epsilon-greedy"] as const)
         await setSimulatedDay(server.url, 2);
         const json = await predict(server, 1);
         if (mode === "interleave") assert.equal(json.meta.tags.model_name, INTERLEAVED_VARIANT);
-        else
-          assert.equal(
-            server.router!.banditArms()!.reduce((n, arm) => n + arm.pulls, 0),
-            1,
+        else {
+          // The experiment's first feedback is the bandit's first try (Seldon counts tries on feedback).
+          await feedback(server, feedbackRequest(json, 0));
+          assert.deepEqual(
+            server.router!.banditArms()!.map((arm) => arm.pulls),
+            json.meta.routing[ROUTER_NAME] === 0 ? [1, 0] : [0, 1],
           );
+        }
         const visits = server.store!.visits();
         assert.deepEqual(
           visits
