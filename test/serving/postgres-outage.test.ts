@@ -1,5 +1,6 @@
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import * as assert from "node:assert/strict";
+import pg from "pg";
 import { startServing } from "../../src/deployment/serve";
 import { openEventStoreReader } from "../../src/serving/event-store";
 import { feedbackRequest, predictionRequest } from "../../src/serving/seldon";
@@ -63,12 +64,21 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
-test("PostgreSQL stopped mid-traffic: requests meanwhile get 503, none is acknowledged unstored, and traffic resumes once it is back", async (t) => {
-  const server = await postgres;
+/**
+ * How the database goes away mid-traffic: `begin` once 200 predictions are acknowledged, `end` once 40 requests
+ * got 503. `checksReadiness`: whether /health/ready must say 503 in between (a stopped server cannot answer it).
+ */
+interface Outage {
+  begin(url: string): void;
+  end(): Promise<void> | void;
+  checksReadiness: boolean;
+}
+
+async function trafficThroughOutage(t: TestContext, url: string, outage: Outage): Promise<void> {
   const serving = await startServing({
     role: "all",
     port: 0,
-    eventsPath: server.url,
+    eventsPath: url,
     recommenders: testModels(),
     movies: testCatalog(),
   });
@@ -133,14 +143,16 @@ test("PostgreSQL stopped mid-traffic: requests meanwhile get 503, none is acknow
     assert.equal(await readiness(serving.url), 200);
     await until(() => predicted.size >= 200);
     const beforeOutage = predicted.size;
-    server.stopServer(); // fast shutdown: the open connections are terminated in the middle of their groups
+    outage.begin(url);
     await until(() => unavailable.predictions + unavailable.feedback >= 40);
-    readyWhileDown = await readiness(serving.url);
-    const throughExpress = await chunkedPrediction(serving.url);
-    assert.equal(throughExpress.status, 503);
-    unavailable.predictions++;
-    check503(throughExpress, "prediction through Express");
-    server.startServer();
+    readyWhileDown = outage.checksReadiness ? await readiness(serving.url) : 503;
+    if (outage.checksReadiness) {
+      const throughExpress = await chunkedPrediction(serving.url);
+      assert.equal(throughExpress.status, 503);
+      unavailable.predictions++;
+      check503(throughExpress, "prediction through Express");
+    }
+    await outage.end();
     const afterRestart = predicted.size;
     await until(() => predicted.size >= afterRestart + 200);
     readyAfter = await readiness(serving.url);
@@ -173,7 +185,7 @@ test("PostgreSQL stopped mid-traffic: requests meanwhile get 503, none is acknow
     "every 503'd prediction counts as a prediction error",
   );
 
-  const reader = await openEventStoreReader(server.url);
+  const reader = await openEventStoreReader(url);
   let stored;
   try {
     stored = await reader.requestIds();
@@ -200,4 +212,54 @@ test("PostgreSQL stopped mid-traffic: requests meanwhile get 503, none is acknow
     stored.filter((row) => row.reward !== null).length,
     rewarded.size + unacknowledgedStoredFeedback,
   );
+}
+
+test("PostgreSQL stopped mid-traffic: requests meanwhile get 503, none is acknowledged unstored, and traffic resumes once it is back", async (t) => {
+  const server = await postgres;
+  await trafficThroughOutage(t, server.url, {
+    // Fast shutdown: the open connections are terminated between the statements of their groups.
+    begin: () => server.stopServer(),
+    end: () => server.startServer(),
+    checksReadiness: true,
+  });
+});
+
+test("the router's connections terminated again and again mid-traffic, wherever they are in a group: none is acknowledged unstored", async (t) => {
+  const server = await postgres;
+  const database = `abrec_terminated`;
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  let terminating: Promise<void> | undefined;
+  let terminated = 0;
+  let running = true;
+  try {
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = server.url.replace(/\/abrec$/, `/${database}`);
+    await trafficThroughOutage(t, url, {
+      // Every few milliseconds the server ends the router's backends, wherever they are in a group.
+      begin: () => {
+        terminating = (async () => {
+          while (running) {
+            const result = await admin.query(
+              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+              [database],
+            );
+            terminated += result.rowCount ?? 0;
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+        })();
+      },
+      end: async () => {
+        running = false;
+        await terminating;
+      },
+      checksReadiness: false,
+    });
+    t.diagnostic(`${terminated} backends terminated`);
+    assert.ok(terminated > 0);
+  } finally {
+    running = false;
+    await terminating;
+    await admin.end();
+  }
 });

@@ -240,6 +240,10 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
     pool.on("error", (error) =>
       process.stderr.write(`event store ${location}: idle connection lost: ${error.message}\n`),
     );
+    // The pool listens to a connection's errors only while it is idle: a server's goodbye (57P01) reaching one
+    // the pool is closing, or one between check-out and our own listener, would be an unheard "error" event and
+    // end the process. The queries of a broken connection still reject (and the pool drops it).
+    pool.on("connect", (client) => client.on("error", () => {}));
     try {
       await PostgresEventStore.prepareSchema(pool, options.readonly ?? false, location);
     } catch (error) {
