@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import Database from "better-sqlite3";
 import pg from "pg";
 import {
   type EventCounts,
@@ -227,13 +228,37 @@ test("PostgreSQL group commit: one invalid event among many is rejected alone, t
   }
 });
 
-test("two stores whose groups upsert the same users in opposite orders deadlock, and each group is rerun until every write is stored once", async (t) => {
+/** A database whose deadlocks are detected within 10 ms instead of 1 s (the test's user is a superuser). */
+async function databaseWithQuickDeadlocks(): Promise<{ url: string; admin: pg.Client; name: string }> {
   const url = await freshDatabase();
   const admin = new pg.Client(url);
   await admin.connect();
-  const database = new URL(url).pathname.slice(1);
-  // Deadlocks detected within 10 ms instead of 1 s, for this database only (the test's user is a superuser).
-  await admin.query(`ALTER DATABASE ${database} SET deadlock_timeout = '10ms'`);
+  const name = new URL(url).pathname.slice(1);
+  await admin.query(`ALTER DATABASE ${name} SET deadlock_timeout = '10ms'`);
+  return { url, admin, name };
+}
+
+/**
+ * The deadlocks the server broke in `database`, once the stores' backends have exited (a backend reports its
+ * count by then): waits up to 10 s for `atLeast`.
+ */
+async function deadlocksIn(admin: pg.Client, database: string, atLeast: number): Promise<number> {
+  let deadlocks = 0;
+  for (let tries = 0; tries < 100; tries++) {
+    if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    await admin.query("SELECT pg_stat_clear_snapshot()");
+    const row = await admin.query<{ deadlocks: string }>(
+      "SELECT deadlocks FROM pg_stat_database WHERE datname = $1",
+      [database],
+    );
+    deadlocks = Number(row.rows[0].deadlocks);
+    if (deadlocks >= atLeast) break;
+  }
+  return deadlocks;
+}
+
+test("two stores whose groups assign the same new users in opposite orders lock them in user order: no deadlock, every write stored once", async () => {
+  const { url, admin, name } = await databaseWithQuickDeadlocks();
   const [first, second] = [await PostgresEventStore.open(url), await PostgresEventStore.open(url)];
   const rounds = 30;
   const usersPerRound = 4;
@@ -241,7 +266,8 @@ test("two stores whose groups upsert the same users in opposite orders deadlock,
   try {
     for (let round = 0; round < rounds; round++) {
       const users = Array.from({ length: usersPerRound }, (_, i) => 1 + round * usersPerRound + i);
-      // Queued in one event-loop turn: one group per store, taking the users' assignment rows in opposite orders.
+      // Queued in one event-loop turn: one group per store, with the users in opposite orders (each statement
+      // upserts in one transaction; unsorted, the two deadlocked in 30 of 30 rounds).
       const groups = [
         users.map((user) => first.enqueueImpression(impression(`a${user}`, user, "baseline"))),
         [...users]
@@ -275,17 +301,63 @@ test("two stores whose groups upsert the same users in opposite orders deadlock,
   } finally {
     await reader.close();
   }
-  // The server counts the deadlocks it broke; a backend reports its count by the time it exits.
-  let deadlocks = 0;
   try {
-    for (let tries = 0; tries < 100 && deadlocks === 0; tries++) {
-      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-      const row = await admin.query<{ deadlocks: string }>(
-        "SELECT deadlocks FROM pg_stat_database WHERE datname = $1",
-        [database],
-      );
-      deadlocks = Number(row.rows[0].deadlocks);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await deadlocksIn(admin, name, 0), 0, "pg_stat_database.deadlocks");
+  } finally {
+    await admin.end();
+  }
+});
+
+test("two stores storing the same requests' feedback in opposite orders deadlock, and each group is rerun until every feedback is stored once", async (t) => {
+  const { url, admin, name } = await databaseWithQuickDeadlocks();
+  const [first, second] = [await PostgresEventStore.open(url), await PostgresEventStore.open(url)];
+  const rounds = 20;
+  const perRound = 50;
+  let recorded = 0;
+  let duplicates = 0;
+  const failures: string[] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const ids = Array.from({ length: perRound }, (_, i) => `r${round}-${i}`);
+      await Promise.all(ids.map((id, i) => first.enqueueImpression(impression(id, 1 + i, "baseline"))));
+      // A client that sent each feedback to two replicas: one group per store, in opposite orders. Both groups
+      // wait for the table lock held here, then insert at once (so they overlap in every round).
+      await admin.query("BEGIN");
+      await admin.query("LOCK TABLE feedback IN SHARE MODE");
+      const settled = Promise.allSettled([
+        ...ids.map((id) => first.enqueueFeedback({ requestId: id, reward: 1, movieId: 20 })),
+        ...[...ids].reverse().map((id) => second.enqueueFeedback({ requestId: id, reward: 1, movieId: 20 })),
+      ]);
+      for (let waiting = 0; waiting < 2;) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const row = await admin.query<{ n: number }>(
+          "SELECT COUNT(*)::integer AS n FROM pg_locks WHERE NOT granted AND relation = 'feedback'::regclass",
+        );
+        waiting = row.rows[0].n;
+      }
+      await admin.query("COMMIT");
+      const results = await settled;
+      for (const result of results)
+        if (result.status === "rejected") failures.push(String(result.reason));
+        else if (result.value.status === "duplicate") duplicates++;
+        else recorded++;
     }
+  } finally {
+    await Promise.all([first.close(), second.close()]);
+  }
+  assert.deepEqual(failures, [], "every feedback resolves");
+  assert.equal(recorded, rounds * perRound, "each request's feedback recorded by one store");
+  assert.equal(duplicates, rounds * perRound, "and a duplicate for the other");
+  const reader = await openEventStoreReader(url);
+  try {
+    assert.equal((await reader.tableSizes()).feedback, rounds * perRound);
+  } finally {
+    await reader.close();
+  }
+  let deadlocks: number;
+  try {
+    deadlocks = await deadlocksIn(admin, name, 1);
   } finally {
     await admin.end();
   }
@@ -631,3 +703,108 @@ test("Thompson sampling on two replicas: a click fed back through the replica th
     await b.close();
   }
 });
+
+for (const breaksConstraint of [false, true])
+  test(`one group holding every kind of write answers each write on PostgreSQL as SQLite does (one statement each)${breaksConstraint ? ", also when one breaks a constraint (the group rerun with a SAVEPOINT per write)" : " (batched statements)"}`, async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abrec-store-group-")), "events.sqlite");
+    const url = await freshDatabase();
+    const at = (i: number) => ({ shownAtMs: Date.UTC(2026, 0, 1) + i, day: i < 10 ? 0 : 1 });
+    const pre = (requestId: string, userId: number, i: number): ImpressionEvent => ({
+      ...impression(requestId, userId, "baseline"),
+      ...at(i),
+      phase: "pre",
+    });
+    const experiment = (requestId: string, userId: number, variant: string, i: number): ImpressionEvent => ({
+      ...impression(requestId, userId, variant),
+      ...at(10 + i),
+      phase: "experiment",
+    });
+    const outcomes: string[][] = [];
+    for (const store of [openEventStore(file), await connectEventStore(url)]) {
+      // An earlier group: user 3 seen in the pre-period, user 4 already assigned in the experiment.
+      await Promise.all([
+        store.enqueueImpression(pre("old-3", 3, 0)),
+        store.enqueueImpression(experiment("old-4", 4, "challenger", 0)),
+      ]);
+      const writes: Promise<unknown>[] = [
+        store.enqueueFeedback({ receivedAtMs: 7, requestId: "e1", reward: 0 }), // before its impression: unknown yet
+        store.enqueueImpression(pre("p1", 1, 1)),
+        store.enqueueImpression(experiment("e1", 1, "baseline", 1)), // upgrades user 1's pre row: new
+        store.enqueueImpression(experiment("e2a", 2, "challenger", 2)), // new
+        store.enqueueImpression(experiment("e2b", 2, "challenger", 3)), // the same user again: not new
+        store.enqueueImpression(experiment("e3", 3, "baseline", 4)), // upgrades the earlier group's pre row
+        store.enqueueImpression(experiment("e4", 4, "challenger", 5)), // already assigned
+        store.enqueueImpression(pre("p5", 5, 2)), // pre only: no assignment
+        store.enqueueFeedback({ receivedAtMs: 7, requestId: "p1", reward: 1, movieId: 20 }),
+        store.enqueueFeedback({ receivedAtMs: 7, requestId: "e1", reward: 1, movieId: 30 }),
+        store.enqueueFeedback({ receivedAtMs: 7, requestId: "e1", reward: 0 }), // a repeat in the same statement: duplicate
+        store.enqueueFeedback({ receivedAtMs: 7, requestId: "e2a", reward: 1, movieId: 99 }), // not shown: rejected alone
+        store.enqueueFeedback({ receivedAtMs: 7, requestId: "nobody", reward: 0 }), // unknown: rejected alone
+        store.enqueueFeedback({ receivedAtMs: 7, requestId: "old-4", reward: 0 }),
+        store.enqueueImpression(experiment("e6", 6, "baseline", 6)),
+        ...(breaksConstraint ? [store.enqueueImpression(experiment("e2a", 7, "baseline", 7))] : []), // stored already
+      ];
+      const settled = await Promise.allSettled(writes);
+      outcomes.push(
+        settled.map((result) =>
+          result.status === "fulfilled"
+            ? JSON.stringify(result.value)
+            : result.reason instanceof InputError
+              ? `InputError: ${result.reason.message}`
+              : "rejected by a constraint",
+        ),
+      );
+      await store.close();
+    }
+    assert.deepEqual(outcomes[1], outcomes[0]);
+    assert.deepEqual(
+      outcomes[0].slice(1, 8).map((outcome) => JSON.parse(outcome).newAssignment),
+      [false, true, true, false, true, false, false],
+    );
+    assert.match(outcomes[0][0], /no impression with request id "e1"/);
+    if (breaksConstraint) assert.equal(outcomes[0].at(-1), "rejected by a constraint");
+    assert.deepEqual(
+      outcomes[0].slice(8, 14).map((outcome) => outcome.replace(/^(InputError|\{"status":"\w+").*/, "$1")),
+      [
+        '{"status":"recorded"',
+        '{"status":"recorded"',
+        '{"status":"duplicate"',
+        "InputError",
+        "InputError",
+        '{"status":"recorded"',
+      ],
+    );
+    assert.deepEqual(await loadVariantCounts(url), readVariantCounts(file));
+    assert.deepEqual(await loadVisitEvents(url), readVisitEvents(file));
+    // The assignments themselves (the mode and time each user was assigned with), which no count shows.
+    const assignmentsSql =
+      'SELECT user_id AS "userId", variant, routing_mode AS mode, assigned_at_ms AS at FROM assignments ORDER BY user_id, variant';
+    const sqlite = new Database(file, { readonly: true });
+    const admin = new pg.Client(url);
+    await admin.connect();
+    try {
+      const expected = sqlite.prepare(assignmentsSql).all() as { mode: string }[];
+      // A bare pg.Client gives BIGINTs as strings (the store's pool parses them).
+      const stored = (await admin.query(assignmentsSql)).rows.map((row) => ({
+        ...row,
+        userId: Number(row.userId),
+        at: Number(row.at),
+      }));
+      assert.deepEqual(stored, expected);
+      assert.deepEqual(
+        expected.map((row) => row.mode),
+        ["sticky", "sticky", "sticky", "sticky", "pre", "sticky"],
+      );
+    } finally {
+      sqlite.close();
+      await admin.end();
+    }
+    const readers = [await openEventStoreReader(url), await openEventStoreReader(file)];
+    try {
+      const [postgresSizes, sqliteSizes] = await Promise.all(readers.map((reader) => reader.tableSizes()));
+      assert.deepEqual(postgresSizes, sqliteSizes);
+      assert.deepEqual(sqliteSizes, { assignments: 6, impressions: 10, impression_items: 30, feedback: 3 });
+    } finally {
+      await Promise.all(readers.map((reader) => reader.close()));
+    }
+  });

@@ -133,6 +133,9 @@ const SCHEMA_LOCK_KEY = 0x61627265; // "abre"
 
 /** A write waiting for the next group commit, with the callbacks of the promise its caller awaits. */
 interface PendingWrite {
+  /** The event, for the group's batched statements (`runBatched`). */
+  event: { kind: "impression"; impression: ImpressionEvent } | { kind: "feedback"; feedback: FeedbackEvent };
+  /** The write alone, for a group rerun with one SAVEPOINT per write (`runIsolated`). */
   write: (client: pg.PoolClient) => Promise<unknown>;
   resolve: (value: never) => void;
   reject: (error: unknown) => void;
@@ -194,6 +197,78 @@ const INSERT_FEEDBACK = prepared(
 
 /** The variant that served a request (the router's check before a feedback). */
 const VARIANT_OF = prepared("abrec_variant_of", "SELECT variant FROM impressions WHERE request_id = $1");
+
+/**
+ * A run of impressions in one statement, from one array per column (`INSERT_IMPRESSION` for many): the
+ * assignments upserted once per (user, variant), from the run's first experiment impression if it has one (else
+ * its first), in user order so that replicas lock the same rows in the same order; the impressions in the run's
+ * order (their `seq`); the movies flattened. Returns the (user, variant) rows inserted or upgraded from 'pre'.
+ */
+const INSERT_IMPRESSIONS = prepared(
+  "abrec_insert_impressions",
+  `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::bigint[],
+                       $7::integer[], $8::text[], $9::double precision[], $10::double precision[], $11::text[])
+    WITH ORDINALITY AS input (request_id, user_id, variant, model_version, fallback, shown_at_ms, day, phase,
+                              latency_ms, propensity, routing_mode, ord)
+), assigned AS (
+  INSERT INTO assignments (user_id, variant, routing_mode, assigned_at_ms)
+  SELECT DISTINCT ON (user_id, variant) user_id, variant, routing_mode, shown_at_ms
+  FROM input ORDER BY user_id, variant, phase = 'pre', ord
+  ON CONFLICT (user_id, variant) DO UPDATE
+    SET routing_mode = EXCLUDED.routing_mode, assigned_at_ms = EXCLUDED.assigned_at_ms
+    WHERE assignments.routing_mode = 'pre' AND EXCLUDED.routing_mode <> 'pre'
+  RETURNING user_id, variant
+), shown AS (
+  INSERT INTO impressions (request_id, user_id, variant, model_version, fallback, shown_at_ms, day, phase,
+                           latency_ms, propensity)
+  SELECT request_id, user_id, variant, model_version, fallback, shown_at_ms, day, phase, latency_ms, propensity
+  FROM input ORDER BY ord
+  RETURNING 1
+), items AS (
+  INSERT INTO impression_items (request_id, position, movie_id, team)
+  SELECT * FROM unnest($12::text[], $13::integer[], $14::integer[], $15::text[])
+  RETURNING 1
+)
+SELECT user_id AS "userId", variant FROM assigned`,
+);
+
+/** `FIND_FEEDBACK_SLOT` for a run of feedbacks, in the run's order (`ord`, from 1). */
+const FIND_FEEDBACK_SLOTS = prepared(
+  "abrec_find_feedback_slots",
+  `SELECT input.ord, i.variant, i.phase, it.position, it.team
+   FROM unnest($1::text[], $2::integer[]) WITH ORDINALITY AS input (request_id, movie_id, ord)
+   LEFT JOIN impressions i ON i.request_id = input.request_id
+   LEFT JOIN impression_items it ON it.request_id = i.request_id AND it.movie_id = input.movie_id
+   ORDER BY input.ord`,
+);
+
+/**
+ * `INSERT_FEEDBACK` for a run, in its order: of two feedbacks for one request the first is stored (the second is
+ * skipped by DO NOTHING, as it would be in a later statement). Returns the request ids written.
+ */
+const INSERT_FEEDBACKS = prepared(
+  "abrec_insert_feedbacks",
+  `INSERT INTO feedback (request_id, reward, movie_id, position, received_at_ms)
+   SELECT request_id, reward, movie_id, position, received_at_ms
+   FROM unnest($1::text[], $2::smallint[], $3::integer[], $4::integer[], $5::bigint[])
+     WITH ORDINALITY AS input (request_id, reward, movie_id, position, received_at_ms, ord)
+   ORDER BY ord
+   ON CONFLICT (request_id) DO NOTHING
+   RETURNING request_id AS "requestId"`,
+);
+
+/** The consecutive writes of one kind in a group, as [start, end) index ranges. */
+function runsOfOneKind(writes: readonly PendingWrite[]): [number, number][] {
+  const runs: [number, number][] = [];
+  writes.forEach((write, i) => {
+    const last = runs.at(-1);
+    if (last && writes[last[0]].event.kind === write.event.kind) last[1] = i + 1;
+    else runs.push([i, i + 1]);
+  });
+  return runs;
+}
 
 /** Writes and reads the experiment's events in one PostgreSQL database. */
 export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreReader {
@@ -316,7 +391,7 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
    * rejects with this event's own error if it violates a constraint (the others in its group are unaffected).
    */
   enqueueImpression(event: ImpressionEvent): Promise<{ newAssignment: boolean }> {
-    return this.enqueue(async (client) => {
+    return this.enqueue({ kind: "impression", impression: event }, async (client) => {
       checkImpression(event);
       const phase = event.phase ?? "experiment";
       const result = await client.query<{ assigned: number }>(
@@ -342,7 +417,7 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
 
   /** The feedback in the next group commit; settles after the commit, like `enqueueImpression`. */
   enqueueFeedback(event: FeedbackEvent): Promise<FeedbackResult> {
-    return this.enqueue(async (client): Promise<FeedbackResult> => {
+    return this.enqueue({ kind: "feedback", feedback: event }, async (client): Promise<FeedbackResult> => {
       const found = await client.query<{
         variant: string;
         phase: CalendarPhase;
@@ -366,10 +441,10 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
     });
   }
 
-  private enqueue<T>(write: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private enqueue<T>(event: PendingWrite["event"], write: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`event store ${this.location} is closed`));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ write, resolve: resolve as (value: never) => void, reject });
+      this.pending.push({ event, write, resolve: resolve as (value: never) => void, reject });
       if (!this.flushing) this.scheduleFlush();
     });
   }
@@ -444,9 +519,10 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
   }
 
   /**
-   * One run of a group on a connection of the pool: first without savepoints (the usual case: no write fails);
-   * if one throws, that transaction is rolled back and the group runs again with one SAVEPOINT per write, so that
-   * only the failing writes are rejected. A broken connection or a transient failure fails the run instead.
+   * One run of a group on a connection of the pool: first batched, a statement or two per run of impressions or
+   * feedbacks (the usual case: no write breaks a constraint); if a statement fails, that transaction is rolled
+   * back and the group runs again with one SAVEPOINT per write, so that only the failing writes are rejected. A
+   * broken connection or a transient failure fails the run instead.
    */
   private async runGroupOnce(writes: readonly PendingWrite[]): Promise<WriteOutcome[]> {
     const client = await this.pool.connect();
@@ -456,10 +532,10 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
     client.on("error", onError);
     try {
       try {
-        return await this.runGroup(client, writes, false);
+        return await this.runBatched(client, writes);
       } catch (error) {
         if (isConnectionFailure(error) || isTransient(error)) throw error;
-        return await this.runGroup(client, writes, true);
+        return await this.runIsolated(client, writes);
       }
     } catch (error) {
       // A connection lost mid-group fails the next statement with "not queryable": the loss itself is the cause.
@@ -471,19 +547,158 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
     }
   }
 
-  private async runGroup(
+  /**
+   * The group as one transaction of batched statements: each run of consecutive impressions is one
+   * `INSERT_IMPRESSIONS`, each run of feedbacks one `FIND_FEEDBACK_SLOTS` and one `INSERT_FEEDBACKS`, in the
+   * group's order (a feedback sees the impressions queued before it). An event that fails its own checks is
+   * rejected alone; a statement that fails (a constraint) fails the run.
+   */
+  private async runBatched(client: pg.PoolClient, writes: readonly PendingWrite[]): Promise<WriteOutcome[]> {
+    await client.query("BEGIN");
+    try {
+      const outcomes: WriteOutcome[] = new Array(writes.length);
+      for (const [start, end] of runsOfOneKind(writes)) {
+        const run = writes.slice(start, end);
+        const settled = await (run[0].event.kind === "impression"
+          ? this.insertImpressions(client, run)
+          : this.insertFeedbacks(client, run));
+        settled.forEach((outcome, i) => (outcomes[start + i] = outcome));
+      }
+      // A COMMIT whose connection breaks before the server's answer is ambiguous: it may have committed. Its
+      // writes are rejected all the same (unavailable): nothing is acknowledged that is not known stored, and an
+      // unacknowledged write may be stored (see EventStoreUnavailableError).
+      await client.query("COMMIT");
+      return outcomes;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** A run of impressions in one statement; `newAssignment` as `enqueueImpression`'s own statement answers it. */
+  private async insertImpressions(
     client: pg.PoolClient,
-    writes: readonly PendingWrite[],
-    isolate: boolean,
+    run: readonly PendingWrite[],
   ): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = [];
+    const valid: { index: number; event: ImpressionEvent; phase: CalendarPhase }[] = [];
+    run.forEach((pending, index) => {
+      const event = (pending.event as { impression: ImpressionEvent }).impression;
+      try {
+        checkImpression(event);
+        valid.push({ index, event, phase: event.phase ?? "experiment" });
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    });
+    if (valid.length === 0) return outcomes;
+    const items = valid.flatMap(({ event }) =>
+      event.movieIds.map((movieId, position) => ({
+        requestId: event.requestId,
+        position,
+        movieId,
+        team: event.teams?.[position] ?? null,
+      })),
+    );
+    const assigned = await client.query<{ userId: number; variant: string }>(
+      INSERT_IMPRESSIONS([
+        valid.map(({ event }) => event.requestId),
+        valid.map(({ event }) => event.userId),
+        valid.map(({ event }) => event.variant),
+        valid.map(({ event }) => event.modelVersion),
+        valid.map(({ event }) => event.fallback),
+        valid.map(({ event }) => event.shownAtMs ?? Date.now()),
+        valid.map(({ event }) => event.day ?? null),
+        valid.map(({ phase }) => phase),
+        valid.map(({ event }) => event.latencyMs ?? null),
+        valid.map(({ event }) => event.propensity ?? null),
+        valid.map(({ event, phase }) => (phase === "pre" ? "pre" : event.routingMode)),
+        items.map((item) => item.requestId),
+        items.map((item) => item.position),
+        items.map((item) => item.movieId),
+        items.map((item) => item.team),
+      ]),
+    );
+    const key = (userId: number, variant: string) => `${userId}\u0000${variant}`;
+    const upserted = new Set(assigned.rows.map((row) => key(row.userId, row.variant)));
+    // The impression each (user, variant) was upserted from: the statement's DISTINCT ON, in JavaScript.
+    const upsertedFrom = new Map<string, (typeof valid)[number]>();
+    for (const impression of valid) {
+      const k = key(impression.event.userId, impression.event.variant);
+      const earlier = upsertedFrom.get(k);
+      if (earlier === undefined || (earlier.phase === "pre" && impression.phase === "experiment"))
+        upsertedFrom.set(k, impression);
+    }
+    for (const impression of valid) {
+      const k = key(impression.event.userId, impression.event.variant);
+      const newAssignment =
+        impression.phase === "experiment" && upsertedFrom.get(k) === impression && upserted.has(k);
+      outcomes[impression.index] = { ok: true, value: { newAssignment } };
+    }
+    return outcomes;
+  }
+
+  /** A run of feedbacks in two statements (their impressions' slots, then the rows): `enqueueFeedback`'s answers. */
+  private async insertFeedbacks(
+    client: pg.PoolClient,
+    run: readonly PendingWrite[],
+  ): Promise<WriteOutcome[]> {
+    const events = run.map((pending) => (pending.event as { feedback: FeedbackEvent }).feedback);
+    const found = await client.query<{
+      ord: number;
+      variant: string | null;
+      phase: CalendarPhase | null;
+      position: number | null;
+      team: string | null;
+    }>(
+      FIND_FEEDBACK_SLOTS([
+        events.map((event) => event.requestId),
+        events.map((event) => (event.reward === 1 ? (event.movieId ?? null) : null)),
+      ]),
+    );
+    const outcomes: WriteOutcome[] = [];
+    const valid: {
+      index: number;
+      event: FeedbackEvent;
+      impression: { variant: string; phase: CalendarPhase };
+      slot: ReturnType<typeof feedbackSlot>;
+    }[] = [];
+    events.forEach((event, index) => {
+      const row = found.rows[index];
+      const impression = row.variant !== null ? { variant: row.variant, phase: row.phase! } : undefined;
+      const item = row.position !== null ? { position: row.position, team: row.team } : undefined;
+      try {
+        const slot = feedbackSlot(event, impression, item);
+        valid.push({ index, event, impression: impression!, slot });
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    });
+    if (valid.length === 0) return outcomes;
+    const written = await client.query<{ requestId: string }>(
+      INSERT_FEEDBACKS([
+        valid.map(({ event }) => event.requestId),
+        valid.map(({ event }) => event.reward),
+        valid.map(({ event }) => (event.reward === 1 ? event.movieId : null)),
+        valid.map(({ slot }) => slot.position),
+        valid.map(({ event }) => event.receivedAtMs ?? Date.now()),
+      ]),
+    );
+    const stored = new Set(written.rows.map((row) => row.requestId));
+    for (const { index, event, impression, slot } of valid) {
+      // The first feedback of a request in the run is the one stored; a later one is a duplicate.
+      const recorded = stored.delete(event.requestId);
+      outcomes[index] = { ok: true, value: feedbackResult(impression, slot, recorded) };
+    }
+    return outcomes;
+  }
+
+  /** The group with one SAVEPOINT per write, so that a write breaking a constraint is rolled back alone. */
+  private async runIsolated(client: pg.PoolClient, writes: readonly PendingWrite[]): Promise<WriteOutcome[]> {
     await client.query("BEGIN");
     try {
       const outcomes: WriteOutcome[] = [];
       for (const pending of writes) {
-        if (!isolate) {
-          outcomes.push({ ok: true, value: await pending.write(client) });
-          continue;
-        }
         await client.query("SAVEPOINT write");
         try {
           const value = await pending.write(client);
@@ -496,10 +711,7 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
           outcomes.push({ ok: false, error });
         }
       }
-      // A COMMIT whose connection breaks before the server's answer is ambiguous: it may have committed. Its
-      // writes are rejected all the same (unavailable): nothing is acknowledged that is not known stored, and an
-      // unacknowledged write may be stored (see EventStoreUnavailableError).
-      await client.query("COMMIT");
+      await client.query("COMMIT"); // ambiguous if the connection breaks: see runBatched
       return outcomes;
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
