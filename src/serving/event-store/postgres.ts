@@ -13,6 +13,7 @@ import pg from "pg";
 import { InputError } from "../../core/errors";
 import { POSTGRES_SCHEMA, POSTGRES_VERSION_TABLE } from "./postgres-schema";
 import { type InterleavingRow, type VisitRow, interleavingCounts, preDaysSetting, visitEvent } from "./rows";
+import { GroupCommitLog, type WriteOutcome } from "./group-commit";
 import { EVENT_STORE_SCHEMA_VERSION } from "./schema";
 import {
   EventStoreUnavailableError,
@@ -140,8 +141,6 @@ interface PendingWrite {
   resolve: (value: never) => void;
   reject: (error: unknown) => void;
 }
-
-type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * A named statement: node-postgres prepares it once per connection, so PostgreSQL does not parse and plan the
@@ -276,9 +275,7 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
   private flushScheduled = false;
   /** The running group commit, if any: the next group starts when it is done (see `flush`). */
   private flushing: Promise<void> | undefined;
-  private groupCommits = 0;
-  private groupedWrites = 0;
-  private longestCommitMs = 0;
+  private readonly groups = new GroupCommitLog();
   private closed = false;
   /** When the current outage began (the first request that found the server unreachable), if one is on. */
   private unreachableSince: number | undefined;
@@ -494,13 +491,7 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
       return;
     }
     this.reachedAgain(started);
-    this.groupCommits++;
-    this.groupedWrites += writes.length;
-    this.longestCommitMs = Math.max(this.longestCommitMs, performance.now() - started);
-    outcomes.forEach((outcome, i) => {
-      if (outcome.ok) writes[i].resolve(outcome.value as never);
-      else writes[i].reject(outcome.error);
-    });
+    this.groups.committed(writes, outcomes, started);
   }
 
   /**
@@ -774,7 +765,7 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
 
   /** Group commits so far, the writes they held and the longest one (connect to COMMIT) in milliseconds. */
   groupCommitStats(): GroupCommitStats {
-    return { commits: this.groupCommits, writes: this.groupedWrites, longestMs: this.longestCommitMs };
+    return this.groups.stats();
   }
 
   async variantOf(requestId: string): Promise<string | undefined> {

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { InputError } from "../../core/errors";
+import { GroupCommitLog, type WriteOutcome } from "./group-commit";
 import { EVENT_STORE_SCHEMA_VERSION, SQLITE_SCHEMA } from "./schema";
 import { type InterleavingRow, type VisitRow, interleavingCounts, preDaysSetting, visitEvent } from "./rows";
 import { INTERLEAVED_VARIANT, checkImpression, feedbackResult, feedbackSlot } from "./types";
@@ -69,9 +70,6 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
-/** What a group commit did with one write: its result, or the error that rolled back its savepoint. */
-type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
 /** Writes and reads the experiment's events in one SQLite file. */
 export class SqliteEventStore implements EventStore {
   private readonly insertAssignment: Database.Statement;
@@ -86,9 +84,7 @@ export class SqliteEventStore implements EventStore {
   private readonly groupTransaction: (writes: readonly PendingWrite[], isolate: boolean) => WriteOutcome[];
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
-  private groupCommits = 0;
-  private groupedWrites = 0;
-  private longestCommitMs = 0;
+  private readonly groups = new GroupCommitLog();
 
   private checkpointer: Worker | undefined;
 
@@ -315,13 +311,7 @@ export class SqliteEventStore implements EventStore {
         return;
       }
     }
-    this.groupCommits++;
-    this.groupedWrites += writes.length;
-    this.longestCommitMs = Math.max(this.longestCommitMs, performance.now() - started);
-    outcomes.forEach((outcome, i) => {
-      if (outcome.ok) writes[i].resolve(outcome.value as never);
-      else writes[i].reject(outcome.error);
-    });
+    this.groups.committed(writes, outcomes, started);
   }
 
   /**
@@ -330,7 +320,7 @@ export class SqliteEventStore implements EventStore {
    * and benches.
    */
   groupCommitStats(): GroupCommitStats {
-    return { commits: this.groupCommits, writes: this.groupedWrites, longestMs: this.longestCommitMs };
+    return this.groups.stats();
   }
 
   variantOf(requestId: string): Promise<string | undefined> {
