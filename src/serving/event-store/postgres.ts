@@ -12,7 +12,14 @@
 import pg from "pg";
 import { InputError } from "../../core/errors";
 import { POSTGRES_SCHEMA, POSTGRES_VERSION_TABLE } from "./postgres-schema";
-import { type InterleavingRow, type VisitRow, interleavingCounts, preDaysSetting, visitEvent } from "./rows";
+import {
+  type InterleavingRow,
+  type VisitRow,
+  interleavingCounts,
+  preDaysSetting,
+  readQueries,
+  visitEvent,
+} from "./rows";
 import { GroupCommitLog, type WriteOutcome } from "./group-commit";
 import { EVENT_STORE_SCHEMA_VERSION } from "./schema";
 import {
@@ -268,6 +275,9 @@ function runsOfOneKind(writes: readonly PendingWrite[]): [number, number][] {
   });
   return runs;
 }
+
+/** The read queries in PostgreSQL's words: byte order for text (the C collation), serving order is `seq`. */
+const QUERIES = readQueries({ byteOrder: 'COLLATE "C"', servingOrder: "i.seq", parameter: "$1" });
 
 /** Writes and reads the experiment's events in one PostgreSQL database. */
 export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreReader {
@@ -784,53 +794,12 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
    */
   async counts(): Promise<EventCounts> {
     const [variants, users, several, prePeriod, settingRows, interleaving] = await Promise.all([
-      this.rows<VariantCounts>(
-        `SELECT i.variant AS variant, COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions,
-                COALESCE(SUM(f.reward), 0) AS clicks,
-                COUNT(DISTINCT CASE WHEN f.reward = 1 THEN i.user_id END) AS "clickedUsers"
-         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-         WHERE i.phase = 'experiment'
-         GROUP BY i.variant ORDER BY i.variant COLLATE "C"`,
-      ),
-      this.rows<UserCounts>(
-        `WITH experiment AS (
-           SELECT i.user_id, i.variant, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks,
-                  MIN(i.day) AS first_day
-           FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-           WHERE i.phase = 'experiment'
-           GROUP BY i.user_id, i.variant
-         ), pre AS (
-           SELECT i.user_id, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks
-           FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-           WHERE i.phase = 'pre'
-           GROUP BY i.user_id
-         )
-         SELECT e.user_id AS "userId", e.variant AS variant, e.impressions AS impressions, e.clicks AS clicks,
-                COALESCE(p.impressions, 0) AS "preImpressions", COALESCE(p.clicks, 0) AS "preClicks",
-                e.first_day AS "firstDay"
-         FROM experiment e LEFT JOIN pre p ON p.user_id = e.user_id
-         ORDER BY e.user_id, e.variant COLLATE "C"`,
-      ),
-      this.rows<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM (
-           SELECT user_id FROM impressions WHERE phase = 'experiment'
-           GROUP BY user_id HAVING COUNT(DISTINCT variant) > 1) several`,
-      ),
-      this.rows<EventCounts["prePeriod"]>(
-        `SELECT COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks
-         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-         WHERE i.phase = 'pre'`,
-      ),
-      this.rows<{ key: string; value: string }>('SELECT key, value FROM settings ORDER BY key COLLATE "C"'),
-      this.rows<InterleavingRow>(
-        `SELECT i.user_id AS "userId", it.team AS team, COUNT(*) AS impressions
-         FROM impressions i
-         LEFT JOIN feedback f ON f.request_id = i.request_id AND f.reward = 1
-         LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
-         WHERE i.phase = 'experiment' AND i.variant = $1
-         GROUP BY i.user_id, it.team ORDER BY i.user_id`,
-        [INTERLEAVED_VARIANT],
-      ),
+      this.rows<VariantCounts>(QUERIES.variants),
+      this.rows<UserCounts>(QUERIES.users),
+      this.rows<{ n: number }>(QUERIES.usersInSeveralVariants),
+      this.rows<EventCounts["prePeriod"]>(QUERIES.prePeriod),
+      this.rows<{ key: string; value: string }>(QUERIES.settings),
+      this.rows<InterleavingRow>(QUERIES.interleaving, [INTERLEAVED_VARIANT]),
     ]);
     const settings = Object.fromEntries(settingRows.map((row) => [row.key, row.value]));
     return {
@@ -846,33 +815,15 @@ export class PostgresEventStore implements EventStoreWriter, AsyncEventStoreRead
 
   /** In serving order: the order the impressions were stored (`impressions.seq`). */
   async visits(): Promise<VisitEvent[]> {
-    const rows = await this.rows<VisitRow>(
-      `SELECT i.request_id AS "requestId", i.user_id AS "userId", i.variant AS variant,
-              i.model_version AS "modelVersion", i.fallback AS fallback, i.shown_at_ms AS "shownAtMs",
-              f.reward AS reward, f.movie_id AS "movieId", f.position AS position,
-              f.received_at_ms AS "receivedAtMs", i.day AS day, i.phase AS phase, i.latency_ms AS "latencyMs",
-              it.team AS team, i.propensity AS propensity
-       FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-       LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
-       ORDER BY i.seq`,
-    );
-    return rows.map(visitEvent);
+    return (await this.rows<VisitRow>(QUERIES.visits)).map(visitEvent);
   }
 
   async requestIds(): Promise<StoredRequest[]> {
-    return this.rows<StoredRequest>(
-      `SELECT i.request_id AS "requestId", i.variant AS variant, f.reward AS reward
-       FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id ORDER BY i.request_id COLLATE "C"`,
-    );
+    return this.rows<StoredRequest>(QUERIES.requestIds);
   }
 
   async tableSizes(): Promise<TableSizes> {
-    const [row] = await this.rows<TableSizes>(
-      `SELECT (SELECT COUNT(*) FROM assignments) AS assignments, (SELECT COUNT(*) FROM impressions) AS impressions,
-              (SELECT COUNT(*) FROM impression_items) AS impression_items,
-              (SELECT COUNT(*) FROM feedback) AS feedback`,
-    );
-    return row;
+    return (await this.rows<TableSizes>(QUERIES.tableSizes))[0];
   }
 
   /** Commits any queued writes (their promises settle), then closes the pool's connections. */

@@ -100,3 +100,78 @@ export function visitEvent(row: VisitRow, index: number): VisitEvent {
     propensity: row.propensity,
   };
 }
+
+/** What the read queries need to say differently in each backend's SQL. */
+export interface ReadDialect {
+  /** Appended to a text ORDER BY for byte order (SQLite's default; PostgreSQL's `COLLATE "C"`). */
+  byteOrder: string;
+  /** The impressions' column in serving order (SQLite's rowid, PostgreSQL's `seq`). */
+  servingOrder: string;
+  /** The placeholder of the one parameter (the interleaved variant's name). */
+  parameter: string;
+}
+
+/**
+ * The read queries of both backends, one text each: the counts per variant, per (user, variant) with the user's
+ * pre-period counts, users in several variants, the pre-period's totals, the settings, the interleaving rows,
+ * the visits, the request ids and the table sizes. Aliases are quoted, so both return camelCase columns.
+ *
+ * @example
+ * readQueries({ byteOrder: "", servingOrder: "i.rowid", parameter: "?" }).visits; // => "SELECT i.request_id ..."
+ */
+export function readQueries({ byteOrder, servingOrder, parameter }: ReadDialect) {
+  return {
+    variants: `SELECT i.variant AS variant, COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions,
+                      COALESCE(SUM(f.reward), 0) AS clicks,
+                      COUNT(DISTINCT CASE WHEN f.reward = 1 THEN i.user_id END) AS "clickedUsers"
+               FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+               WHERE i.phase = 'experiment'
+               GROUP BY i.variant ORDER BY i.variant ${byteOrder}`,
+    users: `WITH experiment AS (
+              SELECT i.user_id, i.variant, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks,
+                     MIN(i.day) AS first_day
+              FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+              WHERE i.phase = 'experiment'
+              GROUP BY i.user_id, i.variant
+            ), pre AS (
+              SELECT i.user_id, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks
+              FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+              WHERE i.phase = 'pre'
+              GROUP BY i.user_id
+            )
+            SELECT e.user_id AS "userId", e.variant AS variant, e.impressions AS impressions, e.clicks AS clicks,
+                   COALESCE(p.impressions, 0) AS "preImpressions", COALESCE(p.clicks, 0) AS "preClicks",
+                   e.first_day AS "firstDay"
+            FROM experiment e LEFT JOIN pre p ON p.user_id = e.user_id
+            ORDER BY e.user_id, e.variant ${byteOrder}`,
+    usersInSeveralVariants: `SELECT COUNT(*) AS n FROM (
+                               SELECT user_id FROM impressions WHERE phase = 'experiment'
+                               GROUP BY user_id HAVING COUNT(DISTINCT variant) > 1) several`,
+    prePeriod: `SELECT COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions,
+                       COALESCE(SUM(f.reward), 0) AS clicks
+                FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+                WHERE i.phase = 'pre'`,
+    settings: `SELECT key, value FROM settings ORDER BY key ${byteOrder}`,
+    interleaving: `SELECT i.user_id AS "userId", it.team AS team, COUNT(*) AS impressions
+                   FROM impressions i
+                   LEFT JOIN feedback f ON f.request_id = i.request_id AND f.reward = 1
+                   LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
+                   WHERE i.phase = 'experiment' AND i.variant = ${parameter}
+                   GROUP BY i.user_id, it.team ORDER BY i.user_id`,
+    visits: `SELECT i.request_id AS "requestId", i.user_id AS "userId", i.variant AS variant,
+                    i.model_version AS "modelVersion", i.fallback AS fallback, i.shown_at_ms AS "shownAtMs",
+                    f.reward AS reward, f.movie_id AS "movieId", f.position AS position,
+                    f.received_at_ms AS "receivedAtMs", i.day AS day, i.phase AS phase,
+                    i.latency_ms AS "latencyMs", it.team AS team, i.propensity AS propensity
+             FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+             LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
+             ORDER BY ${servingOrder}`,
+    requestIds: `SELECT i.request_id AS "requestId", i.variant AS variant, f.reward AS reward
+                 FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
+                 ORDER BY i.request_id ${byteOrder}`,
+    tableSizes: `SELECT (SELECT COUNT(*) FROM assignments) AS assignments,
+                        (SELECT COUNT(*) FROM impressions) AS impressions,
+                        (SELECT COUNT(*) FROM impression_items) AS impression_items,
+                        (SELECT COUNT(*) FROM feedback) AS feedback`,
+  };
+}

@@ -9,7 +9,14 @@ import Database from "better-sqlite3";
 import { InputError } from "../../core/errors";
 import { GroupCommitLog, type WriteOutcome } from "./group-commit";
 import { EVENT_STORE_SCHEMA_VERSION, SQLITE_SCHEMA } from "./schema";
-import { type InterleavingRow, type VisitRow, interleavingCounts, preDaysSetting, visitEvent } from "./rows";
+import {
+  type InterleavingRow,
+  type VisitRow,
+  interleavingCounts,
+  preDaysSetting,
+  readQueries,
+  visitEvent,
+} from "./rows";
 import { INTERLEAVED_VARIANT, checkImpression, feedbackResult, feedbackSlot } from "./types";
 import type {
   CalendarPhase,
@@ -19,7 +26,6 @@ import type {
   FeedbackResult,
   GroupCommitStats,
   ImpressionEvent,
-  InterleavingUserCounts,
   StoredRequest,
   TableSizes,
   UserCounts,
@@ -69,6 +75,9 @@ interface PendingWrite {
   resolve: (value: never) => void;
   reject: (error: unknown) => void;
 }
+
+/** The read queries in SQLite's words: text sorts bytewise already, serving order is the rowid. */
+const QUERIES = readQueries({ byteOrder: "", servingOrder: "i.rowid", parameter: "?" });
 
 /** Writes and reads the experiment's events in one SQLite file. */
 export class SqliteEventStore implements EventStore {
@@ -334,120 +343,36 @@ export class SqliteEventStore implements EventStore {
    * counts, and the pre-period's totals, aggregated in SQL (see `EventCounts`).
    */
   counts(): EventCounts {
-    const variants = this.db
-      .prepare(
-        `SELECT i.variant AS variant, COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions,
-                COALESCE(SUM(f.reward), 0) AS clicks,
-                COUNT(DISTINCT CASE WHEN f.reward = 1 THEN i.user_id END) AS clickedUsers
-         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-         WHERE i.phase = 'experiment'
-         GROUP BY i.variant ORDER BY i.variant`,
-      )
-      .all() as VariantCounts[];
-    const users = this.db
-      .prepare(
-        `WITH experiment AS (
-           SELECT i.user_id, i.variant, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks,
-                  MIN(i.day) AS first_day
-           FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-           WHERE i.phase = 'experiment'
-           GROUP BY i.user_id, i.variant
-         ), pre AS (
-           SELECT i.user_id, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks
-           FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-           WHERE i.phase = 'pre'
-           GROUP BY i.user_id
-         )
-         SELECT e.user_id AS userId, e.variant AS variant, e.impressions AS impressions, e.clicks AS clicks,
-                COALESCE(p.impressions, 0) AS preImpressions, COALESCE(p.clicks, 0) AS preClicks,
-                e.first_day AS firstDay
-         FROM experiment e LEFT JOIN pre p ON p.user_id = e.user_id
-         ORDER BY e.user_id, e.variant`,
-      )
-      .all() as UserCounts[];
-    const several = this.db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM (
-           SELECT user_id FROM impressions WHERE phase = 'experiment'
-           GROUP BY user_id HAVING COUNT(DISTINCT variant) > 1)`,
-      )
-      .get() as { n: number };
-    const prePeriod = this.db
-      .prepare(
-        `SELECT COUNT(DISTINCT i.user_id) AS users, COUNT(*) AS impressions, COALESCE(SUM(f.reward), 0) AS clicks
-         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-         WHERE i.phase = 'pre'`,
-      )
-      .get() as EventCounts["prePeriod"];
+    const row = <T>(sql: string) => this.db.prepare(sql).get() as T;
+    const all = <T>(sql: string) => this.db.prepare(sql).all() as T[];
     const settings = Object.fromEntries(
-      (
-        this.db.prepare("SELECT key, value FROM settings ORDER BY key").all() as {
-          key: string;
-          value: string;
-        }[]
-      ).map((row) => [row.key, row.value]),
+      all<{ key: string; value: string }>(QUERIES.settings).map((setting) => [setting.key, setting.value]),
     );
     return {
-      variants,
-      users,
-      usersInSeveralVariants: several.n,
+      variants: all<VariantCounts>(QUERIES.variants),
+      users: all<UserCounts>(QUERIES.users),
+      usersInSeveralVariants: row<{ n: number }>(QUERIES.usersInSeveralVariants).n,
       settings,
       preDays: preDaysSetting(settings.pre_days, this.file),
-      prePeriod,
-      interleaving: this.interleavingCounts(settings),
+      prePeriod: row<EventCounts["prePeriod"]>(QUERIES.prePeriod),
+      interleaving: interleavingCounts(
+        this.db.prepare(QUERIES.interleaving).all(INTERLEAVED_VARIANT) as InterleavingRow[],
+        settings,
+      ),
     };
-  }
-
-  /** Per user, the experiment's interleaved impressions by outcome (see `interleavingCounts`). */
-  private interleavingCounts(settings: Record<string, string>): InterleavingUserCounts[] {
-    const rows = this.db
-      .prepare(
-        `SELECT i.user_id AS userId, it.team AS team, COUNT(*) AS impressions
-         FROM impressions i
-         LEFT JOIN feedback f ON f.request_id = i.request_id AND f.reward = 1
-         LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
-         WHERE i.phase = 'experiment' AND i.variant = ?
-         GROUP BY i.user_id, it.team ORDER BY i.user_id`,
-      )
-      .all(INTERLEAVED_VARIANT) as InterleavingRow[];
-    return interleavingCounts(rows, settings);
   }
 
   /** In serving order: the impressions' insertion order (SQLite rowid), which is the order the router stored them. */
   visits(): VisitEvent[] {
-    const rows = this.db
-      .prepare(
-        `SELECT i.request_id AS requestId, i.user_id AS userId, i.variant AS variant,
-                i.model_version AS modelVersion, i.fallback AS fallback, i.shown_at_ms AS shownAtMs,
-                f.reward AS reward, f.movie_id AS movieId, f.position AS position,
-                f.received_at_ms AS receivedAtMs, i.day AS day, i.phase AS phase, i.latency_ms AS latencyMs,
-                it.team AS team, i.propensity AS propensity
-         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id
-         LEFT JOIN impression_items it ON it.request_id = f.request_id AND it.position = f.position
-         ORDER BY i.rowid`,
-      )
-      .all() as VisitRow[];
-    return rows.map(visitEvent);
+    return (this.db.prepare(QUERIES.visits).all() as VisitRow[]).map(visitEvent);
   }
 
   requestIds(): StoredRequest[] {
-    return this.db
-      .prepare(
-        `SELECT i.request_id AS requestId, i.variant AS variant, f.reward AS reward
-         FROM impressions i LEFT JOIN feedback f ON f.request_id = i.request_id ORDER BY i.request_id`,
-      )
-      .all() as StoredRequest[];
+    return this.db.prepare(QUERIES.requestIds).all() as StoredRequest[];
   }
 
   tableSizes(): TableSizes {
-    const count = (table: string) =>
-      (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return {
-      assignments: count("assignments"),
-      impressions: count("impressions"),
-      impression_items: count("impression_items"),
-      feedback: count("feedback"),
-    };
+    return this.db.prepare(QUERIES.tableSizes).get() as TableSizes;
   }
 
   /** Commits any queued writes (their promises settle), then closes the file. */
